@@ -1,0 +1,254 @@
+//! Signals: parsing the way users type them, and the table `pgkill -l` prints.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// A signal number that this system knows (1 to SIGRTMAX).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Signal(i32);
+
+/// The named (non-realtime) signals: number, name without `SIG`, description.
+const NAMED: &[(i32, &str, &str)] = &[
+    (libc::SIGHUP, "HUP", "Hangup"),
+    (libc::SIGINT, "INT", "Interrupt"),
+    (libc::SIGQUIT, "QUIT", "Quit"),
+    (libc::SIGILL, "ILL", "Illegal instruction"),
+    (libc::SIGTRAP, "TRAP", "Trace/breakpoint trap"),
+    (libc::SIGABRT, "ABRT", "Aborted"),
+    (libc::SIGBUS, "BUS", "Bus error"),
+    (libc::SIGFPE, "FPE", "Floating point exception"),
+    (libc::SIGKILL, "KILL", "Killed"),
+    (libc::SIGUSR1, "USR1", "User defined signal 1"),
+    (libc::SIGSEGV, "SEGV", "Segmentation fault"),
+    (libc::SIGUSR2, "USR2", "User defined signal 2"),
+    (libc::SIGPIPE, "PIPE", "Broken pipe"),
+    (libc::SIGALRM, "ALRM", "Alarm clock"),
+    (libc::SIGTERM, "TERM", "Terminated"),
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    (libc::SIGSTKFLT, "STKFLT", "Stack fault"),
+    (libc::SIGCHLD, "CHLD", "Child exited"),
+    (libc::SIGCONT, "CONT", "Continued"),
+    (libc::SIGSTOP, "STOP", "Stopped (signal)"),
+    (libc::SIGTSTP, "TSTP", "Stopped"),
+    (libc::SIGTTIN, "TTIN", "Stopped (tty input)"),
+    (libc::SIGTTOU, "TTOU", "Stopped (tty output)"),
+    (libc::SIGURG, "URG", "Urgent I/O condition"),
+    (libc::SIGXCPU, "XCPU", "CPU time limit exceeded"),
+    (libc::SIGXFSZ, "XFSZ", "File size limit exceeded"),
+    (libc::SIGVTALRM, "VTALRM", "Virtual timer expired"),
+    (libc::SIGPROF, "PROF", "Profiling timer expired"),
+    (libc::SIGWINCH, "WINCH", "Window changed"),
+    (libc::SIGIO, "IO", "I/O possible"),
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    (libc::SIGPWR, "PWR", "Power failure"),
+    (libc::SIGSYS, "SYS", "Bad system call"),
+];
+
+/// Other names users type for the same signals.
+const ALIASES: &[(&str, i32)] = &[
+    ("IOT", libc::SIGABRT),
+    ("CLD", libc::SIGCHLD),
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    ("POLL", libc::SIGPOLL),
+];
+
+/// The realtime range `(SIGRTMIN, SIGRTMAX)` of the C library, if any.
+fn realtime_range() -> Option<(i32, i32)> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        Some((libc::SIGRTMIN(), libc::SIGRTMAX()))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        None
+    }
+}
+
+impl Signal {
+    pub const HUP: Signal = Signal(libc::SIGHUP);
+    pub const INT: Signal = Signal(libc::SIGINT);
+    pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    pub const STOP: Signal = Signal(libc::SIGSTOP);
+    pub const CONT: Signal = Signal(libc::SIGCONT);
+
+    /// The signal with this number, if the system has it.
+    pub fn from_number(number: i32) -> Option<Signal> {
+        let named = NAMED.iter().any(|&(n, _, _)| n == number);
+        let realtime = realtime_range().is_some_and(|(lo, hi)| (lo..=hi).contains(&number));
+        (named || realtime).then_some(Signal(number))
+    }
+
+    /// The signal number.
+    pub const fn number(self) -> i32 {
+        self.0
+    }
+
+    /// The name without `SIG`: `TERM`, `RTMIN+3`, `RTMAX`.
+    pub fn name(self) -> String {
+        if let Some(&(_, name, _)) = NAMED.iter().find(|&&(n, _, _)| n == self.0) {
+            return name.to_string();
+        }
+        let (lo, hi) = realtime_range().unwrap_or((0, 0));
+        // Like bash: the lower half counts up from RTMIN, the upper half
+        // counts down from RTMAX.
+        let offset_low = self.0 - lo;
+        let offset_high = hi - self.0;
+        match (offset_low, offset_high) {
+            (0, _) => "RTMIN".to_string(),
+            (_, 0) => "RTMAX".to_string(),
+            (low, high) if low <= high => format!("RTMIN+{low}"),
+            (_, high) => format!("RTMAX-{high}"),
+        }
+    }
+
+    /// A short description, as strsignal(3) gives it.
+    pub fn description(self) -> String {
+        match NAMED.iter().find(|&&(n, _, _)| n == self.0) {
+            Some(&(_, _, description)) => description.to_string(),
+            None => format!("Real-time signal {}", self.name()),
+        }
+    }
+
+    /// Every signal of this system, in number order.
+    pub fn all() -> Vec<Signal> {
+        let mut all: Vec<Signal> = NAMED.iter().map(|&(n, _, _)| Signal(n)).collect();
+        if let Some((lo, hi)) = realtime_range() {
+            all.extend((lo..=hi).map(Signal));
+        }
+        all.sort();
+        all
+    }
+
+    /// Whether the default action of this signal ends the process, so that
+    /// waiting for the target to exit makes sense.
+    pub fn terminates(self) -> bool {
+        !matches!(
+            self.0,
+            libc::SIGCHLD
+                | libc::SIGCONT
+                | libc::SIGSTOP
+                | libc::SIGTSTP
+                | libc::SIGTTIN
+                | libc::SIGTTOU
+                | libc::SIGURG
+                | libc::SIGWINCH
+        )
+    }
+
+    /// Parses a signal name with or without `SIG`, in any case, or a number.
+    fn parse_name(text: &str) -> Option<Signal> {
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            return text.parse().ok().and_then(Signal::from_number);
+        }
+        let upper = text.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if let Some(&(n, _, _)) = NAMED.iter().find(|&&(_, known, _)| known == name) {
+            return Some(Signal(n));
+        }
+        if let Some(&(_, n)) = ALIASES.iter().find(|&&(alias, _)| alias == name) {
+            return Some(Signal(n));
+        }
+        let (lo, hi) = realtime_range()?;
+        let number = if let Some(rest) = name.strip_prefix("RTMIN") {
+            lo + realtime_offset(rest, '+')?
+        } else if let Some(rest) = name.strip_prefix("RTMAX") {
+            hi - realtime_offset(rest, '-')?
+        } else {
+            return None;
+        };
+        (lo..=hi).contains(&number).then_some(Signal(number))
+    }
+}
+
+/// The `+n` after RTMIN or the `-n` after RTMAX; empty means 0.
+fn realtime_offset(rest: &str, sign: char) -> Option<i32> {
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let digits = rest.strip_prefix(sign)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+impl FromStr for Signal {
+    type Err = Error;
+
+    /// `TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `SIGRTMAX-1`.
+    fn from_str(text: &str) -> Result<Signal> {
+        Signal::parse_name(text).ok_or_else(|| {
+            if text.is_empty() {
+                Error::usage("empty signal")
+            } else {
+                Error::usage(format!("unknown signal '{text}'"))
+            }
+        })
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SIG{}", self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_spelling() {
+        for text in ["TERM", "SIGTERM", "term", "sigTerm", "15"] {
+            assert_eq!(text.parse::<Signal>().unwrap(), Signal::TERM, "{text}");
+        }
+        assert_eq!("kill".parse::<Signal>().unwrap().number(), 9);
+        assert_eq!("IOT".parse::<Signal>().unwrap().name(), "ABRT");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn parses_realtime_signals() {
+        let lo = libc::SIGRTMIN();
+        let hi = libc::SIGRTMAX();
+        assert_eq!("RTMIN".parse::<Signal>().unwrap().number(), lo);
+        assert_eq!("RTMIN+3".parse::<Signal>().unwrap().number(), lo + 3);
+        assert_eq!("sigrtmin+3".parse::<Signal>().unwrap().number(), lo + 3);
+        assert_eq!("SIGRTMAX-1".parse::<Signal>().unwrap().number(), hi - 1);
+        assert_eq!("RTMAX".parse::<Signal>().unwrap().number(), hi);
+        assert_eq!(Signal::from_number(lo + 3).unwrap().name(), "RTMIN+3");
+        assert_eq!(Signal::from_number(hi - 2).unwrap().name(), "RTMAX-2");
+        assert!("RTMIN+99".parse::<Signal>().is_err());
+        assert!("RTMAX+1".parse::<Signal>().is_err());
+        assert!("RTMIN+".parse::<Signal>().is_err());
+    }
+
+    #[test]
+    fn refuses_unknown_signals() {
+        for bad in [
+            "",
+            "0",
+            "65",
+            "999999999999",
+            "FOO",
+            "SIG",
+            "-9",
+            "9x",
+            "TERM ",
+        ] {
+            assert!(bad.parse::<Signal>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_signal_round_trips_through_its_name() {
+        for signal in Signal::all() {
+            assert_eq!(signal.name().parse::<Signal>().unwrap(), signal);
+            assert!(!signal.description().is_empty());
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! A snapshot of the process table.
+//!
+//! On Linux it is read from `/proc` directly: the directory is listed, then
+//! each process costs one open/read/close of `/proc/<pid>/stat`. The command
+//! line and the owner are read only when asked for ([`Fields`]). Processes
+//! that vanish during the scan are skipped. On other Unix systems the same
+//! snapshot comes from sysinfo and nix ([`read_portable`]).
+
+use crate::{Error, Pgid, Pid, Result, Sid};
+
+/// One process as the snapshot saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Process {
+    pub pid: Pid,
+    /// 0 for pid 1 and for processes whose parent is outside the namespace.
+    pub ppid: Pid,
+    /// 0 when the group leader is outside the PID namespace (or a kernel thread).
+    pub pgid: Pgid,
+    /// 0 when the session leader is outside the PID namespace (or a kernel thread).
+    pub sid: Sid,
+    /// The controlling terminal as a device number, 0 for none.
+    pub tty_nr: i32,
+    /// The foreground group of the controlling terminal, -1 for none.
+    pub tpgid: i32,
+    /// The state letter (`R`, `S`, `D`, `T`, `Z`, …).
+    pub state: u8,
+    /// Clock ticks since boot when the process started (Linux); the
+    /// identity of a process together with its pid.
+    pub starttime: u64,
+    /// The name (at most 15 bytes, not necessarily UTF-8).
+    pub comm: Vec<u8>,
+    /// The command line, when [`Fields::args`] asked for it. Empty for
+    /// kernel threads and zombies.
+    pub args: Option<Vec<Vec<u8>>>,
+    /// The real uid, when [`Fields::uid`] asked for it.
+    pub uid: Option<u32>,
+    pub kernel_thread: bool,
+}
+
+impl Process {
+    /// Whether the process has exited and waits to be reaped.
+    pub fn is_zombie(&self) -> bool {
+        self.state == b'Z'
+    }
+
+    /// Whether the process leads its session.
+    pub fn is_session_leader(&self) -> bool {
+        self.pid.as_raw() == self.sid.as_raw()
+    }
+
+    /// Whether the process leads its group.
+    pub fn is_group_leader(&self) -> bool {
+        self.pid.as_raw() == self.pgid.as_raw()
+    }
+}
+
+/// What to read beyond `/proc/<pid>/stat`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fields {
+    /// The command line (`/proc/<pid>/cmdline`).
+    pub args: bool,
+    /// The owner (`/proc/<pid>`'s uid).
+    pub uid: bool,
+}
+
+/// The process table at one moment, ordered by pid.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    processes: Vec<Process>,
+}
+
+impl Snapshot {
+    /// Reads the process table of this system.
+    pub fn read(fields: Fields) -> Result<Snapshot> {
+        #[cfg(target_os = "linux")]
+        let processes = linux::read(fields)?;
+        #[cfg(not(target_os = "linux"))]
+        let processes = read_portable(fields)?;
+        Ok(Snapshot::from_processes(processes))
+    }
+
+    /// A snapshot of the given processes, e.g. synthetic ones for tests.
+    pub fn from_processes(mut processes: Vec<Process>) -> Snapshot {
+        processes.sort_by_key(|process| process.pid);
+        processes.dedup_by_key(|process| process.pid);
+        Snapshot { processes }
+    }
+
+    /// Every process, ordered by pid.
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
+    }
+
+    /// The process with this pid, if the snapshot saw it.
+    pub fn get(&self, pid: Pid) -> Option<&Process> {
+        self.processes
+            .binary_search_by_key(&pid, |process| process.pid)
+            .ok()
+            .map(|index| &self.processes[index])
+    }
+
+    /// The parent of `process`, if the snapshot saw it.
+    pub fn parent(&self, process: &Process) -> Option<&Process> {
+        self.get(process.ppid)
+    }
+
+    /// `process` and its ancestors, nearest first.
+    pub fn ancestry(&self, pid: Pid) -> impl Iterator<Item = &Process> {
+        let mut next = self.get(pid);
+        std::iter::from_fn(move || {
+            let current = next?;
+            // A ppid that points back to itself or to 0 ends the chain.
+            next = (current.ppid != current.pid)
+                .then(|| self.get(current.ppid))
+                .flatten();
+            Some(current)
+        })
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub(crate) mod linux {
+    //! The `/proc` reader.
+
+    use std::ffi::CStr;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+    use super::{Fields, Process};
+    use crate::{stat, Error, Pgid, Pid, Result, Sid};
+
+    /// Reads every process in `/proc`.
+    pub fn read(fields: Fields) -> Result<Vec<Process>> {
+        let proc_dir = open_dir(c"/proc").map_err(Error::ProcessTable)?;
+        let entries = std::fs::read_dir("/proc").map_err(Error::ProcessTable)?;
+        let mut processes = Vec::with_capacity(512);
+        let mut buffer = vec![0u8; 1024];
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|name| name.parse::<i32>().ok()) else {
+                continue;
+            };
+            if let Some(process) = read_process(proc_dir.as_raw_fd(), pid, fields, &mut buffer) {
+                processes.push(process);
+            }
+        }
+        Ok(processes)
+    }
+
+    /// Reads one process; `None` when it has vanished.
+    pub fn read_process(
+        proc_dir: RawFd,
+        pid: i32,
+        fields: Fields,
+        buffer: &mut Vec<u8>,
+    ) -> Option<Process> {
+        let stat = read_stat(proc_dir, pid, buffer)?;
+        let args = if fields.args {
+            Some(read_args(proc_dir, pid, buffer).unwrap_or_default())
+        } else {
+            None
+        };
+        let uid = if fields.uid {
+            Some(owner(proc_dir, pid)?)
+        } else {
+            None
+        };
+        Some(Process {
+            pid: Pid::from_raw(stat.pid),
+            ppid: Pid::from_raw(stat.ppid),
+            pgid: Pgid::from_raw(stat.pgrp),
+            sid: Sid::from_raw(stat.session),
+            tty_nr: stat.tty_nr,
+            tpgid: stat.tpgid,
+            state: stat.state,
+            starttime: stat.starttime,
+            kernel_thread: stat.is_kernel_thread(),
+            comm: stat.comm,
+            args,
+            uid,
+        })
+    }
+
+    /// Parses `/proc/<pid>/stat`: one open, one read, one close.
+    pub fn read_stat(proc_dir: RawFd, pid: i32, buffer: &mut Vec<u8>) -> Option<stat::Stat> {
+        let length = read_file(proc_dir, pid, b"stat", buffer, false)?;
+        stat::parse(&buffer[..length])
+    }
+
+    fn read_args(proc_dir: RawFd, pid: i32, buffer: &mut Vec<u8>) -> Option<Vec<Vec<u8>>> {
+        let length = read_file(proc_dir, pid, b"cmdline", buffer, true)?;
+        let bytes = &buffer[..length];
+        let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+        if bytes.is_empty() {
+            return Some(Vec::new());
+        }
+        Some(bytes.split(|&b| b == 0).map(<[u8]>::to_vec).collect())
+    }
+
+    fn owner(proc_dir: RawFd, pid: i32) -> Option<u32> {
+        let path = PidPath::new(pid, b"");
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: the path is NUL-terminated and `stat` is a valid out
+        // pointer of the right type.
+        let result = unsafe { libc::fstatat(proc_dir, path.as_ptr(), stat.as_mut_ptr(), 0) };
+        // SAFETY: fstatat filled `stat` when it returned 0.
+        (result == 0).then(|| unsafe { stat.assume_init() }.st_uid)
+    }
+
+    /// Reads `/proc/<pid>/<file>` into `buffer`, returning its length.
+    /// `stat` fits one read; `whole` keeps reading (for `cmdline`).
+    fn read_file(
+        proc_dir: RawFd,
+        pid: i32,
+        file: &[u8],
+        buffer: &mut Vec<u8>,
+        whole: bool,
+    ) -> Option<usize> {
+        let path = PidPath::new(pid, file);
+        // SAFETY: the path is NUL-terminated; the returned fd is owned below.
+        let fd = unsafe { libc::openat(proc_dir, path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: openat returned a fresh fd that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut length = 0;
+        loop {
+            let spare = &mut buffer[length..];
+            // SAFETY: `spare` is a valid writable region of its length.
+            let read =
+                unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+            if read < 0 {
+                return None;
+            }
+            length += read as usize;
+            // procfs hands a whole `stat` line to one read big enough for it.
+            if read == 0 || !whole && length < buffer.len() {
+                break;
+            }
+            if length == buffer.len() {
+                buffer.resize(buffer.len() * 2, 0);
+            }
+        }
+        // An empty read means the process died after the open.
+        (length > 0 || whole).then_some(length)
+    }
+
+    /// `"<pid>/<file>\0"` on the stack, to open relative to `/proc`.
+    struct PidPath {
+        bytes: [u8; 32],
+    }
+
+    impl PidPath {
+        fn new(pid: i32, file: &[u8]) -> PidPath {
+            let mut bytes = [0u8; 32];
+            let mut digits = [0u8; 10];
+            let mut value = pid.unsigned_abs();
+            let mut count = 0;
+            loop {
+                digits[count] = b'0' + (value % 10) as u8;
+                count += 1;
+                value /= 10;
+                if value == 0 {
+                    break;
+                }
+            }
+            for (slot, digit) in bytes.iter_mut().zip(digits[..count].iter().rev()) {
+                *slot = *digit;
+            }
+            if !file.is_empty() {
+                bytes[count] = b'/';
+                bytes[count + 1..count + 1 + file.len()].copy_from_slice(file);
+            }
+            PidPath { bytes }
+        }
+
+        fn as_ptr(&self) -> *const libc::c_char {
+            self.bytes.as_ptr().cast()
+        }
+    }
+
+    /// Opens a directory as an fd to open files relative to it.
+    pub fn open_dir(path: &CStr) -> io::Result<OwnedFd> {
+        // SAFETY: the path is NUL-terminated; the fd is owned by the result.
+        let fd = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh fd that nothing else owns.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Reads one process by pid, for identity checks (`starttime`).
+    pub fn read_one(pid: Pid) -> Option<stat::Stat> {
+        let proc_dir = open_dir(c"/proc").ok()?;
+        let mut buffer = vec![0u8; 1024];
+        read_stat(proc_dir.as_raw_fd(), pid.as_raw(), &mut buffer)
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub use linux::read_one as read_stat_of;
+
+/// Reads the process table through sysinfo and nix: the backend for Unix
+/// systems without `/proc`. On Linux it exists to be checked against the
+/// `/proc` reader. It knows no terminal (`tty_nr` 0, `tpgid` -1), and
+/// `starttime` is in seconds since the epoch.
+pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
+    use nix::unistd::{getpgid, getsid};
+    use sysinfo::{
+        ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, ThreadKind, UpdateKind,
+    };
+
+    let mut system = System::new()
+        .map_err(|error| Error::ProcessTable(std::io::Error::other(format!("{error:?}"))))?;
+    let mut refresh = ProcessRefreshKind::nothing();
+    if fields.args {
+        refresh = refresh.with_cmd(UpdateKind::Always);
+    }
+    if fields.uid {
+        refresh = refresh.with_user(UpdateKind::Always);
+    }
+    system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
+    let mut processes = Vec::new();
+    for (pid, process) in system.processes() {
+        if process.thread_kind() == Some(ThreadKind::Userland) {
+            continue;
+        }
+        let raw = nix::unistd::Pid::from_raw(pid.as_u32() as i32);
+        // A process that vanished since the listing has no group any more.
+        let (Ok(pgid), Ok(sid)) = (getpgid(Some(raw)), getsid(Some(raw))) else {
+            continue;
+        };
+        let state = match process.status() {
+            ProcessStatus::Run => b'R',
+            ProcessStatus::Sleep => b'S',
+            ProcessStatus::Stop => b'T',
+            ProcessStatus::Zombie => b'Z',
+            ProcessStatus::Tracing => b't',
+            ProcessStatus::Dead => b'X',
+            ProcessStatus::Idle => b'I',
+            ProcessStatus::UninterruptibleDiskSleep => b'D',
+            _ => b'?',
+        };
+        processes.push(Process {
+            pid: Pid::from_raw(raw.as_raw()),
+            ppid: Pid::from_raw(process.parent().map_or(0, |parent| parent.as_u32() as i32)),
+            pgid: Pgid::from_raw(pgid.as_raw()),
+            sid: Sid::from_raw(sid.as_raw()),
+            tty_nr: 0,
+            tpgid: -1,
+            state,
+            starttime: process.start_time(),
+            comm: process.name().as_encoded_bytes().to_vec(),
+            args: fields.args.then(|| {
+                process
+                    .cmd()
+                    .iter()
+                    .map(|arg| arg.as_encoded_bytes().to_vec())
+                    .collect()
+            }),
+            uid: fields
+                .uid
+                .then(|| process.user_id().map(|uid| **uid))
+                .flatten(),
+            kernel_thread: process.thread_kind() == Some(ThreadKind::Kernel),
+        });
+    }
+    Ok(processes)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A synthetic process for tests of the forest and selection.
+    pub fn process(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
+        Process {
+            pid: Pid::from_raw(pid),
+            ppid: Pid::from_raw(ppid),
+            pgid: Pgid::from_raw(pgid),
+            sid: Sid::from_raw(sid),
+            tty_nr: 0,
+            tpgid: -1,
+            state: b'S',
+            starttime: pid as u64,
+            comm: comm.as_bytes().to_vec(),
+            args: Some(vec![comm.as_bytes().to_vec()]),
+            uid: Some(0),
+            kernel_thread: false,
+        }
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let snapshot = Snapshot::read(Fields {
+            args: true,
+            uid: true,
+        })
+        .unwrap();
+        let me = snapshot
+            .get(Pid::current())
+            .expect("the test process is listed");
+        assert_eq!(me.pgid, Pgid::current());
+        assert_eq!(me.sid, Sid::current());
+        assert_eq!(me.uid, Some(nix::unistd::getuid().as_raw()));
+        let arg0 = std::env::args_os().next().unwrap();
+        assert_eq!(me.args.as_ref().unwrap()[0], arg0.as_encoded_bytes());
+        assert_eq!(me.ppid.as_raw() as u32, std::os::unix::process::parent_id());
+    }
+
+    #[test]
+    fn ancestry_walks_to_the_root() {
+        let snapshot = Snapshot::from_processes(vec![
+            process(1, 0, 1, 1, "init"),
+            process(10, 1, 10, 10, "sh"),
+            process(11, 10, 11, 10, "job"),
+        ]);
+        let chain: Vec<i32> = snapshot
+            .ancestry(Pid::from_raw(11))
+            .map(|p| p.pid.as_raw())
+            .collect();
+        assert_eq!(chain, [11, 10, 1]);
+    }
+}
