@@ -1,1 +1,4 @@
+//! End-to-end tests of the real binaries, one module per tool, plus the
+//! check that generated files are current.
 
+mod generated;

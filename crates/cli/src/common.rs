@@ -1,0 +1,226 @@
+//! What the three tools share: error reporting and exit codes, color, and
+//! parsers that turn the core's errors into clap's.
+
+use std::io::{self, IsTerminal};
+
+use clap::{Parser, ValueEnum};
+
+/// Why a tool stops early: an exit code and the one line to print.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    /// `None` ends quietly (a closed output pipe).
+    pub message: Option<String>,
+}
+
+impl Failure {
+    pub fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: Some(message.into()),
+        }
+    }
+
+    /// A usage error: exit 2.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(2, message)
+    }
+}
+
+impl From<io::Error> for Failure {
+    /// Output errors. A reader that went away (`pgtree | head -1`) is not
+    /// an error: the tool ends quietly with 0.
+    fn from(error: io::Error) -> Failure {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Failure {
+                code: 0,
+                message: None,
+            }
+        } else {
+            Failure::new(1, format!("cannot write output: {error}"))
+        }
+    }
+}
+
+/// Parses the command line, runs the tool, and turns every outcome into an
+/// exit code, printing `tool: error: …` in this one place.
+pub fn main_with<A: Parser>(tool: &str, run: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
+    main_with_args(tool, std::env::args_os(), run)
+}
+
+/// [`main_with`] on given arguments (after a tool rewrote them).
+pub fn main_with_args<A: Parser>(
+    tool: &str,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+    run: impl FnOnce(A) -> Result<i32, Failure>,
+) -> i32 {
+    let outcome = A::try_parse_from(args)
+        .map_err(|error| clap_failure(tool, error))
+        .and_then(run);
+    match outcome {
+        Ok(code) => code,
+        Err(Failure { code, message }) => {
+            if let Some(message) = message {
+                eprintln!("{tool}: error: {message}");
+            }
+            code
+        }
+    }
+}
+
+/// clap's errors as one line; `--help` and `--version` print and exit 0.
+fn clap_failure(tool: &str, error: clap::Error) -> Failure {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            Failure {
+                code: 0,
+                message: None,
+            }
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let what = first.strip_prefix("error: ").unwrap_or(first);
+            // Keep clap's list of valid values on the same line.
+            let valid = rendered
+                .lines()
+                .map(str::trim)
+                .find(|line| line.starts_with("[possible values"))
+                .map(|line| format!(" {line}"))
+                .unwrap_or_default();
+            Failure::usage(format!("{what}{valid} (see '{tool} --help')"))
+        }
+    }
+}
+
+/// `--color auto|always|never`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Color when stdout is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to write color to stdout.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                    && io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Turns a core parser into a clap value parser (`value_parser = core(...)`).
+pub fn core<T: 'static>(
+    parse: fn(&str) -> procgroup::Result<T>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |text| parse(text).map_err(|error| error.to_string())
+}
+
+/// Bytes as text for humans: printable UTF-8 stays, every other byte (and,
+/// with `whitespace`, every space) becomes `\xHH`, and so does `\`, so that
+/// the output is unambiguous.
+pub fn escape(bytes: &[u8], whitespace: bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let hidden = c.is_control() || c == '\\' || (whitespace && c.is_whitespace());
+            if hidden {
+                let mut utf8 = [0u8; 4];
+                for byte in c.encode_utf8(&mut utf8).bytes() {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+/// A JSON string literal; invalid UTF-8 becomes U+FFFD.
+pub fn json_string(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// ANSI styles, applied only when color is on.
+#[derive(Clone, Copy)]
+pub struct Paint {
+    pub enabled: bool,
+}
+
+impl Paint {
+    pub fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+    pub fn green(self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+    pub fn yellow(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+    pub fn red(self, text: &str) -> String {
+        self.wrap("31", text)
+    }
+    pub fn cyan(self, text: &str) -> String {
+        self.wrap("36", text)
+    }
+    pub fn dim(self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_would_break_fields() {
+        assert_eq!(escape(b"a b", true), "a\\x20b");
+        assert_eq!(escape(b"a b", false), "a b");
+        assert_eq!(escape(b"x\ny\\", false), "x\\x0ay\\x5c");
+        assert_eq!(escape(b"\xff(\xfe)", true), "\\xff(\\xfe)");
+        assert_eq!(escape("é".as_bytes(), true), "é");
+    }
+
+    #[test]
+    fn json_strings_are_valid() {
+        assert_eq!(json_string(b"a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+        assert_eq!(json_string(b"\xff"), "\"\u{fffd}\"");
+    }
+}

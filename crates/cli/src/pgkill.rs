@@ -1,0 +1,1 @@
+//! `pgkill`: signal a process, a group or a whole session.

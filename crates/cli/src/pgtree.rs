@@ -1,0 +1,602 @@
+//! `pgtree`: see processes by session and process group.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use clap::{Args as _, Parser, ValueEnum};
+use procgroup::select::{self, Expand};
+use procgroup::{tty, Fields, Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
+
+use crate::common::{core, escape, json_string, main_with, ColorWhen, Failure, Paint};
+
+/// See processes by session and process group.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgtree",
+    version,
+    about = "See processes by session and process group",
+    long_about = "See processes by session and process group.\n\n\
+        Shows every process (or those selected) as a forest: sessions, under each \
+        session its process groups, under each group its processes nested by parent. \
+        Selection works like pgrep: different kinds of criteria AND together, values \
+        of one kind OR together. --table, --plain and --json print one row per process \
+        instead, ordered by session, group and pid.",
+    after_help = "Exit status: 0 something shown, 1 nothing matched, 2 usage error, \
+        3 the process table could not be read."
+)]
+pub struct Args {
+    /// Regular expression matched against the process name (comm)
+    #[arg(value_name = "PATTERN")]
+    pattern: Option<String>,
+
+    /// Match PATTERN against the whole command line
+    #[arg(short = 'f', long)]
+    full: bool,
+
+    /// PATTERN must match the whole name (or command line)
+    #[arg(short = 'x', long)]
+    exact: bool,
+
+    /// Match PATTERN without regard to case
+    #[arg(short = 'i', long)]
+    ignore_case: bool,
+
+    /// Only these processes (comma list, repeatable)
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
+          value_parser = core(|text| text.parse::<Pid>()),
+          allow_negative_numbers = true)]
+    pids: Vec<Pid>,
+
+    /// Only these process groups; `self` is pgtree's own group
+    #[arg(short = 'g', long = "pgid", value_name = "PGID", value_delimiter = ',',
+          value_parser = core(Pgid::parse_or_self),
+          allow_negative_numbers = true)]
+    pgids: Vec<Pgid>,
+
+    /// Only these sessions; `self` is pgtree's own session
+    #[arg(short = 's', long = "sid", value_name = "SID", value_delimiter = ',',
+          value_parser = core(Sid::parse_or_self),
+          allow_negative_numbers = true)]
+    sids: Vec<Sid>,
+
+    /// Only processes of these users (names or uids)
+    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',',
+          value_parser = core(select::parse_user))]
+    uids: Vec<u32>,
+
+    /// Only processes on these terminals (pts/3, tty1, `?` for none)
+    #[arg(short = 't', long = "tty", value_name = "TTY", value_delimiter = ',',
+          value_parser = core(tty::parse))]
+    ttys: Vec<i32>,
+
+    /// Only members of orphaned process groups
+    #[arg(long)]
+    orphaned: bool,
+
+    /// Show the whole group or session of every matched process
+    #[arg(long, value_enum, value_name = "WHAT")]
+    expand: Option<ExpandArg>,
+
+    /// Include kernel threads
+    #[arg(short = 'k', long)]
+    kernel: bool,
+
+    #[command(flatten)]
+    format: FormatArgs,
+
+    /// Columns for --table, --plain and --json (comma list)
+    #[arg(
+        short = 'o',
+        long = "columns",
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        conflicts_with = "tree"
+    )]
+    columns: Vec<Column>,
+
+    /// Omit the header row of --table and --plain
+    #[arg(long)]
+    no_headers: bool,
+
+    /// When to color the tree
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
+    color: ColorWhen,
+}
+
+/// The output forms; at most one.
+#[derive(clap::Args, Debug)]
+#[group(multiple = false)]
+struct FormatArgs {
+    /// Sessions, groups and processes as a tree (the default)
+    #[arg(long)]
+    tree: bool,
+    /// A table with a header row (the default with -o)
+    #[arg(long)]
+    table: bool,
+    /// Columns separated by one space; fields never contain whitespace
+    #[arg(long)]
+    plain: bool,
+    /// A JSON array with one object per process
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExpandArg {
+    /// The whole process group of each match
+    Group,
+    /// The whole session of each match
+    Session,
+}
+
+/// A column of --table, --plain and --json; its name is the JSON key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Column {
+    /// Process id
+    Pid,
+    /// Parent's pid
+    Ppid,
+    /// Process group id
+    Pgid,
+    /// Session id
+    Sid,
+    /// Foreground group of the terminal (-1 for none)
+    Tpgid,
+    /// Controlling terminal
+    Tty,
+    /// Owner's name
+    User,
+    /// Owner's uid
+    Uid,
+    /// State letter (R, S, D, T, Z, ...)
+    State,
+    /// Process name
+    Comm,
+    /// Command line
+    Args,
+}
+
+const DEFAULT_COLUMNS: [Column; 5] = [
+    Column::Comm,
+    Column::Pid,
+    Column::Ppid,
+    Column::Pgid,
+    Column::Sid,
+];
+
+impl Column {
+    /// The column's name: its header and JSON key.
+    fn name(self) -> &'static str {
+        match self {
+            Column::Pid => "pid",
+            Column::Ppid => "ppid",
+            Column::Pgid => "pgid",
+            Column::Sid => "sid",
+            Column::Tpgid => "tpgid",
+            Column::Tty => "tty",
+            Column::User => "user",
+            Column::Uid => "uid",
+            Column::State => "state",
+            Column::Comm => "comm",
+            Column::Args => "args",
+        }
+    }
+}
+
+/// The clap definition, for the generator.
+pub fn command() -> clap::Command {
+    Args::augment_args(clap::Command::new("pgtree"))
+}
+
+pub fn main() -> i32 {
+    main_with("pgtree", run)
+}
+
+enum Format {
+    Tree,
+    Table,
+    Plain,
+    Json,
+}
+
+fn run(args: Args) -> Result<i32, Failure> {
+    let pattern = args
+        .pattern
+        .as_deref()
+        .map(|text| select::pattern(text, args.exact, args.ignore_case))
+        .transpose()
+        .map_err(|error| Failure::usage(error.to_string()))?;
+    let selection = Selection {
+        pattern,
+        full: args.full,
+        pids: args.pids,
+        pgids: args.pgids,
+        sids: args.sids,
+        uids: args.uids,
+        ttys: args.ttys,
+        orphaned: args.orphaned,
+        expand: args.expand.map(|expand| match expand {
+            ExpandArg::Group => Expand::Group,
+            ExpandArg::Session => Expand::Session,
+        }),
+        kernel: args.kernel,
+    };
+    let format = match &args.format {
+        FormatArgs { table: true, .. } => Format::Table,
+        FormatArgs { plain: true, .. } => Format::Plain,
+        FormatArgs { json: true, .. } => Format::Json,
+        FormatArgs { tree: true, .. } => Format::Tree,
+        _ if !args.columns.is_empty() => Format::Table,
+        _ => Format::Tree,
+    };
+    let columns = if args.columns.is_empty() {
+        DEFAULT_COLUMNS.to_vec()
+    } else {
+        args.columns
+    };
+    let mut fields = selection.fields();
+    if !matches!(format, Format::Tree) {
+        let shown = fields_for(&columns);
+        fields.args |= shown.args;
+        fields.uid |= shown.uid;
+    }
+    let snapshot = Snapshot::read(fields).map_err(|error| Failure::new(3, error.to_string()))?;
+    let selected = selection.select(&snapshot);
+    let forest = Forest::of(&snapshot, selected);
+    let rows: Vec<&Process> = forest.processes().collect();
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let paint = Paint {
+        enabled: args.color.enabled(),
+    };
+    match format {
+        Format::Tree => render_tree(&mut out, &forest, paint)?,
+        Format::Table => render_table(&mut out, &rows, &columns, !args.no_headers)?,
+        Format::Plain => render_plain(&mut out, &rows, &columns, !args.no_headers)?,
+        Format::Json => render_json(&mut out, &rows, &columns)?,
+    }
+    out.flush()?;
+    Ok(if rows.is_empty() { 1 } else { 0 })
+}
+
+/// The forest, with box-drawing branches.
+fn render_tree(out: &mut impl Write, forest: &Forest, paint: Paint) -> io::Result<()> {
+    for session in forest.sessions() {
+        let leader = session
+            .leader
+            .map_or_else(|| "(no leader)".to_string(), |p| escape(&p.comm, false));
+        let tty = tty::name(session.tty_nr).unwrap_or_else(|| "?".to_string());
+        let title = format!("session {}", session.sid);
+        writeln!(out, "{} {} {}", paint.bold(&title), leader, paint.dim(&tty))?;
+        let groups: Vec<_> = session.groups().collect();
+        for (index, group) in groups.iter().enumerate() {
+            let last_group = index + 1 == groups.len();
+            let mut line = format!("group {}", group.pgid);
+            line = paint.cyan(&line);
+            if group.foreground {
+                line.push(' ');
+                line.push_str(&paint.green("foreground"));
+            }
+            if group.orphaned {
+                line.push(' ');
+                line.push_str(&paint.yellow("orphaned"));
+            }
+            writeln!(out, "{}{}", if last_group { "└─ " } else { "├─ " }, line)?;
+            let indent = if last_group { "   " } else { "│  " };
+            // Depth-first over the group's processes, without recursion:
+            // a chain of parents can be thousands long.
+            let roots: Vec<&Process> = group.roots().collect();
+            let mut stack: Vec<(&Process, String, bool)> = Vec::new();
+            for (i, root) in roots.iter().enumerate().rev() {
+                stack.push((root, indent.to_string(), i + 1 == roots.len()));
+            }
+            while let Some((process, prefix, last)) = stack.pop() {
+                let mut line = format!("{} {}", escape(&process.comm, false), process.pid);
+                if process.is_zombie() {
+                    line.push(' ');
+                    line.push_str(&paint.red("zombie"));
+                }
+                writeln!(out, "{prefix}{}{line}", if last { "└─ " } else { "├─ " })?;
+                let child_prefix = format!("{prefix}{}", if last { "   " } else { "│  " });
+                let children: Vec<&Process> = group.children(process.pid).collect();
+                for (i, child) in children.iter().enumerate().rev() {
+                    stack.push((child, child_prefix.clone(), i + 1 == children.len()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A column's value for one process, before escaping for a format.
+enum Value {
+    Int(i64),
+    Text(Vec<u8>),
+    List(Vec<Vec<u8>>),
+    Null,
+}
+
+/// Looks up user names once per uid.
+#[derive(Default)]
+struct Users(HashMap<u32, Option<String>>);
+
+impl Users {
+    fn name(&mut self, uid: u32) -> Option<&str> {
+        self.0
+            .entry(uid)
+            .or_insert_with(|| {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|user| user.name)
+            })
+            .as_deref()
+    }
+}
+
+fn value(process: &Process, column: Column, users: &mut Users) -> Value {
+    match column {
+        Column::Pid => Value::Int(process.pid.as_raw().into()),
+        Column::Ppid => Value::Int(process.ppid.as_raw().into()),
+        Column::Pgid => Value::Int(process.pgid.as_raw().into()),
+        Column::Sid => Value::Int(process.sid.as_raw().into()),
+        Column::Tpgid => Value::Int(process.tpgid.into()),
+        Column::Tty => {
+            tty::name(process.tty_nr).map_or(Value::Null, |name| Value::Text(name.into_bytes()))
+        }
+        Column::User => match process.uid {
+            Some(uid) => Value::Text(
+                users
+                    .name(uid)
+                    .map_or_else(|| uid.to_string(), str::to_string)
+                    .into_bytes(),
+            ),
+            None => Value::Null,
+        },
+        Column::Uid => process
+            .uid
+            .map_or(Value::Null, |uid| Value::Int(uid.into())),
+        Column::State => Value::Text(vec![process.state]),
+        Column::Comm => Value::Text(process.comm.clone()),
+        Column::Args => Value::List(process.args.clone().unwrap_or_default()),
+    }
+}
+
+/// A value as one field of text; `plain` also escapes whitespace and
+/// writes `-` for an empty field, so that fields never merge or vanish.
+fn text(value: Value, plain: bool) -> String {
+    let text = match value {
+        Value::Int(n) => n.to_string(),
+        Value::Text(bytes) => escape(&bytes, plain),
+        Value::List(args) => escape(&args.join(&b' '), plain),
+        Value::Null => "?".to_string(),
+    };
+    if plain && text.is_empty() {
+        "-".to_string()
+    } else {
+        text
+    }
+}
+
+fn render_plain(
+    out: &mut impl Write,
+    rows: &[&Process],
+    columns: &[Column],
+    headers: bool,
+) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if headers {
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        writeln!(out, "{}", names.join(" "))?;
+    }
+    let mut users = Users::default();
+    let mut line = String::with_capacity(128);
+    for process in rows {
+        line.clear();
+        for (i, &column) in columns.iter().enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            match value(process, column, &mut users) {
+                // The common case, without an allocation per field.
+                Value::Int(n) => {
+                    use std::fmt::Write as _;
+                    let _ = write!(line, "{n}");
+                }
+                other => line.push_str(&text(other, true)),
+            }
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn render_table(
+    out: &mut impl Write,
+    rows: &[&Process],
+    columns: &[Column],
+    headers: bool,
+) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    if headers {
+        table.set_header(columns.iter().map(|c| c.name()));
+    }
+    let mut users = Users::default();
+    for process in rows {
+        table.add_row(
+            columns
+                .iter()
+                .map(|&c| text(value(process, c, &mut users), false)),
+        );
+    }
+    writeln!(out, "{table}")
+}
+
+fn render_json(out: &mut impl Write, rows: &[&Process], columns: &[Column]) -> io::Result<()> {
+    let mut users = Users::default();
+    out.write_all(b"[")?;
+    for (row, process) in rows.iter().enumerate() {
+        out.write_all(if row == 0 { b"\n{" } else { b",\n{" })?;
+        for (i, &column) in columns.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            write!(out, "\"{}\":", column.name())?;
+            match value(process, column, &mut users) {
+                Value::Int(n) => write!(out, "{n}")?,
+                Value::Text(bytes) => out.write_all(json_string(&bytes).as_bytes())?,
+                Value::List(args) => {
+                    let items: Vec<String> = args.iter().map(|arg| json_string(arg)).collect();
+                    write!(out, "[{}]", items.join(","))?;
+                }
+                Value::Null => out.write_all(b"null")?,
+            }
+        }
+        out.write_all(b"}")?;
+    }
+    out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })
+}
+
+/// What the snapshot must read to show these columns.
+fn fields_for(columns: &[Column]) -> Fields {
+    Fields {
+        args: columns.contains(&Column::Args),
+        uid: columns
+            .iter()
+            .any(|c| matches!(c, Column::User | Column::Uid)),
+    }
+}
+
+/// The man page's sections beyond the options.
+pub const MAN_SECTIONS: &[(&str, &str)] = &[
+    (
+        "OUTPUT",
+        r#"
+The tree shows a line per session (\fBsession\fR \fISID\fR, the leader's name
+or \fB(no leader)\fR, and the terminal or \fB?\fR), under it a line per process
+group (\fBgroup\fR \fIPGID\fR, marked \fBforeground\fR when it is the foreground
+group of the session's terminal and \fBorphaned\fR when no member has a parent
+in another group of the same session), and under each group its processes
+(name and pid, \fBzombie\fR when exited but not reaped), nested by parent.
+.PP
+\fB\-\-plain\fR separates columns by exactly one space. No field contains
+whitespace: spaces, control characters, backslashes and bytes that are not
+UTF\-8 are written as \fB\\x\fR\fIHH\fR, and an empty field as \fB\-\fR.
+Rows are ordered by session, then group, then pid.
+"#,
+    ),
+    (
+        "JSON KEYS",
+        r#"
+\fB\-\-json\fR prints one array with an object per process. Its keys are the
+names of the columns chosen with \fB\-o\fR (default \fBcomm\fR, \fBpid\fR,
+\fBppid\fR, \fBpgid\fR, \fBsid\fR):
+.TP
+\fBpid\fR, \fBppid\fR, \fBpgid\fR, \fBsid\fR, \fBtpgid\fR, \fBuid\fR
+numbers; ids the kernel reports as 0 (kernel threads, leaders outside the
+PID namespace) are 0, and \fBtpgid\fR is \-1 without a terminal.
+.TP
+\fBtty\fR
+the terminal's name (\fBpts/3\fR, \fBtty1\fR), or \fBnull\fR.
+.TP
+\fBuser\fR
+the owner's name, or the uid as a string when it has none.
+.TP
+\fBstate\fR
+one letter, as in ps(1): R, S, D, T, t, Z, I.
+.TP
+\fBcomm\fR
+the name; bytes that are not UTF\-8 become U+FFFD.
+.TP
+\fBargs\fR
+the command line as an array of strings (empty for kernel threads and zombies).
+"#,
+    ),
+    (
+        "EXIT STATUS",
+        r#"
+.TP
+\fB0\fR
+at least one process was shown.
+.TP
+\fB1\fR
+no process matched.
+.TP
+\fB2\fR
+usage error: a bad option or value, an unknown column, user or terminal, an
+invalid regular expression.
+.TP
+\fB3\fR
+the process table could not be read.
+"#,
+    ),
+    (
+        "ENVIRONMENT",
+        r#"
+.TP
+\fBNO_COLOR\fR
+when set and not empty, \fB\-\-color auto\fR writes no color.
+"#,
+    ),
+    (
+        "EXAMPLES",
+        r#"
+Every python process, with its session and group:
+.PP
+.RS
+.nf
+pgtree python
+.fi
+.RE
+.PP
+Everything in the shell's own session (what \fBpgkill \-\-sid self\fR would hit):
+.PP
+.RS
+.nf
+pgtree \-s self
+.fi
+.RE
+.PP
+The whole groups of the processes whose command line mentions a file:
+.PP
+.RS
+.nf
+pgtree \-f serve.py \-\-expand group
+.fi
+.RE
+.PP
+Orphaned groups, as fields for awk:
+.PP
+.RS
+.nf
+pgtree \-\-orphaned \-\-plain \-\-no\-headers \-o pgid,comm | awk '{print $1}' | sort \-u
+.fi
+.RE
+.PP
+Sessions with more than one group, with jq:
+.PP
+.RS
+.nf
+pgtree \-\-json \-o sid,pgid |
+  jq 'group_by(.sid) | map(select(map(.pgid) | unique | length > 1)) |
+      map(.[0].sid)'
+.fi
+.RE
+"#,
+    ),
+    (
+        "SEE ALSO",
+        r#"
+\fBpgkill\fR(1), \fBsetsid\-run\fR(1), \fBps\fR(1), \fBpstree\fR(1), \fBpgrep\fR(1), \fBcredentials\fR(7)
+"#,
+    ),
+];

@@ -1,0 +1,1 @@
+//! `setsid-run`: start a command in a new session.
