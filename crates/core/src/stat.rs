@@ -26,9 +26,10 @@ const PF_KTHREAD: u32 = 0x0020_0000;
 
 impl Stat {
     /// Whether this is a kernel thread (no user space, cannot be signalled
-    /// usefully).
+    /// usefully). Only the flag tells: inside a PID namespace pid 2 and its
+    /// children are ordinary processes.
     pub fn is_kernel_thread(&self) -> bool {
-        self.flags & PF_KTHREAD != 0 || self.pid == 2 || self.ppid == 2
+        self.flags & PF_KTHREAD != 0
     }
 }
 
@@ -150,6 +151,8 @@ mod tests {
     fn kernel_threads_are_recognised() {
         let kthread = b"17 (kworker/0:1) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 0";
         assert!(parse(kthread).unwrap().is_kernel_thread());
+        let namespaced = b"4 (sleep) S 2 4 2 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 0";
+        assert!(!parse(namespaced).unwrap().is_kernel_thread());
     }
 
     #[test]
