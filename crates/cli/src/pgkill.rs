@@ -1,1 +1,513 @@
-//! `pgkill`: signal a process, a group or a whole session.
+//! `pgkill`: signal a process, a group or a whole session, with typed
+//! targets.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use clap::{Args as _, Parser};
+use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
+use procgroup::{parse_duration, Fields, Pgid, Pid, Process, Sid, Signal, Snapshot};
+
+use crate::common::{core, escape, json_string, main_with_args, Failure};
+
+/// Signal a process, a process group or a whole session.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgkill",
+    version,
+    about = "Signal a process, a process group or a whole session",
+    long_about = "Signal a process, a process group or a whole session.\n\n\
+        Targets are typed: --pid is one process (signalled through a pidfd, so a \
+        reused PID is never hit), --pgid a whole group (one kill(-pgid), atomic in \
+        the kernel), --sid every group of a session (rescanned until no new group \
+        appears; for terminating signals the session is stopped first so that \
+        nothing forks away, then signalled and continued). A bare number is \
+        refused. Like kill, the signal may be given as the first argument: \
+        pgkill -9 --pgid 42.",
+    override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       pgkill -l [SIGNAL|STATUS]",
+    after_help = "Exit status: 0 every target signalled (and gone, with --wait), 1 no target \
+        matched a live process, 2 usage error or refused target, 3 permission denied or \
+        some targets not found, 4 survivors after --wait/--timeout."
+)]
+pub struct Args {
+    /// Signal this process (comma list, repeatable)
+    #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
+          value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
+    pids: Vec<Pid>,
+
+    /// Signal this whole process group; `self` is pgkill's own group
+    #[arg(short = 'g', long = "pgid", value_name = "PGID", value_delimiter = ',',
+          value_parser = core(Pgid::parse_or_self), allow_negative_numbers = true)]
+    pgids: Vec<Pgid>,
+
+    /// Signal every group of this session; `self` is pgkill's own session
+    #[arg(short = 's', long = "sid", value_name = "SID", value_delimiter = ',',
+          value_parser = core(Sid::parse_or_self), allow_negative_numbers = true)]
+    sids: Vec<Sid>,
+
+    /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number [default: TERM]
+    #[arg(long, value_name = "SIG", value_parser = core(|text| text.parse::<Signal>()))]
+    signal: Option<Signal>,
+
+    /// List the signals; with a name, number or exit status (128+N), translate it
+    #[arg(short = 'l', long = "list", value_name = "SIGNAL", num_args = 0..=1,
+          conflicts_with_all = ["pids", "pgids", "sids", "signal"])]
+    list: Option<Option<String>>,
+
+    /// Show what would be signalled, grouped by session and group; signal nothing
+    #[arg(short = 'n', long)]
+    dry_run: bool,
+
+    /// Wait until every targeted process has exited (a zombie has)
+    #[arg(short = 'w', long)]
+    wait: bool,
+
+    /// Stop waiting after DURATION (500ms, 5s, 1m); implies --wait
+    #[arg(long, value_name = "DURATION", value_parser = core(parse_duration))]
+    timeout: Option<Duration>,
+
+    /// Send SIGKILL to whatever is alive DURATION after the signal; implies --wait
+    #[arg(short = 'k', long, value_name = "DURATION", value_parser = core(parse_duration))]
+    kill_after: Option<Duration>,
+
+    /// Print a line per signalled process on stderr
+    #[arg(short = 'v', long)]
+    verbose: bool,
+
+    /// Print a JSON report on stdout
+    #[arg(long)]
+    json: bool,
+
+    /// Signal even a target that contains pgkill itself or its ancestors
+    #[arg(long)]
+    force: bool,
+}
+
+/// The clap definition, for the generator.
+pub fn command() -> clap::Command {
+    Args::augment_args(clap::Command::new("pgkill"))
+}
+
+pub fn main() -> i32 {
+    let args = match rewrite_args(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("pgkill: error: {message}");
+            return 2;
+        }
+    };
+    main_with_args("pgkill", args, run)
+}
+
+/// Accepts kill's habit `-SIG`/`-NUM` as the first argument (turned into
+/// `--signal`), and refuses bare and negative numbers as targets, which
+/// kill(1) reads as pids and groups.
+fn rewrite_args(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
+    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+        if let Some(name) = first.strip_prefix('-') {
+            if !name.starts_with('-') && name.parse::<Signal>().is_ok() {
+                args[1] = OsString::from(format!("--signal={name}"));
+            }
+        }
+    }
+    const TAKES_VALUE: &[&str] = &[
+        "-p",
+        "--pid",
+        "-g",
+        "--pgid",
+        "-s",
+        "--sid",
+        "--signal",
+        "-l",
+        "--list",
+        "--timeout",
+        "-k",
+        "--kill-after",
+    ];
+    let mut previous = "";
+    for arg in args.iter().skip(1) {
+        let Some(text) = arg.to_str() else { continue };
+        if text == "--" {
+            break;
+        }
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        if numeric && !TAKES_VALUE.contains(&previous) {
+            return Err(if text.starts_with('-') {
+                format!("'{text}' is not a target: kill reads it as group {digits}; say --pgid {digits} (or --sid {digits} for the whole session)")
+            } else {
+                format!("bare number '{text}': say --pid, --pgid or --sid")
+            });
+        }
+        previous = text;
+    }
+    Ok(args)
+}
+
+fn run(args: Args) -> Result<i32, Failure> {
+    if let Some(which) = &args.list {
+        return list(which.as_deref());
+    }
+    let targets: Vec<Target> = args
+        .pids
+        .iter()
+        .map(|&p| Target::Pid(p))
+        .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
+        .chain(args.sids.iter().map(|&s| Target::Sid(s)))
+        .collect();
+    if targets.is_empty() {
+        return Err(Failure::usage(
+            "no target: say --pid, --pgid or --sid (see 'pgkill --help')",
+        ));
+    }
+    let signal = args.signal.unwrap_or(Signal::TERM);
+    let snapshot = Snapshot::read(Fields::default()).map_err(|e| Failure::new(1, e.to_string()))?;
+    let plan = deliver::resolve(&snapshot, &targets);
+    if !args.force {
+        if let Some(refusal) = plan.refusal(&snapshot) {
+            return Err(Failure::usage(format!(
+                "refusing to signal {refusal}; use --force to do it anyway"
+            )));
+        }
+    }
+    let matched = targets.len() - plan.unmatched().count();
+    let unmatched_code = if matched == 0 {
+        1
+    } else if matched < targets.len() {
+        3
+    } else {
+        0
+    };
+    for target in plan.unmatched() {
+        eprintln!("pgkill: no such {target}");
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.dry_run {
+        if args.json {
+            write_json(
+                &mut out,
+                signal,
+                plan.processes().into_iter().map(|p| (p, None)),
+                &plan,
+                true,
+            )?;
+        } else {
+            write_dry_run(&mut out, &plan, signal)?;
+        }
+        out.flush()?;
+        return Ok(unmatched_code);
+    }
+
+    let mut delivery = Delivery::new(signal);
+    if args.verbose {
+        delivery = delivery.on_signal(|process, signal, outcome| {
+            let what = match outcome {
+                Outcome::Signalled => format!("sent {signal} to"),
+                Outcome::PermissionDenied => format!("permission denied: {signal} to"),
+                _ => format!("gone before {signal}:"),
+            };
+            eprintln!(
+                "pgkill: {what} {} ({}) in group {}, session {}",
+                process.pid,
+                escape(&process.comm, false),
+                process.pgid,
+                process.sid
+            );
+        });
+    }
+    delivery
+        .send(&plan)
+        .map_err(|e| Failure::new(1, e.to_string()))?;
+    let waiting = args.wait || args.timeout.is_some() || args.kill_after.is_some();
+    let all_gone = if waiting {
+        delivery
+            .wait(args.timeout, args.kill_after)
+            .map_err(|e| Failure::new(1, e.to_string()))?
+    } else {
+        true
+    };
+    let entries = delivery.entries();
+    if args.json {
+        write_json(
+            &mut out,
+            signal,
+            entries.iter().map(|e| (&e.process, Some(e.outcome))),
+            &plan,
+            false,
+        )?;
+    }
+    out.flush()?;
+    let outcomes = || entries.iter().map(|e| e.outcome);
+    let code = if matched == 0 || outcomes().all(|o| o == Outcome::Vanished) {
+        1
+    } else if outcomes().any(|o| o == Outcome::PermissionDenied) || unmatched_code == 3 {
+        3
+    } else if !all_gone {
+        4
+    } else {
+        0
+    };
+    Ok(code)
+}
+
+/// `-l`: the table, or one signal translated like kill -l.
+fn list(which: Option<&str>) -> Result<i32, Failure> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match which {
+        None => {
+            for signal in Signal::all() {
+                writeln!(
+                    out,
+                    "{:>2} {:<10} {}",
+                    signal.number(),
+                    signal.name(),
+                    signal.description()
+                )?;
+            }
+        }
+        Some(text) => {
+            let number: Option<i32> = text.parse().ok();
+            match number {
+                // An exit status 128+N names signal N, as in kill -l 137.
+                Some(n) if n > 128 => {
+                    let signal = Signal::from_number(n - 128)
+                        .ok_or_else(|| Failure::usage(format!("unknown signal '{text}'")))?;
+                    writeln!(out, "{}", signal.name())?;
+                }
+                Some(_) => {
+                    let signal: Signal = text
+                        .parse()
+                        .map_err(|e: procgroup::Error| Failure::usage(e.to_string()))?;
+                    writeln!(out, "{}", signal.name())?;
+                }
+                None => {
+                    let signal: Signal = text
+                        .parse()
+                        .map_err(|e: procgroup::Error| Failure::usage(e.to_string()))?;
+                    writeln!(out, "{}", signal.number())?;
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The dry run: sessions, their groups, their processes.
+fn write_dry_run(out: &mut impl Write, plan: &Plan, signal: Signal) -> io::Result<()> {
+    let processes = plan.processes();
+    if processes.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "would send {signal} to {} process(es):",
+        processes.len()
+    )?;
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(["session", "group", "pid", "comm"]);
+    let mut previous: Option<&Process> = None;
+    for process in processes {
+        let new_session = previous.is_none_or(|p| p.sid != process.sid);
+        let new_group = new_session || previous.is_some_and(|p| p.pgid != process.pgid);
+        table.add_row([
+            if new_session {
+                process.sid.to_string()
+            } else {
+                String::new()
+            },
+            if new_group {
+                process.pgid.to_string()
+            } else {
+                String::new()
+            },
+            process.pid.to_string(),
+            escape(&process.comm, false),
+        ]);
+        previous = Some(process);
+    }
+    writeln!(out, "{table}")
+}
+
+fn write_json<'a>(
+    out: &mut impl Write,
+    signal: Signal,
+    processes: impl Iterator<Item = (&'a Process, Option<Outcome>)>,
+    plan: &Plan,
+    dry_run: bool,
+) -> io::Result<()> {
+    write!(
+        out,
+        "{{\"signal\":\"{}\",\"number\":{},\"dry_run\":{dry_run},\"processes\":[",
+        signal.name(),
+        signal.number()
+    )?;
+    for (i, (process, outcome)) in processes.enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write!(
+            out,
+            "\n{{\"pid\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
+            process.pid,
+            process.pgid,
+            process.sid,
+            json_string(&process.comm)
+        )?;
+        if let Some(outcome) = outcome {
+            write!(out, ",\"outcome\":\"{}\"", outcome.as_str())?;
+        }
+        out.write_all(b"}")?;
+    }
+    out.write_all(b"],\"unmatched\":[")?;
+    for (i, target) in plan.unmatched().enumerate() {
+        let (kind, id) = match target {
+            Target::Pid(pid) => ("pid", pid.as_raw()),
+            Target::Pgid(pgid) => ("pgid", pgid.as_raw()),
+            Target::Sid(sid) => ("sid", sid.as_raw()),
+        };
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write!(out, "{{\"{kind}\":{id}}}")?;
+    }
+    out.write_all(b"]}\n")
+}
+
+/// The man page's sections beyond the options.
+pub const MAN_SECTIONS: &[(&str, &str)] = &[
+    (
+        "TARGETS",
+        r#"
+A target is typed; a bare number is refused, and so is kill's \fB\-\fR\fIN\fR
+(a group to kill(1)), because a session and a group are different things:
+.TP
+\fB\-\-pid\fR \fIPID\fR
+one process. pgkill opens a pidfd for it, then checks that the process
+behind it started when the one it resolved did, and signals through the
+pidfd: a PID that was reused meanwhile is never hit.
+.TP
+\fB\-\-pgid\fR \fIPGID\fR
+the whole group, with one \fBkill(\-\fR\fIPGID\fR\fB)\fR, which the kernel
+applies to every member at once, after a member confirms the group still
+exists.
+.TP
+\fB\-\-sid\fR \fISID\fR
+every group of the session. There is no kernel call for a session, and
+\fBkill \-\- \-\fR\fISID\fR only reaches the leader's group. pgkill
+signals every group and rescans until a rescan finds no new group. For a
+terminating signal it first stops every group (SIGSTOP, in rounds until
+none is new), so that nothing can fork away, then signals them and
+continues them (SIGCONT); SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
+pgkill meanwhile wait until it has continued what it stopped.
+.PP
+A target that contains pgkill itself or one of its ancestors (the calling
+shell, pid 1) is refused unless \fB\-\-force\fR is given. pgkill never calls
+kill(2) with 0 or \-1. Kernel threads and ids reported as 0 are never
+targets.
+"#,
+    ),
+    (
+        "WAITING",
+        r#"
+With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-kill\-after\fR pgkill waits
+on a pidfd per process (a zombie has exited; a process whose PID was reused
+has exited too), and until the targeted groups and sessions have no live
+member: processes that joined them after the signal get it as well.
+\fB\-\-kill\-after\fR sends SIGKILL to whatever is alive then.
+"#,
+    ),
+    (
+        "JSON KEYS",
+        r#"
+\fB\-\-json\fR prints one object:
+.TP
+\fBsignal\fR, \fBnumber\fR
+the signal's name without SIG, and its number.
+.TP
+\fBdry_run\fR
+true with \fB\-\-dry\-run\fR.
+.TP
+\fBprocesses\fR
+an array of objects with \fBpid\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
+(not in a dry run) \fBoutcome\fR: \fBsignalled\fR, \fBexited\fR (gone while
+waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
+or \fBvanished\fR (gone, or its PID reused, before the signal).
+.TP
+\fBunmatched\fR
+the targets that matched no live process, as objects like {"pgid":42}.
+"#,
+    ),
+    (
+        "EXIT STATUS",
+        r#"
+.TP
+\fB0\fR
+every target existed and was signalled (with waiting: and is gone).
+.TP
+\fB1\fR
+none of the targets matched a live process.
+.TP
+\fB2\fR
+usage error, or a target refused because it contains pgkill or an ancestor.
+.TP
+\fB3\fR
+some processes could not be signalled (permission), or some targets matched
+and others did not.
+.TP
+\fB4\fR
+waiting ended (\fB\-\-timeout\fR) with survivors.
+"#,
+    ),
+    (
+        "EXAMPLES",
+        r#"
+A group, and a whole session: \fB\-\-pgid\fR is what \fBkill \-\- \-42\fR
+does; \fB\-\-sid\fR also reaches the session's other groups (background jobs,
+pipelines started by the leader):
+.PP
+.RS
+.nf
+pgkill \-\-pgid 4242
+pgkill \-\-sid 4242
+.fi
+.RE
+.PP
+See first what a session kill would hit:
+.PP
+.RS
+.nf
+pgkill \-n \-\-sid 4242
+.fi
+.RE
+.PP
+End a job's session and wait until it is empty, with SIGKILL for what is
+still there after two seconds:
+.PP
+.RS
+.nf
+pgkill \-\-sid "$sid" \-\-wait \-k 2s
+.fi
+.RE
+.PP
+kill's habits work: a signal as the first argument, and \fB\-l\fR:
+.PP
+.RS
+.nf
+pgkill \-HUP \-\-pid 1234
+pgkill \-9 \-g 42
+pgkill \-l 137        # KILL: the status of a process killed by signal 9
+.fi
+.RE
+"#,
+    ),
+    (
+        "SEE ALSO",
+        r#"
+\fBpgtree\fR(1), \fBsetsid\-run\fR(1), \fBkill\fR(1), \fBpkill\fR(1), \fBkill\fR(2), \fBpidfd_open\fR(2), \fBcredentials\fR(7)
+"#,
+    ),
+];

@@ -1,1 +1,690 @@
+//! Resolving targets and delivering signals to them, race-safely, then
+//! waiting for them to exit.
+//!
+//! - A process (`--pid`) is signalled through a pidfd opened before its
+//!   start time is checked, so a reused PID is never hit.
+//! - A group (`--pgid`) gets one `kill(-pgid)`, atomic in the kernel, after
+//!   a member confirms the group still exists (a live group's id cannot be
+//!   reused).
+//! - A session (`--sid`) has no kernel call: it is the union of its groups.
+//!   For a terminating signal every group is first stopped (SIGSTOP), in
+//!   rounds until a rescan finds no new group, so that nothing can fork
+//!   away; then signalled; then continued (SIGCONT). The terminal-generated
+//!   signals that would interrupt pgkill are blocked meanwhile, so nothing
+//!   is left stopped.
+//! - Waiting uses one pidfd per process in `poll`, never `kill(pid, 0)`
+//!   (fooled by zombies and reused PIDs).
 
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::pidfd::{self, Opened, PidFd};
+use crate::{Error, Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
+
+/// What to signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    Pid(Pid),
+    Pgid(Pgid),
+    Sid(Sid),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Pid(pid) => write!(f, "process {pid}"),
+            Target::Pgid(pgid) => write!(f, "group {pgid}"),
+            Target::Sid(sid) => write!(f, "session {sid}"),
+        }
+    }
+}
+
+impl Target {
+    fn contains(self, process: &Process) -> bool {
+        match self {
+            Target::Pid(pid) => process.pid == pid,
+            Target::Pgid(pgid) => process.pgid == pgid,
+            Target::Sid(sid) => process.sid == sid,
+        }
+    }
+}
+
+/// What became of one targeted process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The signal was delivered (and, without waiting, that is all we know).
+    Signalled,
+    /// It exited after the signal (with waiting).
+    Exited,
+    /// It was still alive when waiting ended.
+    Survived,
+    /// The kernel refused the signal (EPERM).
+    PermissionDenied,
+    /// It was gone (or its PID reused) before the signal.
+    Vanished,
+}
+
+impl Outcome {
+    /// The word used in reports: `signalled`, `permission-denied`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Signalled => "signalled",
+            Outcome::Exited => "exited",
+            Outcome::Survived => "survived",
+            Outcome::PermissionDenied => "permission-denied",
+            Outcome::Vanished => "vanished",
+        }
+    }
+}
+
+/// One targeted process and what became of it.
+#[derive(Debug)]
+pub struct Entry {
+    pub process: Process,
+    pub outcome: Outcome,
+    /// Held while waiting.
+    pidfd: Option<PidFd>,
+}
+
+/// Targets resolved against a snapshot: what would be signalled.
+#[derive(Debug)]
+pub struct Plan {
+    targets: Vec<(Target, Vec<Process>)>,
+}
+
+/// Why a plan must not be carried out without `--force`.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub target: Target,
+    /// The protected process the target contains.
+    pub process: Process,
+    /// Whether `process` is the caller itself (else one of its ancestors).
+    pub is_caller: bool,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let relation = if self.is_caller {
+            "the caller itself"
+        } else {
+            "an ancestor of the caller"
+        };
+        let verb = if matches!(self.target, Target::Pid(_)) {
+            "is"
+        } else {
+            "contains"
+        };
+        write!(
+            f,
+            "{}: it {verb} {relation} (pid {}, {})",
+            self.target,
+            self.process.pid,
+            String::from_utf8_lossy(&self.process.comm)
+        )
+    }
+}
+
+/// Resolves targets against a snapshot. Kernel threads are never targets.
+pub fn resolve(snapshot: &Snapshot, targets: &[Target]) -> Plan {
+    let targets = targets
+        .iter()
+        .map(|&target| {
+            let members = snapshot
+                .processes()
+                .iter()
+                .filter(|p| !p.kernel_thread && target.contains(p))
+                .cloned()
+                .collect();
+            (target, members)
+        })
+        .collect();
+    Plan { targets }
+}
+
+impl Plan {
+    /// Each target with the processes it matched.
+    pub fn targets(&self) -> impl Iterator<Item = (Target, &[Process])> {
+        self.targets
+            .iter()
+            .map(|(target, members)| (*target, members.as_slice()))
+    }
+
+    /// The targets that matched no process.
+    pub fn unmatched(&self) -> impl Iterator<Item = Target> + '_ {
+        self.targets()
+            .filter(|(_, members)| members.is_empty())
+            .map(|(t, _)| t)
+    }
+
+    /// Every matched process once, ordered by sid, pgid, pid.
+    pub fn processes(&self) -> Vec<&Process> {
+        let mut seen = HashSet::new();
+        let mut all: Vec<&Process> = self
+            .targets
+            .iter()
+            .flat_map(|(_, members)| members)
+            .filter(|p| seen.insert(p.pid))
+            .collect();
+        all.sort_by_key(|p| (p.sid, p.pgid, p.pid));
+        all
+    }
+
+    /// The first target that contains the caller or one of its ancestors
+    /// (the calling shell, pid 1), if any.
+    pub fn refusal(&self, snapshot: &Snapshot) -> Option<Refusal> {
+        let me = Pid::current();
+        let protected: Vec<&Process> = snapshot.ancestry(me).collect();
+        for (target, _) in &self.targets {
+            for process in &protected {
+                if target.contains(process) {
+                    return Some(Refusal {
+                        target: *target,
+                        process: (*process).clone(),
+                        is_caller: process.pid == me,
+                    });
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Told of every process signalled (or refused), for `--verbose`.
+pub type Observer = dyn FnMut(&Process, Signal, Outcome);
+
+/// Signals sent and their outcomes, kept to wait on and to report.
+pub struct Delivery {
+    signal: Signal,
+    entries: Vec<Entry>,
+    /// pid -> index in `entries`.
+    index: HashMap<Pid, usize>,
+    /// The groups and sessions targeted, rescanned for newcomers.
+    scopes: Vec<Target>,
+    /// Called with each entry as it is signalled (for `--verbose`).
+    on_signal: Option<Box<Observer>>,
+}
+
+impl Delivery {
+    /// A delivery of `signal`; nothing is sent until [`Delivery::send`].
+    pub fn new(signal: Signal) -> Delivery {
+        Delivery {
+            signal,
+            entries: Vec::new(),
+            index: HashMap::new(),
+            scopes: Vec::new(),
+            on_signal: None,
+        }
+    }
+
+    /// Calls `callback` for every process signalled (or refused).
+    pub fn on_signal(
+        mut self,
+        callback: impl FnMut(&Process, Signal, Outcome) + 'static,
+    ) -> Delivery {
+        self.on_signal = Some(Box::new(callback));
+        self
+    }
+
+    /// The processes targeted and their outcomes, ordered by sid, pgid, pid.
+    pub fn entries(&self) -> Vec<&Entry> {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by_key(|e| (e.process.sid, e.process.pgid, e.process.pid));
+        entries
+    }
+
+    /// Signals every target of the plan.
+    pub fn send(&mut self, plan: &Plan) -> Result<()> {
+        let me = Pid::current();
+        for (target, members) in plan.targets() {
+            match target {
+                Target::Pid(_) => {
+                    for process in members {
+                        self.signal_process(process, self.signal);
+                    }
+                }
+                Target::Pgid(pgid) => {
+                    self.scopes.push(target);
+                    self.signal_group(pgid, members, self.signal);
+                }
+                Target::Sid(sid) => {
+                    self.scopes.push(target);
+                    // Never stop the group pgkill runs in (only possible
+                    // with --force): nobody would continue it.
+                    let stop_first = self.signal.terminates()
+                        && self.signal != Signal::KILL
+                        && self.signal != Signal::STOP
+                        && !members.iter().any(|p| p.pid == me);
+                    self.signal_session(sid, members.to_vec(), self.signal, stop_first)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Signals one process through a pidfd, if it is still the one the
+    /// snapshot saw.
+    fn signal_process(&mut self, process: &Process, signal: Signal) {
+        let outcome = match PidFd::open(process.pid, process.starttime) {
+            Ok(Opened::Same(pidfd)) => {
+                let outcome = outcome_of(pidfd.send(signal));
+                self.record(process, outcome, Some(pidfd), signal);
+                return;
+            }
+            Ok(Opened::Gone) => Outcome::Vanished,
+            Err(error) => outcome_of(Err(error)),
+        };
+        self.record(process, outcome, None, signal);
+    }
+
+    /// Signals a group with one `kill(-pgid)` once a member confirms the
+    /// group still exists; records every member.
+    fn signal_group(&mut self, pgid: Pgid, members: &[Process], signal: Signal) {
+        let outcome = if group_exists(pgid, members) {
+            outcome_of(kill_group(pgid, signal))
+        } else {
+            Outcome::Vanished
+        };
+        for process in members {
+            self.record(process, outcome, None, signal);
+        }
+    }
+
+    /// Signals every group of a session, rescanning until no new group
+    /// appears; with `stop_first`, freezes the session first.
+    fn signal_session(
+        &mut self,
+        sid: Sid,
+        members: Vec<Process>,
+        signal: Signal,
+        stop_first: bool,
+    ) -> Result<()> {
+        let _blocked = stop_first.then(BlockedSignals::new);
+        let mut stopped: Vec<Pgid> = Vec::new();
+        let mut members = members;
+        if stop_first {
+            // Rounds until every group is stopped: a stopped process cannot
+            // fork, so this converges.
+            let mut rounds = 0;
+            loop {
+                let fresh: Vec<Pgid> = groups_of(&members)
+                    .into_iter()
+                    .filter(|pgid| !stopped.contains(pgid))
+                    .collect();
+                if fresh.is_empty() || rounds == MAX_ROUNDS {
+                    break;
+                }
+                for pgid in fresh {
+                    // A group that vanished meanwhile needs no stopping.
+                    if kill_group(pgid, Signal::STOP).is_ok() {
+                        stopped.push(pgid);
+                    }
+                }
+                members = session_members(sid)?;
+                rounds += 1;
+            }
+        }
+        let result = self.signal_session_groups(sid, members, signal);
+        for &pgid in &stopped {
+            let _ = kill_group(pgid, Signal::CONT);
+        }
+        result
+    }
+
+    /// Signals every group of the session not yet signalled, rescanning
+    /// until a rescan finds none.
+    fn signal_session_groups(
+        &mut self,
+        sid: Sid,
+        mut members: Vec<Process>,
+        signal: Signal,
+    ) -> Result<()> {
+        let mut done: HashSet<Pgid> = HashSet::new();
+        for _ in 0..MAX_ROUNDS {
+            let fresh: Vec<Pgid> = groups_of(&members)
+                .into_iter()
+                .filter(|pgid| !done.contains(pgid))
+                .collect();
+            if fresh.is_empty() {
+                // Members already signalled through their group may have
+                // forked newcomers into it; record them too.
+                for process in &members {
+                    if !self.index.contains_key(&process.pid) {
+                        self.record(process, Outcome::Signalled, None, signal);
+                    }
+                }
+                return Ok(());
+            }
+            for pgid in fresh {
+                let group: Vec<Process> =
+                    members.iter().filter(|p| p.pgid == pgid).cloned().collect();
+                self.signal_group(pgid, &group, signal);
+                done.insert(pgid);
+            }
+            members = session_members(sid)?;
+        }
+        Ok(())
+    }
+
+    fn record(
+        &mut self,
+        process: &Process,
+        outcome: Outcome,
+        pidfd: Option<PidFd>,
+        signal: Signal,
+    ) {
+        if let Some(callback) = &mut self.on_signal {
+            callback(process, signal, outcome);
+        }
+        match self.index.get(&process.pid) {
+            // A later signal (escalation, a second target) updates the entry.
+            Some(&i) if self.entries[i].process.starttime == process.starttime => {
+                let entry = &mut self.entries[i];
+                if entry.outcome != Outcome::Signalled || outcome == Outcome::Signalled {
+                    entry.outcome = outcome;
+                }
+                if pidfd.is_some() {
+                    entry.pidfd = pidfd;
+                }
+            }
+            _ => {
+                self.index.insert(process.pid, self.entries.len());
+                self.entries.push(Entry {
+                    process: process.clone(),
+                    outcome,
+                    pidfd,
+                });
+            }
+        }
+    }
+
+    /// Waits until every signalled process has exited (a zombie has), and
+    /// the targeted groups and sessions have no live member left. With
+    /// `kill_after`, whatever is alive that long after the signal gets
+    /// SIGKILL. Returns whether everything is gone; those still alive when
+    /// `timeout` passes are marked [`Outcome::Survived`].
+    pub fn wait(
+        &mut self,
+        timeout: Option<Duration>,
+        kill_after: Option<Duration>,
+    ) -> Result<bool> {
+        let start = Instant::now();
+        let deadline = timeout.map(|t| start + t);
+        let mut kill_at = kill_after.map(|t| start + t);
+        raise_fd_limit();
+        loop {
+            let pending = self.pending();
+            if pending.is_empty() {
+                // Everything known is gone: anything new in the scopes?
+                if !self.signal_newcomers()? {
+                    return Ok(true);
+                }
+                continue;
+            }
+            let now = Instant::now();
+            if kill_at.is_some_and(|at| now >= at) {
+                kill_at = None;
+                self.escalate()?;
+                continue;
+            }
+            if deadline.is_some_and(|at| now >= at) {
+                for i in pending {
+                    self.entries[i].outcome = Outcome::Survived;
+                }
+                return Ok(false);
+            }
+            let wake = [deadline, kill_at].into_iter().flatten().min();
+            self.poll_pending(&pending, wake.map(|at| at.saturating_duration_since(now)))?;
+        }
+    }
+
+    /// The entries still to wait for.
+    fn pending(&self) -> Vec<usize> {
+        (0..self.entries.len())
+            .filter(|&i| self.entries[i].outcome == Outcome::Signalled)
+            .collect()
+    }
+
+    /// Polls the pending processes' pidfds (opening them as the fd limit
+    /// allows) and marks those that exited.
+    fn poll_pending(&mut self, pending: &[usize], timeout: Option<Duration>) -> Result<()> {
+        let budget = fd_budget();
+        let mut watched = Vec::new();
+        let mut gone = false;
+        for &i in pending {
+            if watched.len() == budget {
+                break;
+            }
+            let entry = &mut self.entries[i];
+            if entry.pidfd.is_none() {
+                match PidFd::open(entry.process.pid, entry.process.starttime) {
+                    Ok(Opened::Same(pidfd)) => entry.pidfd = Some(pidfd),
+                    // Gone, or its PID already belongs to someone else.
+                    Ok(Opened::Gone) => {
+                        entry.outcome = Outcome::Exited;
+                        gone = true;
+                        continue;
+                    }
+                    Err(error) => return Err(Error::os("pidfd_open", error)),
+                }
+            }
+            watched.push(i);
+        }
+        if gone {
+            // Progress already: let the caller look again before blocking.
+            return Ok(());
+        }
+        let fds: Vec<&PidFd> = watched
+            .iter()
+            .filter_map(|&i| self.entries[i].pidfd.as_ref())
+            .collect();
+        let exited = pidfd::poll(&fds, timeout);
+        for position in exited {
+            let entry = &mut self.entries[watched[position]];
+            entry.outcome = Outcome::Exited;
+            entry.pidfd = None;
+        }
+        Ok(())
+    }
+
+    /// Signals live processes that joined the targeted groups or sessions
+    /// after the signal; returns whether there were any.
+    fn signal_newcomers(&mut self) -> Result<bool> {
+        if self.scopes.is_empty() {
+            return Ok(false);
+        }
+        let snapshot = Snapshot::read(Fields::default())?;
+        let before = self.pending().len();
+        for scope in self.scopes.clone() {
+            let newcomers: Vec<Process> = snapshot
+                .processes()
+                .iter()
+                .filter(|p| !p.kernel_thread && !p.is_zombie() && scope.contains(p))
+                .filter(|p| !self.is_known_exited(p))
+                .cloned()
+                .collect();
+            if newcomers.is_empty() {
+                continue;
+            }
+            match scope {
+                Target::Pgid(pgid) => self.signal_group(pgid, &newcomers, self.signal),
+                Target::Sid(sid) => self.signal_session_groups(sid, newcomers, self.signal)?,
+                Target::Pid(_) => {}
+            }
+        }
+        Ok(self.pending().len() > before)
+    }
+
+    fn is_known_exited(&self, process: &Process) -> bool {
+        self.index.get(&process.pid).is_some_and(|&i| {
+            let entry = &self.entries[i];
+            entry.process.starttime == process.starttime && entry.outcome != Outcome::Signalled
+        })
+    }
+
+    /// SIGKILL for everything still alive: each pending process through its
+    /// pidfd, and every targeted group and session again (newcomers too).
+    fn escalate(&mut self) -> Result<()> {
+        for i in self.pending() {
+            let entry = &self.entries[i];
+            if let Some(pidfd) = &entry.pidfd {
+                let _ = pidfd.send(Signal::KILL);
+            } else if let Ok(Opened::Same(pidfd)) =
+                PidFd::open(entry.process.pid, entry.process.starttime)
+            {
+                let _ = pidfd.send(Signal::KILL);
+            }
+        }
+        for scope in self.scopes.clone() {
+            match scope {
+                Target::Pgid(pgid) => {
+                    let snapshot = Snapshot::read(Fields::default())?;
+                    let members: Vec<Process> = snapshot
+                        .processes()
+                        .iter()
+                        .filter(|p| p.pgid == pgid)
+                        .cloned()
+                        .collect();
+                    self.signal_group(pgid, &members, Signal::KILL);
+                }
+                Target::Sid(sid) => {
+                    let members = session_members(sid)?;
+                    self.signal_session_groups(sid, members, Signal::KILL)?;
+                }
+                Target::Pid(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Signals every process of session `sid` (see the module docs), waits
+/// until none is left, escalating to SIGKILL after `kill_after`. For
+/// `setsid-run --timeout` and `--cleanup`. Returns whether it emptied.
+pub fn end_session(
+    sid: Sid,
+    signal: Signal,
+    kill_after: Option<Duration>,
+    timeout: Option<Duration>,
+) -> Result<bool> {
+    let snapshot = Snapshot::read(Fields::default())?;
+    let plan = resolve(&snapshot, &[Target::Sid(sid)]);
+    let mut delivery = Delivery::new(signal);
+    delivery.send(&plan)?;
+    delivery.wait(timeout, kill_after)
+}
+
+/// How many rescans a session or a stop phase may take before giving up.
+const MAX_ROUNDS: usize = 1000;
+
+/// The live members of a session, rescanned.
+fn session_members(sid: Sid) -> Result<Vec<Process>> {
+    let snapshot = Snapshot::read(Fields::default())?;
+    Ok(snapshot
+        .processes()
+        .iter()
+        .filter(|p| p.sid == sid && !p.kernel_thread && !p.is_zombie())
+        .cloned()
+        .collect())
+}
+
+/// The distinct valid groups of `members`, in order.
+fn groups_of(members: &[Process]) -> Vec<Pgid> {
+    let mut groups: Vec<Pgid> = members
+        .iter()
+        .map(|p| p.pgid)
+        .filter(|g| g.is_valid())
+        .collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+/// Whether a member seen in the snapshot is still there and still in the
+/// group: then the group id cannot have been reused.
+fn group_exists(pgid: Pgid, members: &[Process]) -> bool {
+    members.iter().any(|member| {
+        crate::snapshot::read_stat_of(member.pid)
+            .is_some_and(|stat| stat.starttime == member.starttime && stat.pgrp == pgid.as_raw())
+    })
+}
+
+/// `kill(-pgid, signal)`, only ever with a valid (positive) pgid.
+fn kill_group(pgid: Pgid, signal: Signal) -> io::Result<()> {
+    assert!(
+        pgid.is_valid(),
+        "kill() with a group id that is not positive"
+    );
+    // SAFETY: kill(2) with a negative, nonzero id and a valid signal.
+    if unsafe { libc::kill(-pgid.as_raw(), signal.number()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn outcome_of(result: io::Result<()>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Signalled,
+        Err(error) if error.raw_os_error() == Some(libc::EPERM) => Outcome::PermissionDenied,
+        Err(_) => Outcome::Vanished,
+    }
+}
+
+/// Blocks the signals that would interrupt pgkill (and the stop from a
+/// terminal) while a session is stopped, so that pgkill always continues
+/// what it stopped; the pending ones arrive when this is dropped.
+struct BlockedSignals {
+    previous: nix::sys::signal::SigSet,
+}
+
+impl BlockedSignals {
+    fn new() -> BlockedSignals {
+        use nix::sys::signal::{SigSet, Signal as S};
+        let mut set = SigSet::empty();
+        for signal in [
+            S::SIGINT,
+            S::SIGTERM,
+            S::SIGHUP,
+            S::SIGQUIT,
+            S::SIGTSTP,
+            S::SIGTTIN,
+            S::SIGTTOU,
+            S::SIGPIPE,
+            S::SIGALRM,
+            S::SIGUSR1,
+            S::SIGUSR2,
+        ] {
+            set.add(signal);
+        }
+        let previous = set
+            .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
+            .unwrap_or_else(|_| SigSet::empty());
+        BlockedSignals { previous }
+    }
+}
+
+impl Drop for BlockedSignals {
+    fn drop(&mut self) {
+        let _ = self.previous.thread_set_mask();
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit: one pidfd per
+/// waited process.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+}
+
+/// How many pidfds may be open at once, leaving room for other files.
+fn fd_budget() -> usize {
+    use nix::sys::resource::{getrlimit, Resource};
+    let soft = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
+    usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(64)
+        .max(16)
+}

@@ -28,6 +28,7 @@ pub mod duration;
 mod error;
 pub mod forest;
 mod id;
+pub mod pidfd;
 pub mod select;
 pub mod signal;
 pub mod snapshot;

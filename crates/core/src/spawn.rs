@@ -1,1 +1,1 @@
-
+//! Spawning a command into a new session.
