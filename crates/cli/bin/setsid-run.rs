@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    std::process::exit(procgroup_cli::setsid_run::main());
+}

@@ -81,8 +81,17 @@ fn clap_failure(tool: &str, error: clap::Error) -> Failure {
         }
         _ => {
             let rendered = error.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let what = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = rendered.lines();
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut what = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            // A message ending in ':' continues on indented lines (the
+            // missing arguments): bring them onto this one.
+            if what.ends_with(':') {
+                for line in lines.take_while(|line| line.starts_with("  ")) {
+                    what.push(' ');
+                    what.push_str(line.trim());
+                }
+            }
             // Keep clap's list of valid values on the same line.
             let valid = rendered
                 .lines()

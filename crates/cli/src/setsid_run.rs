@@ -1,1 +1,397 @@
-//! `setsid-run`: start a command in a new session.
+//! `setsid-run`: start a command in a new session, and keep it under
+//! control.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{Args as _, Parser, ValueEnum};
+use procgroup::deliver::{self, Target};
+use procgroup::pidfile::{self, PidFile, PidFileError};
+use procgroup::spawn::{self, Child, Event, Scope, Signals, Spawn};
+use procgroup::{parse_duration, Signal};
+
+use crate::common::{core, main_with, Failure};
+
+/// Start a command in a new session.
+#[derive(Parser, Debug)]
+#[command(
+    name = "setsid-run",
+    version,
+    about = "Start a command in a new session",
+    long_about = "Start a command in a new session.\n\n\
+        setsid-run always forks; the child calls setsid() (so it leads a new session \
+        and group and has no controlling terminal), then execs COMMAND. setsid-run \
+        returns once the exec has happened, or reports why it failed (127 not found, \
+        126 not executable). With --wait it stays, forwards SIGINT, SIGTERM, SIGHUP \
+        and SIGQUIT to every group of the command's session, and exits with the \
+        command's status (128+N when killed by signal N).",
+    after_help = "Exit status: 0 started; 2 usage error; 125 setsid-run failed (fork, \
+        pidfile, files); 126 not executable; 127 not found. With --wait: COMMAND's \
+        status, 128+N if killed by signal N, 124 on --timeout."
+)]
+pub struct Args {
+    /// Wait for COMMAND and exit with its status, forwarding signals to its session
+    #[arg(short = 'w', long)]
+    wait: bool,
+
+    /// End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait
+    #[arg(long, value_name = "DURATION", value_parser = core(parse_duration))]
+    timeout: Option<Duration>,
+
+    /// The signal for --timeout and --cleanup
+    #[arg(long, value_name = "SIG", default_value = "TERM",
+          value_parser = core(|text| text.parse::<Signal>()))]
+    signal: Signal,
+
+    /// SIGKILL what is left DURATION after --timeout's or --cleanup's signal
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = core(parse_duration))]
+    kill_after: Duration,
+
+    /// When COMMAND exits, end every process left in its session; implies --wait
+    #[arg(long)]
+    cleanup: bool,
+
+    /// Detach: stdin, stdout and stderr from/to /dev/null unless redirected
+    #[arg(short = 'd', long)]
+    detach: bool,
+
+    /// Write COMMAND's stdout to FILE (truncated)
+    #[arg(long, value_name = "FILE")]
+    stdout: Option<PathBuf>,
+
+    /// Write COMMAND's stderr to FILE (truncated)
+    #[arg(long, value_name = "FILE")]
+    stderr: Option<PathBuf>,
+
+    /// Append COMMAND's stdout and stderr to FILE
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdout", "stderr"])]
+    log: Option<PathBuf>,
+
+    /// After a successful exec, print the new process's ids on stdout
+    #[arg(long, value_enum, value_name = "WHAT")]
+    print: Option<Print>,
+
+    /// Write COMMAND's pid to FILE; refuse to start if FILE names a live instance
+    #[arg(long, value_name = "FILE")]
+    pidfile: Option<PathBuf>,
+
+    /// Make the current terminal (on stdin) the new session's controlling terminal
+    #[arg(short = 'c', long, conflicts_with_all = ["detach", "group"])]
+    ctty: bool,
+
+    /// Only a new process group in the current session, not a new session
+    #[arg(short = 'g', long)]
+    group: bool,
+
+    /// The command and its arguments
+    #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true,
+          allow_hyphen_values = true, value_hint = clap::ValueHint::CommandWithArguments)]
+    command: Vec<OsString>,
+}
+
+/// What `--print` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Print {
+    /// The pid: 13131
+    Pid,
+    /// The process group id
+    Pgid,
+    /// The session id
+    Sid,
+    /// pid, pgid and sid: 13131 13131 13131
+    Ids,
+    /// {"pid":13131,"pgid":13131,"sid":13131}
+    Json,
+}
+
+/// The clap definition, for the generator.
+pub fn command() -> clap::Command {
+    Args::augment_args(clap::Command::new("setsid-run"))
+}
+
+pub fn main() -> i32 {
+    main_with("setsid-run", run)
+}
+
+/// setsid-run's own failures (files, pidfile, fork).
+const FAILED: i32 = 125;
+/// The status after `--timeout`, as timeout(1).
+const TIMED_OUT: i32 = 124;
+
+/// The signals forwarded to the command's session while waiting.
+const FORWARDED: [Signal; 4] = [Signal::INT, Signal::TERM, Signal::HUP, Signal::QUIT];
+
+fn run(args: Args) -> Result<i32, Failure> {
+    let waiting = args.wait || args.timeout.is_some() || args.cleanup;
+    let spawn = spawn_for(&args)?;
+    let pidfile = args
+        .pidfile
+        .as_deref()
+        .map(PidFile::prepare)
+        .transpose()
+        .map_err(|error| match error {
+            PidFileError::Running(_) => Failure::new(FAILED, error.to_string()),
+            other => Failure::new(FAILED, format!("pidfile {other}")),
+        })?;
+    // Blocked before the fork, so none is lost; the child starts with a
+    // clean mask.
+    let signals = if waiting {
+        Some(
+            Signals::block(&FORWARDED)
+                .map_err(|e| Failure::new(FAILED, format!("cannot watch signals: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let mut child = match spawn.start() {
+        Ok(child) => child,
+        Err(error) => {
+            if let Some(pidfile) = pidfile {
+                pidfile.abandon();
+            }
+            return Err(Failure::new(error.exit_code(), error.to_string()));
+        }
+    };
+    let target = if args.group {
+        Target::Pgid(child.pgid)
+    } else {
+        Target::Sid(child.sid)
+    };
+    if let Some(pidfile) = pidfile {
+        if let Err(error) = pidfile.commit(child.pid) {
+            // Nothing half-done: a command whose pid file failed is stopped.
+            let _ = deliver::end(target, Signal::KILL, None, None);
+            let _ = child.wait();
+            let path = args.pidfile.as_deref().unwrap_or(Path::new("")).display();
+            return Err(Failure::new(FAILED, format!("pidfile {path}: {error}")));
+        }
+    }
+    if let Some(print) = args.print {
+        print_ids(print, &child)?;
+    }
+    let Some(signals) = signals else {
+        return Ok(0);
+    };
+    let code = supervise(&mut child, &signals, target, &args)?;
+    if let Some(path) = &args.pidfile {
+        pidfile::remove_if_owned(path, child.pid);
+    }
+    Ok(code)
+}
+
+/// Waits for the command, forwarding signals, enforcing --timeout and
+/// --cleanup; returns setsid-run's exit status.
+fn supervise(
+    child: &mut Child,
+    signals: &Signals,
+    target: Target,
+    args: &Args,
+) -> Result<i32, Failure> {
+    let deadline = args.timeout.map(|t| Instant::now() + t);
+    let os_failure = |e: &dyn std::fmt::Display| Failure::new(FAILED, e.to_string());
+    loop {
+        match child
+            .wait_event(signals, deadline)
+            .map_err(|e| os_failure(&e))?
+        {
+            Event::Signal(signal) => {
+                deliver::signal(target, signal).map_err(|e| os_failure(&e))?;
+            }
+            Event::TimedOut => {
+                deliver::end(target, args.signal, Some(args.kill_after), None)
+                    .map_err(|e| os_failure(&e))?;
+                child.wait().map_err(|e| os_failure(&e))?;
+                return Ok(TIMED_OUT);
+            }
+            Event::Exited(status) => {
+                if args.cleanup {
+                    deliver::end(target, args.signal, Some(args.kill_after), None)
+                        .map_err(|e| os_failure(&e))?;
+                }
+                return Ok(spawn::shell_status(status));
+            }
+        }
+    }
+}
+
+/// The command to start, with its redirections opened (`None` inherits ours).
+fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
+    let open = |path: &Path, append: bool| -> Result<File, Failure> {
+        let mut options = OpenOptions::new();
+        options.create(true);
+        if append {
+            options.append(true);
+        } else {
+            options.write(true).truncate(true);
+        }
+        options
+            .open(path)
+            .map_err(|e| Failure::new(FAILED, format!("cannot open {}: {e}", path.display())))
+    };
+    let null = || -> Result<File, Failure> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map_err(|e| Failure::new(FAILED, format!("cannot open /dev/null: {e}")))
+    };
+    let log = args
+        .log
+        .as_deref()
+        .map(|path| open(path, true))
+        .transpose()?;
+    let log_copy = |log: &Option<File>| -> Result<Option<File>, Failure> {
+        log.as_ref()
+            .map(|file| {
+                file.try_clone()
+                    .map_err(|e| Failure::new(FAILED, e.to_string()))
+            })
+            .transpose()
+    };
+    let mut stdout = args
+        .stdout
+        .as_deref()
+        .map(|path| open(path, false))
+        .transpose()?;
+    let mut stderr = args
+        .stderr
+        .as_deref()
+        .map(|path| open(path, false))
+        .transpose()?;
+    if log.is_some() {
+        stdout = log_copy(&log)?;
+        stderr = log;
+    }
+    let mut stdin = None;
+    if args.detach {
+        stdin = Some(null()?);
+        if stdout.is_none() {
+            stdout = Some(null()?);
+        }
+        if stderr.is_none() {
+            stderr = Some(null()?);
+        }
+    }
+    Ok(Spawn {
+        command: args.command.clone(),
+        scope: if args.group { Scope::Group } else { Scope::Session },
+        controlling_tty: args.ctty,
+        stdin,
+        stdout,
+        stderr,
+    })
+}
+
+fn print_ids(print: Print, child: &Child) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let (pid, pgid, sid) = (child.pid, child.pgid, child.sid);
+    match print {
+        Print::Pid => writeln!(out, "{pid}")?,
+        Print::Pgid => writeln!(out, "{pgid}")?,
+        Print::Sid => writeln!(out, "{sid}")?,
+        Print::Ids => writeln!(out, "{pid} {pgid} {sid}")?,
+        Print::Json => writeln!(out, "{{\"pid\":{pid},\"pgid\":{pgid},\"sid\":{sid}}}")?,
+    }
+    out.flush()
+}
+
+/// The man page's sections beyond the options.
+pub const MAN_SECTIONS: &[(&str, &str)] = &[
+    (
+        "WAITING AND CLEANING UP",
+        r#"
+With \fB\-\-wait\fR, SIGINT, SIGTERM, SIGHUP and SIGQUIT received by
+setsid\-run are forwarded to every group of the command's session (with
+\fB\-\-group\fR, to its group), and setsid\-run exits with the command's
+status, or 128+\fIN\fR when a signal \fIN\fR killed it.
+.PP
+\fB\-\-timeout\fR ends the whole session when the time is up: \fB\-\-signal\fR
+(default TERM) to every group, SIGKILL to what is left after
+\fB\-\-kill\-after\fR (default 5s), and waits until it is empty; the exit
+status is then 124.
+.PP
+\fB\-\-cleanup\fR does the same when the command exits: nothing the job
+started outlives it, unless it made a session of its own. The command's
+status is kept.
+.PP
+\fB\-\-pidfile\fR writes the pid through a temporary file and a rename after
+a successful exec. If the file names a live process that had started by the
+time the file was written, setsid\-run refuses to start (exit 125); a file
+whose pid is dead, or was taken by a later process, is replaced. With
+waiting, the file is removed when the command exits.
+"#,
+    ),
+    (
+        "EXIT STATUS",
+        r#"
+Without waiting:
+.TP
+\fB0\fR
+the command was started.
+.TP
+\fB2\fR
+usage error.
+.TP
+\fB125\fR
+setsid\-run itself failed: fork, the pid file (or "already running as pid
+\fIN\fR"), a file to redirect to.
+.TP
+\fB126\fR
+the command was found but could not be executed.
+.TP
+\fB127\fR
+the command was not found.
+.PP
+With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-cleanup\fR: the command's
+exit status; 128+\fIN\fR when it was killed by signal \fIN\fR; 124 when
+\fB\-\-timeout\fR ended it.
+"#,
+    ),
+    (
+        "EXAMPLES",
+        r#"
+A job that survives when the caller's whole session is killed (say the
+terminal closes, or a CI step's session is ended with \fBkill \-9 \-\fR\fISID\fR):
+.PP
+.RS
+.nf
+setsid\-run \-d \-\-log /tmp/job.log \-\- ./long\-job
+.fi
+.RE
+.PP
+Start in the background and keep its session id; end it all later:
+.PP
+.RS
+.nf
+sid=$(setsid\-run \-d \-\-print sid \-\- ./server)
+trap 'pgkill \-\-sid "$sid" \-\-wait \-k 2s' EXIT
+.fi
+.RE
+.PP
+Run tests as a job that leaves nothing behind, for ten minutes at most:
+.PP
+.RS
+.nf
+setsid\-run \-w \-\-cleanup \-\-timeout 10m \-\- make test
+.fi
+.RE
+.PP
+A daemon with a pid file, started twice: the second start exits 125.
+.PP
+.RS
+.nf
+setsid\-run \-d \-\-pidfile /run/app.pid \-\- app
+.fi
+.RE
+"#,
+    ),
+    (
+        "SEE ALSO",
+        r#"
+\fBpgtree\fR(1), \fBpgkill\fR(1), \fBsetsid\fR(1), \fBtimeout\fR(1), \fBsetsid\fR(2), \fBcredentials\fR(7)
+"#,
+    ),
+];

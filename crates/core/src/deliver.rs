@@ -558,20 +558,24 @@ impl Delivery {
     }
 }
 
-/// Signals every process of session `sid` (see the module docs), waits
-/// until none is left, escalating to SIGKILL after `kill_after`. For
-/// `setsid-run --timeout` and `--cleanup`. Returns whether it emptied.
-pub fn end_session(
-    sid: Sid,
-    signal: Signal,
+/// Resolves `target` on a fresh snapshot and signals it.
+pub fn signal(target: Target, signal: Signal) -> Result<Delivery> {
+    let snapshot = Snapshot::read(Fields::default())?;
+    let mut delivery = Delivery::new(signal);
+    delivery.send(&resolve(&snapshot, &[target]))?;
+    Ok(delivery)
+}
+
+/// Signals every process of a group or session and waits until none is
+/// left, escalating to SIGKILL after `kill_after` (for `setsid-run
+/// --timeout` and `--cleanup`). Returns whether it emptied in time.
+pub fn end(
+    target: Target,
+    with: Signal,
     kill_after: Option<Duration>,
     timeout: Option<Duration>,
 ) -> Result<bool> {
-    let snapshot = Snapshot::read(Fields::default())?;
-    let plan = resolve(&snapshot, &[Target::Sid(sid)]);
-    let mut delivery = Delivery::new(signal);
-    delivery.send(&plan)?;
-    delivery.wait(timeout, kill_after)
+    signal(target, with)?.wait(timeout, kill_after)
 }
 
 /// How many rescans a session or a stop phase may take before giving up.

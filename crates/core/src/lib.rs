@@ -29,6 +29,7 @@ mod error;
 pub mod forest;
 mod id;
 pub mod pidfd;
+pub mod pidfile;
 pub mod select;
 pub mod signal;
 pub mod snapshot;

@@ -2,7 +2,7 @@
 //! cannot fool (Linux 5.3+).
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use crate::{Pid, Signal};
@@ -46,6 +46,25 @@ impl PidFd {
         }
     }
 
+    /// Opens a pidfd for a child of the caller that has not been reaped:
+    /// its PID cannot be reused before we reap it, so no check is needed.
+    pub fn of_child(pid: Pid) -> io::Result<PidFd> {
+        // SAFETY: as in `open`.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the syscall returned a fresh fd that nothing else owns.
+        Ok(PidFd {
+            fd: unsafe { OwnedFd::from_raw_fd(fd as i32) },
+        })
+    }
+
+    /// The fd, to poll it together with others.
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
     /// Sends `signal` to exactly this process.
     pub fn send(&self, signal: Signal) -> io::Result<()> {
         // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
@@ -74,10 +93,17 @@ impl PidFd {
 /// Waits until at least one of `fds` has exited, or `timeout` passes;
 /// returns the indexes of those that have exited (empty on timeout).
 pub fn poll(fds: &[&PidFd], timeout: Option<Duration>) -> Vec<usize> {
+    let borrowed: Vec<BorrowedFd> = fds.iter().map(|pidfd| pidfd.as_fd()).collect();
+    poll_fds(&borrowed, timeout)
+}
+
+/// Waits until at least one of `fds` is readable, or `timeout` passes;
+/// returns the indexes of the readable ones (empty on timeout).
+pub fn poll_fds(fds: &[BorrowedFd], timeout: Option<Duration>) -> Vec<usize> {
     let mut polled: Vec<libc::pollfd> = fds
         .iter()
-        .map(|pidfd| libc::pollfd {
-            fd: pidfd.fd.as_raw_fd(),
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         })
@@ -86,21 +112,17 @@ pub fn poll(fds: &[&PidFd], timeout: Option<Duration>) -> Vec<usize> {
         // Round up, so that a wait never returns before its deadline.
         i32::try_from(t.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
     });
-    loop {
-        // SAFETY: `polled` is a valid array of pollfd of the given length.
-        let ready = unsafe {
-            libc::poll(
-                polled.as_mut_ptr(),
-                polled.len() as libc::nfds_t,
-                timeout_ms,
-            )
-        };
-        if ready >= 0 {
-            break;
-        }
-        if io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return Vec::new();
-        }
+    // SAFETY: `polled` is a valid array of pollfd of the given length.
+    let ready = unsafe {
+        libc::poll(
+            polled.as_mut_ptr(),
+            polled.len() as libc::nfds_t,
+            timeout_ms,
+        )
+    };
+    if ready <= 0 {
+        // Timed out, or interrupted: the caller looks again.
+        return Vec::new();
     }
     polled
         .iter()
