@@ -17,10 +17,20 @@ pub struct Page {
 
 /// Every tool of the suite.
 pub fn pages() -> Vec<Page> {
-    vec![Page {
-        command: crate::pgtree::command(),
-        sections: crate::pgtree::MAN_SECTIONS,
-    }]
+    vec![
+        Page {
+            command: crate::pgtree::command(),
+            sections: crate::pgtree::MAN_SECTIONS,
+        },
+        Page {
+            command: crate::pgkill::command(),
+            sections: crate::pgkill::MAN_SECTIONS,
+        },
+        Page {
+            command: crate::setsid_run::command(),
+            sections: crate::setsid_run::MAN_SECTIONS,
+        },
+    ]
 }
 
 /// A generated file: its path relative to the repository root and contents.
