@@ -91,6 +91,9 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Plan {
     targets: Vec<(Target, Vec<Process>)>,
+    /// A pidfd for each `--pid` target, opened as it was resolved: from
+    /// then on the PID may be reused, the fd still means that process.
+    pinned: HashMap<Pid, PidFd>,
 }
 
 /// Why a plan must not be carried out without `--force`.
@@ -126,20 +129,35 @@ impl std::fmt::Display for Refusal {
 }
 
 /// Resolves targets against a snapshot. Kernel threads are never targets.
+///
+/// A process target is pinned at once with a pidfd checked against the
+/// snapshot's start time (which has the kernel's tick resolution, 10 ms:
+/// pinning right away leaves no room for a reuse that it could not see).
 pub fn resolve(snapshot: &Snapshot, targets: &[Target]) -> Plan {
+    let mut pinned = HashMap::new();
     let targets = targets
         .iter()
         .map(|&target| {
-            let members = snapshot
+            let mut members: Vec<Process> = snapshot
                 .processes()
                 .iter()
                 .filter(|p| !p.kernel_thread && target.contains(p))
                 .cloned()
                 .collect();
+            if let Target::Pid(pid) = target {
+                // Gone already (or not ours to see): the target matches nothing.
+                members.retain(|p| match PidFd::open(p.pid, p.starttime) {
+                    Ok(Opened::Same(pidfd)) => {
+                        pinned.insert(pid, pidfd);
+                        true
+                    }
+                    _ => false,
+                });
+            }
             (target, members)
         })
         .collect();
-    Plan { targets }
+    Plan { targets, pinned }
 }
 
 impl Plan {
@@ -238,9 +256,10 @@ impl Delivery {
         let me = Pid::current();
         for (target, members) in plan.targets() {
             match target {
-                Target::Pid(_) => {
+                Target::Pid(pid) => {
                     for process in members {
-                        self.signal_process(process, self.signal);
+                        let pidfd = plan.pinned.get(&pid).and_then(|fd| fd.try_clone().ok());
+                        self.signal_process(process, pidfd, self.signal);
                     }
                 }
                 Target::Pgid(pgid) => {
@@ -262,19 +281,15 @@ impl Delivery {
         Ok(())
     }
 
-    /// Signals one process through a pidfd, if it is still the one the
-    /// snapshot saw.
-    fn signal_process(&mut self, process: &Process, signal: Signal) {
-        let outcome = match PidFd::open(process.pid, process.starttime) {
-            Ok(Opened::Same(pidfd)) => {
+    /// Signals one process through its pinned pidfd.
+    fn signal_process(&mut self, process: &Process, pidfd: Option<PidFd>, signal: Signal) {
+        match pidfd {
+            Some(pidfd) => {
                 let outcome = outcome_of(pidfd.send(signal));
                 self.record(process, outcome, Some(pidfd), signal);
-                return;
             }
-            Ok(Opened::Gone) => Outcome::Vanished,
-            Err(error) => outcome_of(Err(error)),
-        };
-        self.record(process, outcome, None, signal);
+            None => self.record(process, Outcome::Vanished, None, signal),
+        }
     }
 
     /// Signals a group with one `kill(-pgid)` once a member confirms the

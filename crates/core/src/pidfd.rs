@@ -60,6 +60,13 @@ impl PidFd {
         })
     }
 
+    /// A second fd for the same process.
+    pub fn try_clone(&self) -> io::Result<PidFd> {
+        Ok(PidFd {
+            fd: self.fd.try_clone()?,
+        })
+    }
+
     /// The fd, to poll it together with others.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
