@@ -1,4 +1,7 @@
 //! End-to-end tests of the real binaries, one module per tool, plus the
 //! check that generated files are current.
 
+mod backends;
 mod generated;
+mod pgtree;
+mod support;

@@ -1,0 +1,584 @@
+//! The harness of the end-to-end tests: scenarios in their own PID
+//! namespace, the tools run inside it, and what the kernel says about the
+//! namespace's processes, read independently of the code under test.
+//!
+//! A test builds its processes with a shell script that runs as pid 1 of a
+//! fresh PID namespace (`unshare --pid --fork --mount-proc --kill-child`).
+//! Only the test's own processes are visible there, so a tool run inside it
+//! (`nsenter --target <init> --pid --mount`) sees nothing else, and killing
+//! the namespace's init (the [`Namespace`] guard's `Drop`) ends every process
+//! of the scenario, also when the test fails. Nothing outside the namespace
+//! is ever signalled.
+//!
+//! Used by the tests of all three tools; not every helper is used by each.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const PGTREE: &str = env!("CARGO_BIN_EXE_pgtree");
+pub const PGKILL: &str = env!("CARGO_BIN_EXE_pgkill");
+pub const SETSID_RUN: &str = env!("CARGO_BIN_EXE_setsid-run");
+
+/// How long any one condition may take before the test fails. Generous:
+/// the machine may be busy; a passing test never waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Polls `condition` until it holds; panics naming `what` after [`DEADLINE`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    while !condition() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out after {DEADLINE:?} waiting until {what}"
+        );
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// Runs `command` to completion with stdin from /dev/null, collecting its
+/// output; kills it (it is our child) if it outlives [`DEADLINE`]. Fails
+/// when something it started keeps its stdout or stderr open after it
+/// exited (redirect the output of background processes in scripts).
+pub fn run(command: &mut Command) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let rest = DEADLINE.saturating_sub(start.elapsed());
+    let held = |_| panic!("{command:?} exited ({status}) but its output is still held open");
+    Output {
+        status,
+        stdout: stdout.recv_timeout(rest).unwrap_or_else(held),
+        stderr: stderr.recv_timeout(rest).unwrap_or_else(held),
+    }
+}
+
+/// Reads a pipe to its end on a thread; the bytes arrive on the channel.
+fn drain(mut pipe: impl Read + Send + 'static) -> Receiver<Vec<u8>> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        let _ = send.send(bytes);
+    });
+    receive
+}
+
+/// A command that runs in a session of its own, so that it has no
+/// controlling terminal whatever terminal runs the tests.
+pub fn detached(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new(program);
+    // SAFETY: setsid() is async-signal-safe and touches only the child.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command
+}
+
+/// Whether PID namespaces can be used here (root, unshare and nsenter
+/// present); the reason when not. Checked once.
+fn namespaces() -> Result<(), String> {
+    static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
+    CHECK
+        .get_or_init(|| {
+            let probe = Command::new("unshare")
+                .args(["--pid", "--fork", "--mount-proc", "--kill-child", "true"])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|error| format!("cannot run unshare: {error}"))?;
+            if !probe.status.success() {
+                return Err(format!(
+                    "unshare --pid --fork --mount-proc failed ({}): {}",
+                    probe.status,
+                    String::from_utf8_lossy(&probe.stderr).trim()
+                ));
+            }
+            Command::new("nsenter")
+                .arg("--version")
+                .output()
+                .map_err(|error| format!("cannot run nsenter: {error}"))
+                .map(drop)
+        })
+        .clone()
+}
+
+/// A scenario running in its own PID namespace. Dropping it kills the
+/// namespace's init, which ends every process in the namespace, and reaps
+/// the `unshare` that started it.
+pub struct Namespace {
+    unshare: Child,
+    /// The host pid of the namespace's pid 1 (the scenario's shell).
+    init: i32,
+    /// A pidfd of `init`: signalling through it can never hit a stranger
+    /// that got the pid after init died.
+    init_fd: OwnedFd,
+    /// `/proc/<init>/root/proc`: the namespace's own /proc, seen from here.
+    proc: PathBuf,
+    dir: PathBuf,
+    lines: Receiver<String>,
+    vars: BTreeMap<String, String>,
+}
+
+impl Namespace {
+    /// Starts `script` with `sh` as pid 1 of a new PID namespace and waits
+    /// until it has run to its end. The script finds a scratch directory in
+    /// `$DIR` (also visible inside); lines it prints as `name=value` are
+    /// kept ([`Namespace::var`]). After the script, pid 1 stays alive and
+    /// reaps orphans, like an init.
+    ///
+    /// `None` (after printing "skipped: ..." on stderr) when PID namespaces
+    /// are not available here. A script that fails is a test failure.
+    pub fn start(script: &str) -> Option<Namespace> {
+        if let Err(reason) = namespaces() {
+            eprintln!("skipped: PID namespaces are not available: {reason}");
+            return None;
+        }
+        let dir = scratch_dir();
+        // Init's own sleep exists before the script is declared done, so
+        // that the namespace's process table then stands still.
+        let body = format!(
+            "{script}\nsleep 100000 </dev/null >/dev/null 2>&1 &\necho __ready__\n\
+             exec </dev/null >/dev/null 2>&1\nwhile :; do wait; sleep 100000 & done\n"
+        );
+        std::fs::write(dir.join("scenario.sh"), body).unwrap();
+        let mut unshare = detached("unshare");
+        // SAFETY: prctl is async-signal-safe. If the test's thread dies
+        // without dropping the guard (the test binary is killed), unshare
+        // dies with it, and --kill-child takes the namespace along.
+        unsafe {
+            unshare.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut unshare = unshare
+            .args(["--pid", "--fork", "--mount-proc", "--kill-child", "sh"])
+            .arg(dir.join("scenario.sh"))
+            .env("DIR", &dir)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start unshare");
+        let lines = lines_of(unshare.stdout.take().unwrap());
+        let stderr = drain(unshare.stderr.take().unwrap());
+        let pid = unshare.id() as i32;
+        // unshare forks exactly one child: the namespace's init.
+        let mut init = 0;
+        wait_until("unshare has forked the namespace's init", || {
+            init = children(pid).first().copied().unwrap_or(0);
+            init != 0 || unshare.try_wait().unwrap().is_some()
+        });
+        let init_fd = (init != 0).then(|| pidfd(init)).flatten();
+        // Still unshare's child after the pidfd was opened: the fd is init.
+        let init_fd = init_fd.filter(|_| host_stat(init).is_some_and(|s| s.ppid == pid));
+        let Some(init_fd) = init_fd else {
+            let _ = unshare.kill();
+            let status = unshare.wait().unwrap();
+            let stderr = stderr.recv_timeout(DEADLINE).unwrap_or_default();
+            panic!(
+                "the scenario's namespace ended at once ({status}): {}",
+                String::from_utf8_lossy(&stderr)
+            );
+        };
+        let mut namespace = Namespace {
+            unshare,
+            init,
+            init_fd,
+            proc: PathBuf::from(format!("/proc/{init}/root/proc")),
+            dir,
+            lines,
+            vars: BTreeMap::new(),
+        };
+        loop {
+            match namespace.lines.recv_timeout(DEADLINE) {
+                Ok(line) if line == "__ready__" => break,
+                Ok(line) => {
+                    if let Some((name, value)) = line.split_once('=') {
+                        namespace.vars.insert(name.to_string(), value.to_string());
+                    }
+                }
+                Err(error) => {
+                    drop(namespace);
+                    let stderr = stderr.recv_timeout(DEADLINE).unwrap_or_default();
+                    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+                    let why = match error {
+                        RecvTimeoutError::Timeout => "did not finish in time",
+                        RecvTimeoutError::Disconnected => "ended before its end",
+                    };
+                    panic!("the scenario script {why}; its stderr: {stderr}");
+                }
+            }
+        }
+        Some(namespace)
+    }
+
+    /// A `name=value` the script printed, as a number (typically `$!`).
+    pub fn var(&self, name: &str) -> i32 {
+        let value = self
+            .vars
+            .get(name)
+            .unwrap_or_else(|| panic!("the scenario printed no {name}="));
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value} is not a number"))
+    }
+
+    /// The scratch directory (`$DIR` in the script).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The host pid of the namespace's init.
+    pub fn init_host_pid(&self) -> i32 {
+        self.init
+    }
+
+    /// A command that runs `program` inside the namespace (its pids, its
+    /// /proc), in a session of its own outside the namespace: inside, its
+    /// pgid, sid and ppid read 0.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = detached("nsenter");
+        command
+            .arg(format!("--target={}", self.init))
+            .args(["--pid", "--mount", "--"])
+            .arg(program);
+        command
+    }
+
+    /// Runs `program args` inside the namespace to completion.
+    pub fn run<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        run(self.command(program).args(args))
+    }
+
+    /// Runs `sh -c script` inside the namespace; `$DIR` is the scratch
+    /// directory, `$PGTREE`, `$PGKILL` and `$SETSID_RUN` the tools.
+    pub fn sh(&self, script: &str) -> Output {
+        run(self
+            .command("sh")
+            .args(["-c", script])
+            .env("DIR", &self.dir)
+            .env("PGTREE", PGTREE)
+            .env("PGKILL", PGKILL)
+            .env("SETSID_RUN", SETSID_RUN))
+    }
+
+    /// One process of the namespace as the kernel shows it (namespace pid).
+    pub fn stat(&self, pid: i32) -> Option<Proc> {
+        read_proc(&self.proc, pid)
+    }
+
+    /// Every process of the namespace, ordered by pid.
+    pub fn processes(&self) -> Vec<Proc> {
+        let mut pids: Vec<i32> = std::fs::read_dir(&self.proc)
+            .expect("the namespace's /proc")
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .collect();
+        pids.sort_unstable();
+        pids.into_iter().filter_map(|pid| self.stat(pid)).collect()
+    }
+
+    /// Polls the namespace's process table until `condition` holds.
+    pub fn wait_for(&self, what: &str, mut condition: impl FnMut(&[Proc]) -> bool) {
+        wait_until(what, || condition(&self.processes()));
+    }
+
+    /// Whether the namespace pid `pid` has exited (gone, or a zombie).
+    pub fn is_gone(&self, pid: i32) -> bool {
+        self.stat(pid).is_none_or(|p| p.state == 'Z')
+    }
+
+    /// The namespace's processes as (host pid, namespace pid).
+    pub fn host_pids(&self) -> Vec<(i32, i32)> {
+        let Ok(ns) = std::fs::read_link(format!("/proc/{}/ns/pid", self.init)) else {
+            return Vec::new();
+        };
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(host) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            if std::fs::read_link(format!("/proc/{host}/ns/pid")).ok() != Some(ns.clone()) {
+                continue;
+            }
+            let Ok(status) = std::fs::read_to_string(format!("/proc/{host}/status")) else {
+                continue;
+            };
+            let inner = status
+                .lines()
+                .find_map(|line| line.strip_prefix("NSpid:"))
+                .and_then(|ids| ids.split_whitespace().last()?.parse().ok());
+            if let Some(inner) = inner {
+                pids.push((host, inner));
+            }
+        }
+        pids.sort_unstable();
+        pids
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        // SIGKILL to the namespace's init kills every process in it.
+        // SAFETY: a raw syscall on a pidfd we own; the NULL siginfo is allowed.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                std::os::fd::AsRawFd::as_raw_fd(&self.init_fd),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+        // unshare ends once its child is gone; it is our own unreaped child,
+        // so killing it by pid can only hit it.
+        let start = Instant::now();
+        while self.unshare.try_wait().ok().flatten().is_none() {
+            if start.elapsed() > DEADLINE {
+                let _ = self.unshare.kill();
+                let _ = self.unshare.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh scratch directory under cargo's target/tmp.
+fn scratch_dir() -> PathBuf {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "ns-{}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The lines of a pipe, on a channel.
+fn lines_of(stdout: ChildStdout) -> Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// The children of a host process (its main thread's).
+fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|pid| pid.parse().ok())
+        .collect()
+}
+
+fn pidfd(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: a raw syscall; the fd it returns is owned below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a fresh fd that nothing else owns.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// A process as `/proc/<pid>/{stat,cmdline}` and the owner of `/proc/<pid>`
+/// show it. Parsed here, independently of the code under test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub comm: Vec<u8>,
+    pub state: char,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub tty_nr: i32,
+    pub tpgid: i32,
+    pub flags: u32,
+    pub uid: u32,
+    /// The command line; empty for zombies and kernel threads.
+    pub args: Vec<Vec<u8>>,
+}
+
+impl Proc {
+    pub fn comm(&self) -> String {
+        String::from_utf8_lossy(&self.comm).into_owned()
+    }
+
+    /// The command line joined by spaces, lossily.
+    pub fn cmdline(&self) -> String {
+        String::from_utf8_lossy(&self.args.join(&b' ')).into_owned()
+    }
+
+    /// The terminal's name as ps shows it, `None` for no terminal.
+    pub fn tty(&self) -> Option<String> {
+        tty_name(self.tty_nr)
+    }
+
+    pub fn is_kernel_thread(&self) -> bool {
+        self.flags & 0x0020_0000 != 0
+    }
+}
+
+/// Reads `<proc>/<pid>`; `None` when the process is gone.
+pub fn read_proc(proc: &Path, pid: i32) -> Option<Proc> {
+    let dir = proc.join(pid.to_string());
+    let uid = std::fs::metadata(&dir).ok()?.uid();
+    let stat = std::fs::read(dir.join("stat")).ok()?;
+    let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+    let mut proc = parse_stat(&stat)?;
+    proc.uid = uid;
+    let cmdline = cmdline.strip_suffix(b"\0").unwrap_or(&cmdline);
+    if !cmdline.is_empty() {
+        proc.args = cmdline.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
+    }
+    Some(proc)
+}
+
+/// A host process's stat, for the harness's own bookkeeping.
+pub fn host_stat(pid: i32) -> Option<Proc> {
+    read_proc(Path::new("/proc"), pid)
+}
+
+/// `pid (comm) state ppid pgrp session tty_nr tpgid flags ...`, comm being
+/// everything between the first `(` and the LAST `)`.
+pub fn parse_stat(line: &[u8]) -> Option<Proc> {
+    let open = line.iter().position(|&b| b == b'(')?;
+    let close = line.iter().rposition(|&b| b == b')')?;
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let rest = text(&line[close + 1..]);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let int = |i: usize| fields.get(i)?.parse::<i64>().ok();
+    Some(Proc {
+        pid: text(&line[..open]).trim().parse().ok()?,
+        comm: line[open + 1..close].to_vec(),
+        state: fields.first()?.chars().next()?,
+        ppid: int(1)? as i32,
+        pgid: int(2)? as i32,
+        sid: int(3)? as i32,
+        tty_nr: int(4)? as i32,
+        tpgid: int(5)? as i32,
+        flags: int(6)? as u32,
+        uid: 0,
+        args: Vec::new(),
+    })
+}
+
+/// `pts/N`, `ttyN`, `ttySN` from a `tty_nr` (see proc(5)); other devices
+/// as `major:minor`.
+pub fn tty_name(tty_nr: i32) -> Option<String> {
+    if tty_nr == 0 {
+        return None;
+    }
+    let major = (tty_nr as u32 >> 8) & 0xfff;
+    let minor = (tty_nr as u32 & 0xff) | ((tty_nr as u32 >> 12) & 0xfff00);
+    Some(match major {
+        136..=143 => format!("pts/{}", minor + (major - 136) * 256),
+        4 if minor < 64 => format!("tty{minor}"),
+        4 => format!("ttyS{}", minor - 64),
+        _ => format!("{major}:{minor}"),
+    })
+}
+
+/// A user's name from /etc/passwd, as `ps` would show it.
+pub fn user_name(uid: u32) -> Option<String> {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.get(2)?.parse::<u32>().ok()? == uid).then(|| fields[0].to_string())
+        })
+}
+
+/// Undoes the `\xHH` escapes of text output.
+pub fn unescape(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 2..i + 4)
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], bytes.get(i + 1), hex) {
+            (b'\\', Some(b'x'), Some(byte)) => {
+                out.push(byte);
+                i += 4;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing the output when it differs.
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit status {}; stdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        stderr(output)
+    );
+}
