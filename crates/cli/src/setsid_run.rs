@@ -277,7 +277,11 @@ fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
     }
     Ok(Spawn {
         command: args.command.clone(),
-        scope: if args.group { Scope::Group } else { Scope::Session },
+        scope: if args.group {
+            Scope::Group
+        } else {
+            Scope::Session
+        },
         controlling_tty: args.ctty,
         stdin,
         stdout,
