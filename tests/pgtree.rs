@@ -1178,6 +1178,7 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
         &["-o", "pid,bogus"],
         &["-o", ""],
         &["-o", "pid,,comm"],
+        &["-o", "pid,comm,pid", "--json"],
         &["--columns=PID"],
         &["-u", "no-such-user-here"],
         &["-u", big],

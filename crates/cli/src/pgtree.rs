@@ -201,19 +201,6 @@ enum Format {
 }
 
 fn run(args: Args) -> Result<i32, Failure> {
-    // `self` reads as 0 when pgtree's own group or session lies outside its
-    // PID namespace (e.g. run through nsenter). 0 names nothing: selecting
-    // it would show every process whose group or session is outside.
-    for (kind, outside) in [
-        ("group", args.pgids.iter().any(|pgid| !pgid.is_valid())),
-        ("session", args.sids.iter().any(|sid| !sid.is_valid())),
-    ] {
-        if outside {
-            return Err(Failure::usage(format!(
-                "'self': pgtree's own {kind} is outside this PID namespace (its id reads as 0)"
-            )));
-        }
-    }
     let pattern = args
         .pattern
         .as_deref()
@@ -248,6 +235,17 @@ fn run(args: Args) -> Result<i32, Failure> {
     } else {
         args.columns
     };
+    // A JSON object cannot hold a key twice; no form needs a column twice.
+    if let Some(twice) = columns
+        .iter()
+        .enumerate()
+        .find(|(i, c)| columns[..*i].contains(c))
+    {
+        return Err(Failure::usage(format!(
+            "column '{}' is given twice",
+            twice.1.name()
+        )));
+    }
     let mut fields = selection.fields();
     if !matches!(format, Format::Tree) {
         let shown = fields_for(&columns);

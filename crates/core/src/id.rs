@@ -68,6 +68,12 @@ macro_rules! typed_id {
             }
         }
 
+        impl From<$name> for i32 {
+            fn from(id: $name) -> i32 {
+                id.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.fmt(f)
@@ -108,7 +114,7 @@ impl Pgid {
     /// Parses a PGID, or `self` for the caller's own group.
     pub fn parse_or_self(text: &str) -> Result<Pgid> {
         if text == "self" {
-            Ok(Pgid::current())
+            own(Pgid::current(), "group")
         } else {
             text.parse()
         }
@@ -125,10 +131,24 @@ impl Sid {
     /// Parses a SID, or `self` for the caller's own session.
     pub fn parse_or_self(text: &str) -> Result<Sid> {
         if text == "self" {
-            Ok(Sid::current())
+            own(Sid::current(), "session")
         } else {
             text.parse()
         }
+    }
+}
+
+/// The caller's own group or session for `self`. It reads as 0 when its
+/// leader lies outside the caller's PID namespace (nsenter, containers);
+/// 0 names nothing, and selecting it would mean every process whose group
+/// or session is outside.
+fn own<T: Copy + Into<i32>>(id: T, kind: &str) -> Result<T> {
+    if id.into() > 0 {
+        Ok(id)
+    } else {
+        Err(Error::usage(format!(
+            "'self': the caller's own {kind} is outside this PID namespace (its id reads as 0)"
+        )))
     }
 }
 
