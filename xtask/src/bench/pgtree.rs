@@ -1,0 +1,214 @@
+//! The `pgtree` section: `pgtree --plain -o comm,pid,ppid,pgid,sid` and
+//! `pgtree` (the tree) against `ps xao comm,pid,ppid,pgid,sid` and
+//! `pstree -g -p`, on ~5000 processes (50 sessions x 7 groups x 14) in a
+//! PID namespace of their own.
+//!
+//! Targets: `pgtree --plain` at most 0.30x ps's median time, the tree at
+//! most 0.35x, and each form's peak RSS at most 8 MiB.
+
+use std::path::PathBuf;
+
+use super::ns::{self, Namespace, Shape, Tree};
+use super::timing::{self, Cmd, Summary};
+use super::tools;
+use super::{Context, Section};
+
+pub const SECTION: Section = Section {
+    name: "pgtree",
+    binaries: &["pgtree"],
+    outside,
+    inside,
+};
+
+const FULL: Shape = Shape {
+    sessions: 50,
+    groups: 7,
+    per_group: 14,
+};
+const QUICK: Shape = Shape {
+    sessions: 5,
+    groups: 4,
+    per_group: 5,
+};
+
+const PLAIN_TARGET: f64 = 0.30;
+const TREE_TARGET: f64 = 0.35;
+const RSS_TARGET_KIB: u64 = 8 * 1024;
+
+const PS_ARGS: &[&str] = &["xao", "comm,pid,ppid,pgid,sid"];
+const PSTREE_ARGS: &[&str] = &["-g", "-p"];
+const PLAIN_ARGS: &[&str] = &["--plain", "-o", "comm,pid,ppid,pgid,sid"];
+
+fn outside(context: &Context) -> Result<(), String> {
+    let mut needed = ns::TOOLS.to_vec();
+    needed.push(tools::PS);
+    tools::require(&needed)?;
+    for optional in [tools::PSTREE, tools::TIME] {
+        if let Err(message) = optional.path() {
+            eprintln!("bench: pgtree: {message}; its figures are left out");
+        }
+    }
+    let shape = context
+        .shape
+        .unwrap_or(if context.quick { QUICK } else { FULL });
+    let pgtree = context.binary("pgtree");
+    println!("== pgtree");
+    println!(
+        "{}, in a PID namespace; {} interleaved runs of each command, stdout to /dev/null",
+        shape.describe(),
+        context.runs
+    );
+    let ps = tools::PS.path()?;
+    let mut versions = vec![tools::version(&ps, &["--version"]).unwrap_or_default()];
+    if let Some(pstree) = tools::PSTREE.find() {
+        versions.push(tools::version(&pstree, &["-V"]).unwrap_or_default());
+    }
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    println!(
+        "{}; {}; Linux {}, {cpus} CPUs",
+        pgtree.display(),
+        versions.join("; "),
+        kernel.trim()
+    );
+    let args = vec![
+        shape.sessions.to_string(),
+        shape.groups.to_string(),
+        shape.per_group.to_string(),
+        context.runs.to_string(),
+        pgtree.display().to_string(),
+    ];
+    Namespace::start(SECTION.name, &args)?.wait()
+}
+
+fn inside(args: &[String]) -> Result<(), String> {
+    ns::become_init()?;
+    let [sessions, groups, per_group, runs, pgtree] = args else {
+        return Err("internal: pgtree: SESSIONS GROUPS PER_GROUP RUNS PGTREE".to_string());
+    };
+    let number = |text: &String| {
+        text.parse::<usize>()
+            .map_err(|_| format!("internal: not a number: {text}"))
+    };
+    let shape = Shape {
+        sessions: number(sessions)?,
+        groups: number(groups)?,
+        per_group: number(per_group)?,
+    };
+    let runs = number(runs)?;
+    let pgtree = PathBuf::from(pgtree);
+
+    let mut tree = Tree::start(shape)?;
+    // Besides the tree, /proc lists this init.
+    let took = tree.wait_ready(1, std::time::Duration::from_secs(120))?;
+    println!(
+        "built {} processes in {}",
+        shape.processes(),
+        timing::ms(took)
+    );
+
+    let ps = Cmd::new(
+        format!("ps {}", PS_ARGS.join(" ")),
+        tools::PS.path()?,
+        PS_ARGS,
+    );
+    let plain = Cmd::new(
+        format!("pgtree {}", PLAIN_ARGS.join(" ")),
+        &pgtree,
+        PLAIN_ARGS,
+    );
+    let tree_view = Cmd::new("pgtree", &pgtree, &[]);
+    let pstree = tools::PSTREE.find().map(|path| {
+        Cmd::new(
+            format!("pstree {}", PSTREE_ARGS.join(" ")),
+            path,
+            PSTREE_ARGS,
+        )
+    });
+    let mut cmds = vec![ps.clone()];
+    cmds.extend(pstree);
+    cmds.push(plain.clone());
+    cmds.push(tree_view.clone());
+
+    // A fast pgtree that misses processes would be no news: both list all.
+    let ps_rows = lines(&ps.output()?);
+    let plain_rows = lines(&plain.output()?);
+    println!("rows listed: ps {ps_rows}, pgtree --plain {plain_rows} (each with a header)");
+    if plain_rows + 2 < ps_rows || plain_rows < shape.processes() {
+        return Err(format!(
+            "pgtree --plain listed {plain_rows} rows, ps {ps_rows}: not comparable"
+        ));
+    }
+
+    let warmup = if runs > 5 { 2 } else { 1 };
+    let samples = timing::interleaved(&cmds, warmup, runs)?;
+    let summaries: Vec<Summary> = samples.iter().map(|s| Summary::of(s)).collect();
+    let time = tools::TIME.find();
+    let rss: Vec<Option<u64>> = cmds
+        .iter()
+        .map(|cmd| {
+            time.as_ref()
+                .map(|time| cmd.peak_rss_kib(time, 3))
+                .transpose()
+        })
+        .collect::<Result<_, _>>()?;
+
+    let ps_median = summaries[0].median;
+    let width = cmds.iter().map(|cmd| cmd.label.len()).max().unwrap_or(0);
+    println!();
+    println!(
+        "{:width$}  {:>10}  {:>10}  {:>10}  {:>6}  {:>9}",
+        "command", "median", "min", "max", "vs ps", "peak RSS"
+    );
+    for ((cmd, summary), rss) in cmds.iter().zip(&summaries).zip(&rss) {
+        println!(
+            "{:width$}  {:>10}  {:>10}  {:>10}  {:>5.2}x  {:>9}",
+            cmd.label,
+            timing::ms(summary.median),
+            timing::ms(summary.min),
+            timing::ms(summary.max),
+            timing::ratio(summary.median, ps_median),
+            rss.map_or_else(|| "-".to_string(), timing::mib),
+        )
+    }
+
+    let find = |label: &str| cmds.iter().position(|cmd| cmd.label == label);
+    let (plain_at, tree_at) = (
+        find(&plain.label).expect("listed"),
+        find(&tree_view.label).expect("listed"),
+    );
+    println!();
+    println!("targets:");
+    for (what, at, target) in [
+        ("pgtree --plain", plain_at, PLAIN_TARGET),
+        ("pgtree (tree) ", tree_at, TREE_TARGET),
+    ] {
+        let ratio = timing::ratio(summaries[at].median, ps_median);
+        println!(
+            "  {what} time <= {target:.2}x ps: {ratio:.2}x  {}",
+            timing::verdict(ratio <= target)
+        );
+    }
+    for (what, at) in [("pgtree --plain", plain_at), ("pgtree (tree) ", tree_at)] {
+        match rss[at] {
+            Some(kib) => println!(
+                "  {what} peak RSS <= {}: {}  {}",
+                timing::mib(RSS_TARGET_KIB),
+                timing::mib(kib),
+                timing::verdict(kib <= RSS_TARGET_KIB)
+            ),
+            None => println!("  {what} peak RSS: not measured (GNU time is missing)"),
+        }
+    }
+    if shape != FULL {
+        println!(
+            "  (the targets are for {}; this run's figures only inform)",
+            FULL.describe()
+        );
+    }
+    Ok(())
+}
+
+fn lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
