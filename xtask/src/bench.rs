@@ -22,6 +22,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// `println!` that does not panic when stdout is gone (`| head`): the
+/// figures are lost, not the clean-up.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod ns;
 mod pgtree;
 mod timing;
@@ -107,7 +116,7 @@ fn run_sections(root: &Path, args: &[String]) -> Result<(), String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
+                say!("{USAGE}");
                 return Ok(());
             }
             "--quick" => quick = true,

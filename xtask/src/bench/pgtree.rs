@@ -52,8 +52,8 @@ fn outside(context: &Context) -> Result<(), String> {
         .shape
         .unwrap_or(if context.quick { QUICK } else { FULL });
     let pgtree = context.binary("pgtree");
-    println!("== pgtree");
-    println!(
+    say!("== pgtree");
+    say!(
         "{}, in a PID namespace; {} interleaved runs of each command, stdout to /dev/null",
         shape.describe(),
         context.runs
@@ -65,12 +65,18 @@ fn outside(context: &Context) -> Result<(), String> {
     }
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    println!(
+    say!(
         "{}; {}; Linux {}, {cpus} CPUs",
         pgtree.display(),
         versions.join("; "),
         kernel.trim()
     );
+    if let Some(busy) = timing::cpu_busy(std::time::Duration::from_millis(300)) {
+        say!("CPUs busy before the run: {:.0}%", busy * 100.0);
+        if busy > 0.25 {
+            say!("(the machine is busy: times are noisy; the interleaved ratios less so)");
+        }
+    }
     let args = vec![
         shape.sessions.to_string(),
         shape.groups.to_string(),
@@ -101,7 +107,7 @@ fn inside(args: &[String]) -> Result<(), String> {
     let mut tree = Tree::start(shape)?;
     // Besides the tree, /proc lists this init.
     let took = tree.wait_ready(1, std::time::Duration::from_secs(120))?;
-    println!(
+    say!(
         "built {} processes in {}",
         shape.processes(),
         timing::ms(took)
@@ -133,7 +139,7 @@ fn inside(args: &[String]) -> Result<(), String> {
     // A fast pgtree that misses processes would be no news: both list all.
     let ps_rows = lines(&ps.output()?);
     let plain_rows = lines(&plain.output()?);
-    println!("rows listed: ps {ps_rows}, pgtree --plain {plain_rows} (each with a header)");
+    say!("rows listed: ps {ps_rows}, pgtree --plain {plain_rows} (each with a header)");
     if plain_rows + 2 < ps_rows || plain_rows < shape.processes() {
         return Err(format!(
             "pgtree --plain listed {plain_rows} rows, ps {ps_rows}: not comparable"
@@ -155,13 +161,18 @@ fn inside(args: &[String]) -> Result<(), String> {
 
     let ps_median = summaries[0].median;
     let width = cmds.iter().map(|cmd| cmd.label.len()).max().unwrap_or(0);
-    println!();
-    println!(
+    say!();
+    say!(
         "{:width$}  {:>10}  {:>10}  {:>10}  {:>6}  {:>9}",
-        "command", "median", "min", "max", "vs ps", "peak RSS"
+        "command",
+        "median",
+        "min",
+        "max",
+        "vs ps",
+        "peak RSS"
     );
     for ((cmd, summary), rss) in cmds.iter().zip(&summaries).zip(&rss) {
-        println!(
+        say!(
             "{:width$}  {:>10}  {:>10}  {:>10}  {:>5.2}x  {:>9}",
             cmd.label,
             timing::ms(summary.median),
@@ -177,31 +188,31 @@ fn inside(args: &[String]) -> Result<(), String> {
         find(&plain.label).expect("listed"),
         find(&tree_view.label).expect("listed"),
     );
-    println!();
-    println!("targets:");
+    say!();
+    say!("targets:");
     for (what, at, target) in [
         ("pgtree --plain", plain_at, PLAIN_TARGET),
         ("pgtree (tree) ", tree_at, TREE_TARGET),
     ] {
         let ratio = timing::ratio(summaries[at].median, ps_median);
-        println!(
+        say!(
             "  {what} time <= {target:.2}x ps: {ratio:.2}x  {}",
             timing::verdict(ratio <= target)
         );
     }
     for (what, at) in [("pgtree --plain", plain_at), ("pgtree (tree) ", tree_at)] {
         match rss[at] {
-            Some(kib) => println!(
+            Some(kib) => say!(
                 "  {what} peak RSS <= {}: {}  {}",
                 timing::mib(RSS_TARGET_KIB),
                 timing::mib(kib),
                 timing::verdict(kib <= RSS_TARGET_KIB)
             ),
-            None => println!("  {what} peak RSS: not measured (GNU time is missing)"),
+            None => say!("  {what} peak RSS: not measured (GNU time is missing)"),
         }
     }
     if shape != FULL {
-        println!(
+        say!(
             "  (the targets are for {}; this run's figures only inform)",
             FULL.describe()
         );

@@ -144,6 +144,29 @@ impl Summary {
     }
 }
 
+/// The share of CPU time that was not idle over `window` (other work on
+/// the machine makes every figure noisier), from `/proc/stat`.
+pub fn cpu_busy(window: Duration) -> Option<f64> {
+    fn sample() -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let times: Vec<u64> = stat
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .map(|n| n.parse().ok())
+            .collect::<Option<_>>()?;
+        // user nice system idle iowait irq softirq steal ...
+        let idle = times.get(3)? + times.get(4).unwrap_or(&0);
+        Some((times.iter().sum(), idle))
+    }
+    let (total, idle) = sample()?;
+    std::thread::sleep(window);
+    let (total2, idle2) = sample()?;
+    let elapsed = total2.checked_sub(total).filter(|&t| t > 0)?;
+    Some(1.0 - idle2.saturating_sub(idle) as f64 / elapsed as f64)
+}
+
 /// A duration in milliseconds, for a report.
 pub fn ms(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1e3)
