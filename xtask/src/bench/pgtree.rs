@@ -136,13 +136,25 @@ fn inside(args: &[String]) -> Result<(), String> {
     cmds.push(plain.clone());
     cmds.push(tree_view.clone());
 
-    // A fast pgtree that misses processes would be no news: both list all.
+    // A fast pgtree that misses processes would be no news: all list all.
     let ps_rows = lines(&ps.output()?);
     let plain_rows = lines(&plain.output()?);
-    say!("rows listed: ps {ps_rows}, pgtree --plain {plain_rows} (each with a header)");
+    let tree_lines = lines(&tree_view.output()?);
+    say!(
+        "lines printed: ps {ps_rows}, pgtree --plain {plain_rows} (each with a header), \
+         pgtree {tree_lines}"
+    );
     if plain_rows + 2 < ps_rows || plain_rows < shape.processes() {
         return Err(format!(
             "pgtree --plain listed {plain_rows} rows, ps {ps_rows}: not comparable"
+        ));
+    }
+    // A line per session, group and process.
+    let tree_wanted = shape.processes() + shape.sessions * (1 + shape.groups);
+    if tree_lines < tree_wanted {
+        return Err(format!(
+            "pgtree printed {tree_lines} lines, fewer than the {tree_wanted} \
+             of the tree's sessions, groups and processes: not comparable"
         ));
     }
 
