@@ -31,7 +31,10 @@ pub struct Group<'s> {
     /// Whether the group is orphaned in the POSIX sense: no member has a
     /// parent in a different group of the same session.
     pub orphaned: bool,
+    /// Ordered by pid.
     members: Vec<&'s Process>,
+    /// The same, ordered by (ppid, pid): a process's children are a slice.
+    by_parent: Vec<&'s Process>,
 }
 
 impl<'s> Forest<'s> {
@@ -75,11 +78,14 @@ impl<'s> Forest<'s> {
                     .into_iter()
                     .map(|(pgid, mut members)| {
                         members.sort_by_key(|p| p.pid);
+                        let mut by_parent = members.clone();
+                        by_parent.sort_by_key(|p| (p.ppid, p.pid));
                         Group {
                             pgid,
                             foreground: foreground_pgid == Some(pgid.as_raw()),
                             orphaned: pgid.is_valid() && !not_orphaned.contains(&pgid),
                             members,
+                            by_parent,
                         }
                     })
                     .collect();
@@ -128,18 +134,23 @@ impl<'s> Group<'s> {
 
     /// The members whose parent is not a member: the roots of the group's tree.
     pub fn roots(&self) -> impl Iterator<Item = &'s Process> + '_ {
-        self.members
-            .iter()
-            .copied()
-            .filter(|p| p.ppid == p.pid || !self.members.iter().any(|q| q.pid == p.ppid))
+        self.members.iter().copied().filter(|p| {
+            p.ppid == p.pid
+                || self
+                    .members
+                    .binary_search_by_key(&p.ppid, |q| q.pid)
+                    .is_err()
+        })
     }
 
     /// The members whose parent is `parent`.
     pub fn children(&self, parent: Pid) -> impl Iterator<Item = &'s Process> + '_ {
-        self.members
+        let start = self.by_parent.partition_point(|p| p.ppid < parent);
+        let end = self.by_parent.partition_point(|p| p.ppid <= parent);
+        self.by_parent[start..end]
             .iter()
             .copied()
-            .filter(move |p| p.ppid == parent && p.pid != parent)
+            .filter(move |p| p.pid != parent)
     }
 }
 
