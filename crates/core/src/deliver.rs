@@ -25,8 +25,11 @@ use crate::{Error, Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 /// What to signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
+    /// One process.
     Pid(Pid),
+    /// Every member of a process group.
     Pgid(Pgid),
+    /// Every member of every group of a session.
     Sid(Sid),
 }
 
@@ -81,7 +84,9 @@ impl Outcome {
 /// One targeted process and what became of it.
 #[derive(Debug)]
 pub struct Entry {
+    /// The process as resolved.
     pub process: Process,
+    /// What became of it.
     pub outcome: Outcome,
     /// Held while waiting.
     pidfd: Option<PidFd>,
@@ -99,6 +104,7 @@ pub struct Plan {
 /// Why a plan must not be carried out without `--force`.
 #[derive(Debug, Clone)]
 pub struct Refusal {
+    /// The target refused.
     pub target: Target,
     /// The protected process the target contains.
     pub process: Process,

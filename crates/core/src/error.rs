@@ -18,8 +18,10 @@ pub enum Error {
     /// A system call failed.
     #[error("{what}: {source}")]
     Os {
+        /// What was attempted.
         what: String,
         #[source]
+        /// Why it failed.
         source: io::Error,
     },
 }

@@ -14,6 +14,7 @@ pub struct Forest<'s> {
 /// A session: every process whose session id is `sid`.
 #[derive(Debug)]
 pub struct Session<'s> {
+    /// The session id (0: outside the namespace, or kernel threads).
     pub sid: Sid,
     /// The process whose pid is the sid, if it is still there (and shown).
     pub leader: Option<&'s Process>,
@@ -25,6 +26,7 @@ pub struct Session<'s> {
 /// A process group within a session.
 #[derive(Debug)]
 pub struct Group<'s> {
+    /// The group id (0: outside the namespace, or kernel threads).
     pub pgid: Pgid,
     /// Whether this is the foreground group of the session's terminal.
     pub foreground: bool,

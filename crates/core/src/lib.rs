@@ -23,6 +23,8 @@
 //! assert!(forest.sessions().any(|s| s.groups().any(|g| g.pids().any(|p| p == me))));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod deliver;
 pub mod duration;
 mod error;

@@ -19,10 +19,18 @@ use crate::Pid;
 /// Why a pid file stops a start.
 #[derive(Debug, thiserror::Error)]
 pub enum PidFileError {
+    /// A live process that started before the file was written holds it.
     #[error("already running as pid {0}")]
     Running(Pid),
+    /// The file could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: io::Error,
+    },
+    /// The file holds something other than a pid.
     #[error("{0}: does not hold a pid; not replacing it")]
     NotAPidFile(PathBuf),
 }

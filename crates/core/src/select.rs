@@ -11,7 +11,9 @@ use crate::{Error, Fields, Pgid, Pid, Process, Result, Sid, Snapshot};
 /// Grow the matched processes to what `pgkill --pgid/--sid` would hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expand {
+    /// The whole group of each match.
     Group,
+    /// The whole session of each match.
     Session,
 }
 
@@ -23,14 +25,19 @@ pub struct Selection {
     pub pattern: Option<Regex>,
     /// Match `pattern` against the whole command line.
     pub full: bool,
+    /// Only these processes.
     pub pids: Vec<Pid>,
+    /// Only members of these groups.
     pub pgids: Vec<Pgid>,
+    /// Only members of these sessions.
     pub sids: Vec<Sid>,
+    /// Only processes of these (real) uids.
     pub uids: Vec<u32>,
     /// Terminals as `tty_nr`; 0 selects processes without one.
     pub ttys: Vec<i32>,
     /// Only members of orphaned process groups.
     pub orphaned: bool,
+    /// Grow the matches to their whole groups or sessions.
     pub expand: Option<Expand>,
     /// Include kernel threads.
     pub kernel: bool,

@@ -67,12 +67,19 @@ fn realtime_range() -> Option<(i32, i32)> {
 }
 
 impl Signal {
+    /// SIGHUP: Hangup.
     pub const HUP: Signal = Signal(libc::SIGHUP);
+    /// SIGINT: Interrupt (^C).
     pub const INT: Signal = Signal(libc::SIGINT);
+    /// SIGQUIT: Quit (^\\).
     pub const QUIT: Signal = Signal(libc::SIGQUIT);
+    /// SIGKILL: Kill: cannot be caught or ignored.
     pub const KILL: Signal = Signal(libc::SIGKILL);
+    /// SIGTERM: Terminate: the polite default.
     pub const TERM: Signal = Signal(libc::SIGTERM);
+    /// SIGSTOP: Stop: cannot be caught or ignored.
     pub const STOP: Signal = Signal(libc::SIGSTOP);
+    /// SIGCONT: Continue a stopped process.
     pub const CONT: Signal = Signal(libc::SIGCONT);
 
     /// The signal with this number, if the system has it.

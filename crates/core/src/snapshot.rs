@@ -11,6 +11,7 @@ use crate::{Error, Pgid, Pid, Result, Sid};
 /// One process as the snapshot saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Process {
+    /// The process id.
     pub pid: Pid,
     /// 0 for pid 1 and for processes whose parent is outside the namespace.
     pub ppid: Pid,
@@ -34,6 +35,7 @@ pub struct Process {
     pub args: Option<Vec<Vec<u8>>>,
     /// The real uid, when [`Fields::uid`] asked for it.
     pub uid: Option<u32>,
+    /// Whether it is a kernel thread (`PF_KTHREAD`).
     pub kernel_thread: bool,
 }
 

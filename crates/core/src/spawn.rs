@@ -33,13 +33,17 @@ pub enum Scope {
 pub struct Spawn {
     /// The program and its arguments.
     pub command: Vec<OsString>,
+    /// A new session, or only a new group.
     pub scope: Scope,
     /// Make the caller's terminal (on stdin) the new session's
     /// controlling terminal.
     pub controlling_tty: bool,
     /// `None` inherits the caller's.
+    /// The command's stdin; `None` inherits the caller's.
     pub stdin: Option<File>,
+    /// Its stdout; `None` inherits.
     pub stdout: Option<File>,
+    /// Its stderr; `None` inherits.
     pub stderr: Option<File>,
 }
 
@@ -48,13 +52,26 @@ pub struct Spawn {
 pub enum SpawnError {
     /// The program does not exist (the shell's 127).
     #[error("{program}: command not found")]
-    NotFound { program: String },
+    NotFound {
+        /// The program as given.
+        program: String,
+    },
     /// It exists but cannot be executed (the shell's 126).
     #[error("{program}: cannot execute: {source}")]
-    NotExecutable { program: String, source: io::Error },
+    NotExecutable {
+        /// The program as given.
+        program: String,
+        /// Why exec refused it.
+        source: io::Error,
+    },
     /// Starting it failed for another reason (fork, setsid).
     #[error("cannot start {program}: {source}")]
-    Failed { program: String, source: io::Error },
+    Failed {
+        /// The program as given.
+        program: String,
+        /// What failed.
+        source: io::Error,
+    },
 }
 
 impl SpawnError {
@@ -71,8 +88,11 @@ impl SpawnError {
 /// A started command.
 #[derive(Debug)]
 pub struct Child {
+    /// Its pid.
     pub pid: Pid,
+    /// Its group (its own pid).
     pub pgid: Pgid,
+    /// Its session: its own pid, or the caller's with [`Scope::Group`].
     pub sid: Sid,
     inner: std::process::Child,
     pidfd: PidFd,

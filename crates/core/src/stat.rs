@@ -5,7 +5,8 @@
 //! newlines, and need not be UTF-8, so it is the bytes between the first `(`
 //! and the LAST `)`.
 
-/// The fields of one `stat` line that the suite uses.
+/// The fields of one `stat` line that the suite uses, named as in proc(5).
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stat {
     pub pid: i32,
