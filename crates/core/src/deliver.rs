@@ -14,6 +14,23 @@
 //!   is left stopped.
 //! - Waiting uses one pidfd per process in `poll`, never `kill(pid, 0)`
 //!   (fooled by zombies and reused PIDs).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use procgroup::deliver::{self, Delivery, Target};
+//! use procgroup::{Fields, Sid, Signal, Snapshot};
+//!
+//! // End session 4242: TERM to every group, SIGKILL after 2 s, wait until empty.
+//! let snapshot = Snapshot::read(Fields::default())?;
+//! let plan = deliver::resolve(&snapshot, &[Target::Sid(Sid::from_raw(4242))]);
+//! if let Some(refusal) = plan.refusal(&snapshot) {
+//!     panic!("refusing to signal {refusal}");
+//! }
+//! let mut delivery = Delivery::new(Signal::TERM);
+//! delivery.send(&plan)?;
+//! let emptied = delivery.wait(None, Some(Duration::from_secs(2)))?;
+//! # Ok::<(), procgroup::Error>(())
+//! ```
 
 use std::collections::{HashMap, HashSet};
 use std::io;

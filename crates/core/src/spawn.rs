@@ -5,6 +5,22 @@
 //! script. std's `Command` reports an exec failure to the parent through a
 //! close-on-exec pipe, and `spawn` returns only once the exec happened or
 //! failed.
+//!
+//! ```no_run
+//! use procgroup::spawn::{Scope, Spawn, SpawnError};
+//!
+//! let child = Spawn {
+//!     command: vec!["sleep".into(), "60".into()],
+//!     scope: Scope::Session,
+//!     controlling_tty: false,
+//!     stdin: None,
+//!     stdout: None,
+//!     stderr: None,
+//! }
+//! .start()?;
+//! assert_eq!(child.pid.as_raw(), child.sid.as_raw()); // it leads its session
+//! # Ok::<(), SpawnError>(())
+//! ```
 
 use std::ffi::OsString;
 use std::fs::File;
