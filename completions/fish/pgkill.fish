@@ -1,8 +1,83 @@
-complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable)' -r
-complete -c pgkill -s g -l pgid -d 'Signal this whole process group; `self` is pgkill\'s own group' -r
-complete -c pgkill -s s -l sid -d 'Signal every group of this session; `self` is pgkill\'s own session' -r
-complete -c pgkill -l signal -d 'The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number [default: TERM]' -r
-complete -c pgkill -s l -l list -d 'List the signals; with a name, number or exit status (128+N), translate it' -r
+# fish completion for pgkill. Generated from the clap definitions by `cargo xtask gen`; do not edit.
+
+# --- procgroup: values the tools' definitions cannot know -----------------
+# Shared by the completions of pgtree, pgkill and setsid-run (each file
+# carries a copy, as each is loaded alone).
+
+# The comma list being completed, up to its last item (after --opt=).
+function __procgroup_list_head
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^--[^=]*=' '' "$token")
+    string replace -r -- '[^,]*$' '' "$token"
+end
+
+# Live ids as `value<TAB>description` lines: $argv[1] is pid, pgid, sid or
+# tty. pgtree is the one next to the completed command when that was typed
+# as a path (./target/release/pgkill), otherwise the one on PATH. It runs
+# under sh, whose processes ($$ and its children) are no candidates.
+function __procgroup_live
+    set -l pgtree pgtree
+    set -l word (commandline -opc)[1]
+    set -l dir (string replace -r -- '/[^/]*$' '' $word)
+    if test "$dir" != "$word"; and test -x "$dir/pgtree"
+        set pgtree $dir/pgtree
+    end
+    set -l head (__procgroup_list_head)
+    sh -c 'command "$1" --plain --no-headers -o pid,ppid,pgid,sid,tty,comm 2>/dev/null |
+        awk -v skip=$$ -v kind="$2" -v sep="\t" -v head="$3" "$4"' sh $pgtree $argv[1] "$head" 'function say(value, description) {
+    if (value in used) return
+    if (prefix != "" && index(value, prefix) != 1) return
+    if (sep == "") print head value
+    else print head value sep description
+}
+BEGIN {
+    split(head, items, ",")
+    for (i in items) used[items[i]] = 1
+    if (kind == "sid") say("self", "the session of this shell")
+}
+$1 == skip || $2 == skip { next }
+kind == "pid" { if ($1 > 0) say($1, $6); next }
+{
+    if (kind == "pgid") key = $3
+    else if (kind == "sid") key = $4
+    else key = $5
+    if (key == "0" || key == "?") next
+    if (!(key in seen)) { seen[key] = 1; order[n++] = key; where[key] = $5 }
+    if ((kind == "pgid" && $1 == $3) || (kind != "pgid" && $1 == $4 && !(key in leader))) {
+        leader[key] = $6
+        where[key] = $5
+    }
+}
+END {
+    for (i = 0; i < n; i++) {
+        key = order[i]
+        description = (key in leader) ? leader[key] : "(no leader)"
+        if (kind == "sid") description = description " " where[key]
+        say(key, description)
+    }
+}'
+end
+
+# The arguments (`value<TAB>description`) that complete the comma list,
+# without the items it has already.
+function __procgroup_list
+    set -l head (__procgroup_list_head)
+    set -l used (string split -- , "$head")
+    for candidate in $argv
+        contains -- (string split -f1 -- \t $candidate) $used; and continue
+        printf '%s\n' "$head$candidate"
+    end
+end
+
+function __procgroup_signals
+    printf '%s\n' HUP\t'Hangup' INT\t'Interrupt' QUIT\t'Quit' ILL\t'Illegal instruction' TRAP\t'Trace/breakpoint trap' ABRT\t'Aborted' BUS\t'Bus error' FPE\t'Floating point exception' KILL\t'Killed' USR1\t'User defined signal 1' SEGV\t'Segmentation fault' USR2\t'User defined signal 2' PIPE\t'Broken pipe' ALRM\t'Alarm clock' TERM\t'Terminated' STKFLT\t'Stack fault' CHLD\t'Child exited' CONT\t'Continued' STOP\t'Stopped (signal)' TSTP\t'Stopped' TTIN\t'Stopped (tty input)' TTOU\t'Stopped (tty output)' URG\t'Urgent I/O condition' XCPU\t'CPU time limit exceeded' XFSZ\t'File size limit exceeded' VTALRM\t'Virtual timer expired' PROF\t'Profiling timer expired' WINCH\t'Window changed' IO\t'I/O possible' PWR\t'Power failure' SYS\t'Bad system call' RTMIN\t'Real-time signal RTMIN' RTMAX\t'Real-time signal RTMAX'
+end
+
+complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
+complete -c pgkill -s g -l pgid -d 'Signal this whole process group; `self` is pgkill\'s own group' -r -f -a '(__procgroup_live pgid)'
+complete -c pgkill -s s -l sid -d 'Signal every group of this session; `self` is pgkill\'s own session' -r -f -a '(__procgroup_live sid)'
+complete -c pgkill -l signal -d 'The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number [default: TERM]' -r -f -a '(__procgroup_signals)'
+complete -c pgkill -s l -l list -d 'List the signals; with a name, number or exit status (128+N), translate it' -r -f -a '(__procgroup_signals)'
 complete -c pgkill -l timeout -d 'Stop waiting after DURATION (500ms, 5s, 1m); implies --wait' -r
 complete -c pgkill -s k -l kill-after -d 'Send SIGKILL to whatever is alive DURATION after the signal; implies --wait' -r
 complete -c pgkill -s n -l dry-run -d 'Show what would be signalled, grouped by session and group; signal nothing'
@@ -12,3 +87,4 @@ complete -c pgkill -l json -d 'Print a JSON report on stdout'
 complete -c pgkill -l force -d 'Signal even a target that contains pgkill itself or its ancestors'
 complete -c pgkill -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgkill -s V -l version -d 'Print version'
+complete -c pgkill -f

@@ -1,21 +1,90 @@
-complete -c pgtree -s p -l pid -d 'Only these processes (comma list, repeatable)' -r
-complete -c pgtree -s g -l pgid -d 'Only these process groups; `self` is pgtree\'s own group' -r
-complete -c pgtree -s s -l sid -d 'Only these sessions; `self` is pgtree\'s own session' -r
-complete -c pgtree -s u -l user -d 'Only processes of these users (names or uids)' -r
-complete -c pgtree -s t -l tty -d 'Only processes on these terminals (pts/3, tty1, `?` for none)' -r
+# fish completion for pgtree. Generated from the clap definitions by `cargo xtask gen`; do not edit.
+
+# --- procgroup: values the tools' definitions cannot know -----------------
+# Shared by the completions of pgtree, pgkill and setsid-run (each file
+# carries a copy, as each is loaded alone).
+
+# The comma list being completed, up to its last item (after --opt=).
+function __procgroup_list_head
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^--[^=]*=' '' "$token")
+    string replace -r -- '[^,]*$' '' "$token"
+end
+
+# Live ids as `value<TAB>description` lines: $argv[1] is pid, pgid, sid or
+# tty. pgtree is the one next to the completed command when that was typed
+# as a path (./target/release/pgkill), otherwise the one on PATH. It runs
+# under sh, whose processes ($$ and its children) are no candidates.
+function __procgroup_live
+    set -l pgtree pgtree
+    set -l word (commandline -opc)[1]
+    set -l dir (string replace -r -- '/[^/]*$' '' $word)
+    if test "$dir" != "$word"; and test -x "$dir/pgtree"
+        set pgtree $dir/pgtree
+    end
+    set -l head (__procgroup_list_head)
+    sh -c 'command "$1" --plain --no-headers -o pid,ppid,pgid,sid,tty,comm 2>/dev/null |
+        awk -v skip=$$ -v kind="$2" -v sep="\t" -v head="$3" "$4"' sh $pgtree $argv[1] "$head" 'function say(value, description) {
+    if (value in used) return
+    if (prefix != "" && index(value, prefix) != 1) return
+    if (sep == "") print head value
+    else print head value sep description
+}
+BEGIN {
+    split(head, items, ",")
+    for (i in items) used[items[i]] = 1
+    if (kind == "sid") say("self", "the session of this shell")
+}
+$1 == skip || $2 == skip { next }
+kind == "pid" { if ($1 > 0) say($1, $6); next }
+{
+    if (kind == "pgid") key = $3
+    else if (kind == "sid") key = $4
+    else key = $5
+    if (key == "0" || key == "?") next
+    if (!(key in seen)) { seen[key] = 1; order[n++] = key; where[key] = $5 }
+    if ((kind == "pgid" && $1 == $3) || (kind != "pgid" && $1 == $4 && !(key in leader))) {
+        leader[key] = $6
+        where[key] = $5
+    }
+}
+END {
+    for (i = 0; i < n; i++) {
+        key = order[i]
+        description = (key in leader) ? leader[key] : "(no leader)"
+        if (kind == "sid") description = description " " where[key]
+        say(key, description)
+    }
+}'
+end
+
+# The arguments (`value<TAB>description`) that complete the comma list,
+# without the items it has already.
+function __procgroup_list
+    set -l head (__procgroup_list_head)
+    set -l used (string split -- , "$head")
+    for candidate in $argv
+        contains -- (string split -f1 -- \t $candidate) $used; and continue
+        printf '%s\n' "$head$candidate"
+    end
+end
+
+function __procgroup_signals
+    printf '%s\n' HUP\t'Hangup' INT\t'Interrupt' QUIT\t'Quit' ILL\t'Illegal instruction' TRAP\t'Trace/breakpoint trap' ABRT\t'Aborted' BUS\t'Bus error' FPE\t'Floating point exception' KILL\t'Killed' USR1\t'User defined signal 1' SEGV\t'Segmentation fault' USR2\t'User defined signal 2' PIPE\t'Broken pipe' ALRM\t'Alarm clock' TERM\t'Terminated' STKFLT\t'Stack fault' CHLD\t'Child exited' CONT\t'Continued' STOP\t'Stopped (signal)' TSTP\t'Stopped' TTIN\t'Stopped (tty input)' TTOU\t'Stopped (tty output)' URG\t'Urgent I/O condition' XCPU\t'CPU time limit exceeded' XFSZ\t'File size limit exceeded' VTALRM\t'Virtual timer expired' PROF\t'Profiling timer expired' WINCH\t'Window changed' IO\t'I/O possible' PWR\t'Power failure' SYS\t'Bad system call' RTMIN\t'Real-time signal RTMIN' RTMAX\t'Real-time signal RTMAX'
+end
+
+function __procgroup_pgtree_columns
+    __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line'
+end
+
+complete -c pgtree -s p -l pid -d 'Only these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
+complete -c pgtree -s g -l pgid -d 'Only these process groups; `self` is pgtree\'s own group' -r -f -a '(__procgroup_live pgid)'
+complete -c pgtree -s s -l sid -d 'Only these sessions; `self` is pgtree\'s own session' -r -f -a '(__procgroup_live sid)'
+complete -c pgtree -s u -l user -d 'Only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'
+complete -c pgtree -s t -l tty -d 'Only processes on these terminals (pts/3, tty1, `?` for none)' -r -f -a '(__procgroup_live tty)'
 complete -c pgtree -l expand -d 'Show the whole group or session of every matched process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
-complete -c pgtree -s o -l columns -d 'Columns for --table, --plain and --json (comma list)' -r -f -a "pid\t'Process id'
-ppid\t'Parent\'s pid'
-pgid\t'Process group id'
-sid\t'Session id'
-tpgid\t'Foreground group of the terminal (-1 for none)'
-tty\t'Controlling terminal'
-user\t'Owner\'s name'
-uid\t'Owner\'s uid'
-state\t'State letter (R, S, D, T, Z, ...)'
-comm\t'Process name'
-args\t'Command line'"
+complete -c pgtree -s o -l columns -d 'Columns for --table, --plain and --json (comma list)' -r -f -a '(__procgroup_pgtree_columns)'
 complete -c pgtree -l color -d 'When to color the tree' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
@@ -31,3 +100,4 @@ complete -c pgtree -l json -d 'A JSON array with one object per process'
 complete -c pgtree -l no-headers -d 'Omit the header row of --table and --plain'
 complete -c pgtree -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgtree -s V -l version -d 'Print version'
+complete -c pgtree -f

@@ -1,19 +1,120 @@
-complete -c setsid-run -l timeout -d 'End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait' -r
-complete -c setsid-run -l signal -d 'The signal for --timeout and --cleanup' -r
-complete -c setsid-run -l kill-after -d 'SIGKILL what is left DURATION after --timeout\'s or --cleanup\'s signal' -r
-complete -c setsid-run -l stdout -d 'Write COMMAND\'s stdout to FILE (truncated)' -r -F
-complete -c setsid-run -l stderr -d 'Write COMMAND\'s stderr to FILE (truncated)' -r -F
-complete -c setsid-run -l log -d 'Append COMMAND\'s stdout and stderr to FILE' -r -F
-complete -c setsid-run -l print -d 'After a successful exec, print the new process\'s ids on stdout' -r -f -a "pid\t'The pid: 13131'
+# fish completion for setsid-run. Generated from the clap definitions by `cargo xtask gen`; do not edit.
+
+# --- procgroup: values the tools' definitions cannot know -----------------
+# Shared by the completions of pgtree, pgkill and setsid-run (each file
+# carries a copy, as each is loaded alone).
+
+# The comma list being completed, up to its last item (after --opt=).
+function __procgroup_list_head
+    set -l token (commandline -ct)
+    set token (string replace -r -- '^--[^=]*=' '' "$token")
+    string replace -r -- '[^,]*$' '' "$token"
+end
+
+# Live ids as `value<TAB>description` lines: $argv[1] is pid, pgid, sid or
+# tty. pgtree is the one next to the completed command when that was typed
+# as a path (./target/release/pgkill), otherwise the one on PATH. It runs
+# under sh, whose processes ($$ and its children) are no candidates.
+function __procgroup_live
+    set -l pgtree pgtree
+    set -l word (commandline -opc)[1]
+    set -l dir (string replace -r -- '/[^/]*$' '' $word)
+    if test "$dir" != "$word"; and test -x "$dir/pgtree"
+        set pgtree $dir/pgtree
+    end
+    set -l head (__procgroup_list_head)
+    sh -c 'command "$1" --plain --no-headers -o pid,ppid,pgid,sid,tty,comm 2>/dev/null |
+        awk -v skip=$$ -v kind="$2" -v sep="\t" -v head="$3" "$4"' sh $pgtree $argv[1] "$head" 'function say(value, description) {
+    if (value in used) return
+    if (prefix != "" && index(value, prefix) != 1) return
+    if (sep == "") print head value
+    else print head value sep description
+}
+BEGIN {
+    split(head, items, ",")
+    for (i in items) used[items[i]] = 1
+    if (kind == "sid") say("self", "the session of this shell")
+}
+$1 == skip || $2 == skip { next }
+kind == "pid" { if ($1 > 0) say($1, $6); next }
+{
+    if (kind == "pgid") key = $3
+    else if (kind == "sid") key = $4
+    else key = $5
+    if (key == "0" || key == "?") next
+    if (!(key in seen)) { seen[key] = 1; order[n++] = key; where[key] = $5 }
+    if ((kind == "pgid" && $1 == $3) || (kind != "pgid" && $1 == $4 && !(key in leader))) {
+        leader[key] = $6
+        where[key] = $5
+    }
+}
+END {
+    for (i = 0; i < n; i++) {
+        key = order[i]
+        description = (key in leader) ? leader[key] : "(no leader)"
+        if (kind == "sid") description = description " " where[key]
+        say(key, description)
+    }
+}'
+end
+
+# The arguments (`value<TAB>description`) that complete the comma list,
+# without the items it has already.
+function __procgroup_list
+    set -l head (__procgroup_list_head)
+    set -l used (string split -- , "$head")
+    for candidate in $argv
+        contains -- (string split -f1 -- \t $candidate) $used; and continue
+        printf '%s\n' "$head$candidate"
+    end
+end
+
+function __procgroup_signals
+    printf '%s\n' HUP\t'Hangup' INT\t'Interrupt' QUIT\t'Quit' ILL\t'Illegal instruction' TRAP\t'Trace/breakpoint trap' ABRT\t'Aborted' BUS\t'Bus error' FPE\t'Floating point exception' KILL\t'Killed' USR1\t'User defined signal 1' SEGV\t'Segmentation fault' USR2\t'User defined signal 2' PIPE\t'Broken pipe' ALRM\t'Alarm clock' TERM\t'Terminated' STKFLT\t'Stack fault' CHLD\t'Child exited' CONT\t'Continued' STOP\t'Stopped (signal)' TSTP\t'Stopped' TTIN\t'Stopped (tty input)' TTOU\t'Stopped (tty output)' URG\t'Urgent I/O condition' XCPU\t'CPU time limit exceeded' XFSZ\t'File size limit exceeded' VTALRM\t'Virtual timer expired' PROF\t'Profiling timer expired' WINCH\t'Window changed' IO\t'I/O possible' PWR\t'Power failure' SYS\t'Bad system call' RTMIN\t'Real-time signal RTMIN' RTMAX\t'Real-time signal RTMAX'
+end
+
+# The command's words, the one being completed last, once setsid-run's own
+# options are over; fails before that.
+function __procgroup_setsid_run_command
+    set -l with_value --timeout --signal --kill-after --stdout --stderr --log --print --pidfile
+    set -l current (commandline -ct)
+    set -l words (commandline -opc)[2..-1] "$current"
+    set -l skip 0
+    for i in (seq (count $words))
+        set -l word $words[$i]
+        if test $skip = 1
+            set skip 0
+        else if test "$word" = --; and test $i -lt (count $words)
+            printf '%s\n' $words[(math $i + 1)..-1]
+            return 0
+        else if contains -- $word $with_value
+            set skip 1
+        else if not string match -q -- '-*' $word
+            printf '%s\n' $words[$i..-1]
+            return 0
+        end
+    end
+    return 1
+end
+
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l timeout -d 'End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait' -r
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l signal -d 'The signal for --timeout and --cleanup' -r -f -a '(__procgroup_signals)'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l kill-after -d 'SIGKILL what is left DURATION after --timeout\'s or --cleanup\'s signal' -r
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stdout -d 'Write COMMAND\'s stdout to FILE (truncated)' -r -F
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stderr -d 'Write COMMAND\'s stderr to FILE (truncated)' -r -F
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l log -d 'Append COMMAND\'s stdout and stderr to FILE' -r -F
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l print -d 'After a successful exec, print the new process\'s ids on stdout' -r -f -a "pid\t'The pid: 13131'
 pgid\t'The process group id'
 sid\t'The session id'
 ids\t'pid, pgid and sid: 13131 13131 13131'
 json\t'{"pid":13131,"pgid":13131,"sid":13131}'"
-complete -c setsid-run -l pidfile -d 'Write COMMAND\'s pid to FILE; refuse to start if FILE names a live instance' -r -F
-complete -c setsid-run -s w -l wait -d 'Wait for COMMAND and exit with its status, forwarding signals to its session'
-complete -c setsid-run -l cleanup -d 'When COMMAND exits, end every process left in its session; implies --wait'
-complete -c setsid-run -s d -l detach -d 'Detach: stdin, stdout and stderr from/to /dev/null unless redirected'
-complete -c setsid-run -s c -l ctty -d 'Make the current terminal (on stdin) the new session\'s controlling terminal'
-complete -c setsid-run -s g -l group -d 'Only a new process group in the current session, not a new session'
-complete -c setsid-run -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c setsid-run -s V -l version -d 'Print version'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile -d 'Write COMMAND\'s pid to FILE; refuse to start if FILE names a live instance' -r -F
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s w -l wait -d 'Wait for COMMAND and exit with its status, forwarding signals to its session'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l cleanup -d 'When COMMAND exits, end every process left in its session; implies --wait'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s d -l detach -d 'Detach: stdin, stdout and stderr from/to /dev/null unless redirected'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s c -l ctty -d 'Make the current terminal (on stdin) the new session\'s controlling terminal'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s g -l group -d 'Only a new process group in the current session, not a new session'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s V -l version -d 'Print version'
+complete -c setsid-run -n '__procgroup_setsid_run_command >/dev/null' -x \
+    -a '(__fish_complete_subcommand --commandline (__procgroup_setsid_run_command))'

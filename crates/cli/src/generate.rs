@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use clap::Command;
 use clap_complete::Shell;
 
+mod completion;
+
 /// One tool's page: its clap definition and the man sections clap does not
 /// know (roff source, each under its `.SH` title).
 pub struct Page {
@@ -53,11 +55,9 @@ pub fn files() -> Vec<GeneratedFile> {
             (Shell::Zsh, format!("completions/zsh/_{name}")),
             (Shell::Fish, format!("completions/fish/{name}.fish")),
         ] {
-            let mut contents = Vec::new();
-            clap_complete::generate(shell, &mut page.command.clone(), &name, &mut contents);
             files.push(GeneratedFile {
                 path: PathBuf::from(path),
-                contents,
+                contents: completion::script(shell, &page.command).into_bytes(),
             });
         }
     }
