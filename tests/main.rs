@@ -2,6 +2,7 @@
 //! check that generated files are current.
 
 mod backends;
+mod completions;
 mod generated;
 mod pgtree;
 mod support;
