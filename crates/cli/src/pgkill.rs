@@ -463,6 +463,14 @@ waiting ended (\fB\-\-timeout\fR) with survivors.
 "#,
     ),
     (
+        "ENVIRONMENT",
+        r#"
+.TP
+\fBNO_COLOR\fR
+pgkill writes no color, with or without it.
+"#,
+    ),
+    (
         "EXAMPLES",
         r#"
 A group, and a whole session: \fB\-\-pgid\fR is what \fBkill \-\- \-42\fR
@@ -507,7 +515,8 @@ pgkill \-l 137        # KILL: the status of a process killed by signal 9
     (
         "SEE ALSO",
         r#"
-\fBpgtree\fR(1), \fBsetsid\-run\fR(1), \fBkill\fR(1), \fBpkill\fR(1), \fBkill\fR(2), \fBpidfd_open\fR(2), \fBcredentials\fR(7)
+\fBkill\fR(1), \fBpgtree\fR(1), \fBpkill\fR(1), \fBps\fR(1), \fBsetsid\fR(1),
+\fBsetsid\-run\fR(1), \fBkill\fR(2), \fBpidfd_open\fR(2), \fBcredentials\fR(7)
 "#,
     ),
 ];

@@ -607,7 +607,8 @@ pgtree \-\-json \-o sid,pgid |
     (
         "SEE ALSO",
         r#"
-\fBpgkill\fR(1), \fBsetsid\-run\fR(1), \fBps\fR(1), \fBpstree\fR(1), \fBpgrep\fR(1), \fBcredentials\fR(7)
+\fBkill\fR(1), \fBpgkill\fR(1), \fBpgrep\fR(1), \fBps\fR(1), \fBpstree\fR(1),
+\fBsetsid\fR(1), \fBsetsid\-run\fR(1), \fBcredentials\fR(7)
 "#,
     ),
 ];

@@ -329,6 +329,14 @@ waiting, the file is removed when the command exits.
 "#,
     ),
     (
+        "JSON KEYS",
+        r#"
+\fB\-\-print json\fR prints one object on one line, once the command has
+been executed: \fBpid\fR, \fBpgid\fR and \fBsid\fR, numbers (with
+\fB\-\-group\fR, \fBsid\fR is the caller's session).
+"#,
+    ),
+    (
         "EXIT STATUS",
         r#"
 Without waiting:
@@ -352,6 +360,20 @@ the command was not found.
 With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-cleanup\fR: the command's
 exit status; 128+\fIN\fR when it was killed by signal \fIN\fR; 124 when
 \fB\-\-timeout\fR ended it.
+"#,
+    ),
+    (
+        "ENVIRONMENT",
+        r#"
+.TP
+\fBPATH\fR
+where \fICOMMAND\fR is looked for when its name has no slash, as
+\fBexecvp\fR(3) does.
+.TP
+\fBNO_COLOR\fR
+setsid\-run writes no color, with or without it.
+.PP
+The command gets setsid\-run's environment unchanged.
 "#,
     ),
     (
@@ -395,7 +417,8 @@ setsid\-run \-d \-\-pidfile /run/app.pid \-\- app
     (
         "SEE ALSO",
         r#"
-\fBpgtree\fR(1), \fBpgkill\fR(1), \fBsetsid\fR(1), \fBtimeout\fR(1), \fBsetsid\fR(2), \fBcredentials\fR(7)
+\fBkill\fR(1), \fBpgkill\fR(1), \fBpgtree\fR(1), \fBps\fR(1), \fBsetsid\fR(1),
+\fBtimeout\fR(1), \fBsetsid\fR(2), \fBcredentials\fR(7)
 "#,
     ),
 ];
