@@ -1,17 +1,24 @@
 //! Project tasks: `cargo xtask gen` writes man/ and completions/ from the
-//! clap definitions; `cargo xtask bench` runs the benchmark.
+//! clap definitions; `cargo xtask bench` runs the benchmark; `cargo xtask
+//! dist` builds the release tarball and `cargo xtask install` installs the
+//! same files under a prefix.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod dist;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("gen") => generate(&root()),
         Some("bench") => bench::run(&root(), &args[1..]),
-        _ => Err("usage: cargo xtask gen | bench [--quick]".to_string()),
+        Some("dist") => dist::dist(&root(), &args[1..]),
+        Some("install") => dist::install(&root(), &args[1..]),
+        _ => Err("usage: cargo xtask gen | bench [--quick] | dist \
+                  | install [--prefix P] [--destdir D] [--no-build]"
+            .to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
