@@ -5,4 +5,5 @@ mod backends;
 mod completions;
 mod generated;
 mod pgtree;
+mod scripts;
 mod support;

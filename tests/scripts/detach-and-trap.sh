@@ -1,0 +1,41 @@
+#!/bin/sh
+# README, "Use in scripts": start a job in a session of its own, keep its
+# session id, and end the whole session (every group of it) when the script
+# exits, however it exits.
+set -eu
+
+# Is any process of session $1 still alive (zombies have exited)?
+alive() {
+    pgtree -s "$1" --plain --no-headers -o state 2>/dev/null | grep -qv Z
+}
+
+# The job: a leader with a child in its group, and a second group in the
+# same session (what `kill -- -$sid` would miss).
+cd "$TMPDIR"
+printf '%s\n' '#!/bin/sh' 'setsid-run -g -- sleep 300' 'sleep 300 &' 'wait' >job
+chmod +x job
+
+(
+    sid=$(setsid-run -d --print sid -- ./job)
+    trap 'pgkill --sid "$sid" --wait -k 2s' EXIT
+    echo "$sid" >"$TMPDIR/sid"
+
+    # The script's work; here: look at the job, which is there, whole.
+    tries=0
+    until [ "$(pgtree -s "$sid" --plain --no-headers -o pid | wc -l)" -eq 3 ]; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 100 ] || { echo "the job did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+    groups=$(pgtree -s "$sid" --plain --no-headers -o pgid | sort -u | wc -l)
+    [ "$groups" -eq 2 ] || { echo "expected 2 groups, got $groups" >&2; exit 1; }
+)
+
+# The subshell has exited: its trap has ended the whole session.
+sid=$(cat "$TMPDIR/sid")
+if alive "$sid"; then
+    echo "session $sid survived the trap:" >&2
+    pgtree -s "$sid" >&2
+    exit 1
+fi
+echo "ok: session $sid ended by the EXIT trap"
