@@ -8,10 +8,11 @@
 //!     share/fish/vendor_completions.d/pgtree.fish …
 //!     share/doc/procgroup-tools/README.md LICENSE-MIT LICENSE-APACHE
 //!
-//! `dist` puts that tree, with README.md and the licenses at its top, into
-//! `target/dist/procgroup-tools-VERSION-ARCH-OS.tar.gz`, reproducibly (sorted,
-//! owned by root, dated by the last commit or SOURCE_DATE_EPOCH). `install`
-//! copies the same tree into DESTDIR/PREFIX. Man pages and completions come
+//! `dist` puts that tree into one directory of
+//! `target/dist/procgroup-tools-VERSION-ARCH-OS.tar.gz`, with README.md and
+//! the licenses also at its top (install with `cp -R DIR/bin DIR/share
+//! PREFIX`), reproducibly: sorted, owned by root, dated by the last commit or
+//! SOURCE_DATE_EPOCH. `install` copies the same tree into DESTDIR/PREFIX. Man pages and completions come
 //! from the generator itself, so they are always those of the binaries.
 
 use std::path::{Path, PathBuf};
