@@ -16,7 +16,9 @@ _procgroup_live() {
     awk -v kind=$1 -v skip=$skip -v sep=: '@AWK@'
 }
 
-# Completes live ids of kind $1 (for _sequence: compadd options follow).
+# Completes live ids of kind $1 (for _sequence: compadd options follow),
+# shown as `id -- description`. compadd with display strings, not
+# _describe, which takes seconds to group thousands of equal descriptions.
 (( $+functions[_procgroup_ids] )) ||
 _procgroup_ids() {
   local kind=$1 label
@@ -27,9 +29,11 @@ _procgroup_ids() {
     sid) label=session ;;
     *) label=terminal ;;
   esac
-  local -a entries
-  entries=( ${(f)"$(_procgroup_live $kind)"} )
-  _describe -t $kind-ids $label entries "$@"
+  local -a lines values displays expl
+  lines=( ${(f)"$(_procgroup_live $kind)"} )
+  values=( ${lines%%:*} )
+  displays=( ${lines/:/ -- } )
+  _wanted $kind-ids expl $label compadd -l -d displays "$@" -a values
 }
 
 (( $+functions[_procgroup_signals] )) ||
