@@ -107,7 +107,7 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// Builds the three binaries with the release profile; returns their
 /// directory.
-fn build_release(root: &Path) -> Result<PathBuf, String> {
+pub(crate) fn build_release(root: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run(Command::new(cargo).current_dir(root).args([
         "build",

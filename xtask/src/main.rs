@@ -1,5 +1,6 @@
 //! Project tasks: `cargo xtask gen` writes man/ and completions/ from the
-//! clap definitions; `cargo xtask bench` runs the benchmark; `cargo xtask
+//! clap definitions; `cargo xtask bench` runs the benchmark, `cargo xtask
+//! bench-completion` times the completions with many processes; `cargo xtask
 //! dist` builds the release tarball and `cargo xtask install` installs the
 //! same files under a prefix.
 
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod completion_bench;
 mod dist;
 
 fn main() -> ExitCode {
@@ -14,9 +16,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("gen") => generate(&root()),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("bench-completion") => completion_bench::run(&root(), &args[1..]),
         Some("dist") => dist::dist(&root(), &args[1..]),
         Some("install") => dist::install(&root(), &args[1..]),
-        _ => Err("usage: cargo xtask gen | bench [--quick] | dist \
+        _ => Err("usage: cargo xtask gen | bench [--quick] \
+                  | bench-completion [--processes N] [--runs R] | dist \
                   | install [--prefix P] [--destdir D] [--no-build]"
             .to_string()),
     };
