@@ -41,5 +41,6 @@ printf 'no exec bit\n' >"$TMPDIR/not-executable"
 expect 126 setsid-run -- "$TMPDIR/not-executable"
 expect 3 setsid-run -w -- sh -c 'exit 3'
 expect 137 setsid-run -w -- sh -c 'kill -KILL $$'
+expect 143 setsid-run -w -- sh -c 'kill -TERM $$'
 expect 124 setsid-run -w --timeout 200ms -- sleep 300
 echo "ok: exit codes"

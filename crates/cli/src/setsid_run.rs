@@ -136,8 +136,7 @@ fn run(args: Args) -> Result<i32, Failure> {
             PidFileError::Running(_) => Failure::new(FAILED, error.to_string()),
             other => Failure::new(FAILED, format!("pidfile {other}")),
         })?;
-    // Blocked before the fork, so none is lost; the child starts with a
-    // clean mask.
+    // Blocked before the fork, so none is lost; the child unblocks them.
     let signals = if waiting {
         Some(
             Signals::block(&FORWARDED)

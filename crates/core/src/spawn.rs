@@ -140,7 +140,8 @@ impl Spawn {
         let scope = self.scope;
         let controlling_tty = self.controlling_tty;
         // SAFETY: the closure runs in the child between fork and exec and
-        // makes only async-signal-safe calls (setsid, setpgid, ioctl).
+        // makes only async-signal-safe calls (setsid, setpgid, ioctl,
+        // sigemptyset, sigprocmask).
         unsafe {
             command.pre_exec(move || {
                 let result = match scope {
@@ -151,6 +152,13 @@ impl Spawn {
                     return Err(io::Error::last_os_error());
                 }
                 if controlling_tty && libc::ioctl(libc::STDIN_FILENO, libc::TIOCSCTTY, 1) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // The caller may block signals to forward them (`Signals`);
+                // the command starts with none blocked.
+                let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+                libc::sigemptyset(none.as_mut_ptr());
+                if libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut()) < 0 {
                     return Err(io::Error::last_os_error());
                 }
                 Ok(())
@@ -251,8 +259,8 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Blocks `signals` (before spawning: the child gets a clean mask from
-    /// std) and opens a signalfd to read them.
+    /// Blocks `signals` (before spawning, so that none is lost; the child
+    /// unblocks everything before exec) and opens a signalfd to read them.
     pub fn block(signals: &[Signal]) -> io::Result<Signals> {
         let mut set = SigSet::empty();
         for &signal in signals {
