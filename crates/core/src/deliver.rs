@@ -339,6 +339,9 @@ impl Delivery {
     ) -> Result<()> {
         let _blocked = stop_first.then(BlockedSignals::new);
         let mut stopped: Vec<Pgid> = Vec::new();
+        // Every group sent SIGSTOP, stopped or not: one the kernel refused
+        // (EPERM) is not tried again round after round.
+        let mut tried: HashSet<Pgid> = HashSet::new();
         let mut members = members;
         if stop_first {
             // Rounds until every group is stopped: a stopped process cannot
@@ -347,12 +350,13 @@ impl Delivery {
             loop {
                 let fresh: Vec<Pgid> = groups_of(&members)
                     .into_iter()
-                    .filter(|pgid| !stopped.contains(pgid))
+                    .filter(|pgid| !tried.contains(pgid))
                     .collect();
                 if fresh.is_empty() || rounds == MAX_ROUNDS {
                     break;
                 }
                 for pgid in fresh {
+                    tried.insert(pgid);
                     // A group that vanished meanwhile needs no stopping.
                     if kill_group(pgid, Signal::STOP).is_ok() {
                         stopped.push(pgid);
