@@ -244,6 +244,8 @@ pub struct Delivery {
     scopes: Vec<Target>,
     /// Called with each entry as it is signalled (for `--verbose`).
     on_signal: Option<Box<Observer>>,
+    /// Whether SIGKILL was sent (`kill_after`): newcomers get it too.
+    escalated: bool,
 }
 
 impl Delivery {
@@ -255,6 +257,7 @@ impl Delivery {
             index: HashMap::new(),
             scopes: Vec::new(),
             on_signal: None,
+            escalated: false,
         }
     }
 
@@ -388,11 +391,17 @@ impl Delivery {
                 .filter(|pgid| !done.contains(pgid))
                 .collect();
             if fresh.is_empty() {
-                // Members already signalled through their group may have
-                // forked newcomers into it; record them too.
+                // Newcomers in groups already signalled: a process forked
+                // after its group's kill() did not get the signal (nor did
+                // one whose group's signal found it gone), so each gets it
+                // now, through a pidfd.
                 for process in &members {
                     if !self.index.contains_key(&process.pid) {
-                        self.record(process, Outcome::Signalled, None, signal);
+                        let pidfd = match PidFd::open(process.pid, process.starttime) {
+                            Ok(Opened::Same(pidfd)) => Some(pidfd),
+                            _ => None,
+                        };
+                        self.signal_process(process, pidfd, signal);
                     }
                 }
                 return Ok(());
@@ -455,13 +464,13 @@ impl Delivery {
         let mut kill_at = kill_after.map(|t| start + t);
         raise_fd_limit();
         loop {
-            let pending = self.pending();
+            let mut pending = self.pending();
             if pending.is_empty() {
                 // Everything known is gone: anything new in the scopes?
                 if !self.signal_newcomers()? {
                     return Ok(true);
                 }
-                continue;
+                pending = self.pending();
             }
             let now = Instant::now();
             if kill_at.is_some_and(|at| now >= at) {
@@ -474,6 +483,10 @@ impl Delivery {
                     self.entries[i].outcome = Outcome::Survived;
                 }
                 return Ok(false);
+            }
+            if pending.is_empty() {
+                // Newcomers, gone again before their signal: look again.
+                continue;
             }
             let wake = [deadline, kill_at].into_iter().flatten().min();
             self.poll_pending(&pending, wake.map(|at| at.saturating_duration_since(now)))?;
@@ -530,13 +543,20 @@ impl Delivery {
     }
 
     /// Signals live processes that joined the targeted groups or sessions
-    /// after the signal; returns whether there were any.
+    /// after the signal (with SIGKILL once escalated); returns whether
+    /// there were any, even if they were gone again before their signal:
+    /// they may have forked others meanwhile.
     fn signal_newcomers(&mut self) -> Result<bool> {
         if self.scopes.is_empty() {
             return Ok(false);
         }
         let snapshot = Snapshot::read(Fields::default())?;
-        let before = self.pending().len();
+        let signal = if self.escalated {
+            Signal::KILL
+        } else {
+            self.signal
+        };
+        let mut found = false;
         for scope in self.scopes.clone() {
             let newcomers: Vec<Process> = snapshot
                 .processes()
@@ -548,13 +568,14 @@ impl Delivery {
             if newcomers.is_empty() {
                 continue;
             }
+            found = true;
             match scope {
-                Target::Pgid(pgid) => self.signal_group(pgid, &newcomers, self.signal),
-                Target::Sid(sid) => self.signal_session_groups(sid, newcomers, self.signal)?,
+                Target::Pgid(pgid) => self.signal_group(pgid, &newcomers, signal),
+                Target::Sid(sid) => self.signal_session_groups(sid, newcomers, signal)?,
                 Target::Pid(_) => {}
             }
         }
-        Ok(self.pending().len() > before)
+        Ok(found)
     }
 
     fn is_known_exited(&self, process: &Process) -> bool {
@@ -567,6 +588,7 @@ impl Delivery {
     /// SIGKILL for everything still alive: each pending process through its
     /// pidfd, and every targeted group and session again (newcomers too).
     fn escalate(&mut self) -> Result<()> {
+        self.escalated = true;
         for i in self.pending() {
             let entry = &self.entries[i];
             if let Some(pidfd) = &entry.pidfd {
