@@ -575,7 +575,7 @@ impl Delivery {
                 Target::Pid(_) => {}
             }
         }
-        Ok(found)
+        Ok(found || created_since(&snapshot, &self.scopes))
     }
 
     fn is_known_exited(&self, process: &Process) -> bool {
@@ -654,6 +654,44 @@ fn session_members(sid: Sid) -> Result<Vec<Process>> {
         .filter(|p| p.sid == sid && !p.kernel_thread && !p.is_zombie())
         .cloned()
         .collect())
+}
+
+/// Whether a live process of `scopes` was created while `snapshot` was
+/// being read, or since. A process can fork a successor and exit between
+/// the listing of /proc and the read of its stat, and then the snapshot
+/// holds neither; the successor has a higher pid than everything listed
+/// before it (barring a wrap of the pid counter), so listing /proc again
+/// finds it. Repeats until a listing shows no pid above the previous ones.
+fn created_since(snapshot: &Snapshot, scopes: &[Target]) -> bool {
+    let mut highest = snapshot.processes().last().map_or(0, |p| p.pid.as_raw());
+    for _ in 0..MAX_ROUNDS {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        let newer: Vec<i32> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .filter(|&pid| pid > highest)
+            .collect();
+        let Some(&top) = newer.iter().max() else {
+            return false;
+        };
+        for pid in newer {
+            let Some(stat) = crate::snapshot::read_stat_of(Pid::from_raw(pid)) else {
+                continue;
+            };
+            let in_scope = scopes.iter().any(|scope| match *scope {
+                Target::Pgid(pgid) => stat.pgrp == pgid.as_raw(),
+                Target::Sid(sid) => stat.session == sid.as_raw(),
+                Target::Pid(_) => false,
+            });
+            if in_scope && stat.state != b'Z' && !stat.is_kernel_thread() {
+                return true;
+            }
+        }
+        highest = top;
+    }
+    false
 }
 
 /// The distinct valid groups of `members`, in order.
