@@ -1,0 +1,1278 @@
+//! End-to-end tests of pgkill. Every scenario runs in a PID namespace of its
+//! own (see `support`), so that pgkill only ever sees, and can only ever
+//! signal, processes the test started; what it did is checked against what
+//! the kernel says about them afterwards (state, exit status, pending
+//! signals), read by the harness, not by the code under test.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{self, assert_exit, host_stat, wait_until, Namespace, Proc, DEADLINE, PGKILL};
+
+/// A session built by bash's job control: the leader, two background jobs
+/// and a pipeline job, each job a process group of its own (dash does job
+/// control only on a terminal; bash does it in scripts too).
+const JOBS: &str =
+    "setsid bash -c 'set -m; sleep 1000 & sleep 1000 & (sleep 1000 | sleep 1000) & wait' \
+    </dev/null >/dev/null 2>&1 &";
+
+/// Whether the kernel still counts a process as alive (a zombie has exited).
+fn alive(p: &Proc) -> bool {
+    !matches!(p.state, 'Z' | 'X')
+}
+
+/// The processes of a session, zombies included.
+fn session(ns: &Namespace, sid: i32) -> Vec<Proc> {
+    ns.processes()
+        .into_iter()
+        .filter(|p| p.sid == sid)
+        .collect()
+}
+
+/// The live processes of a session.
+fn live_in_session(ns: &Namespace, sid: i32) -> Vec<Proc> {
+    session(ns, sid).into_iter().filter(alive).collect()
+}
+
+/// Processes in a line each, for messages: pid, group, session, state,
+/// command line.
+fn describe(ps: &[Proc]) -> Vec<String> {
+    ps.iter()
+        .map(|p| {
+            format!(
+                "{} pgid {} sid {} {} {:?}",
+                p.pid,
+                p.pgid,
+                p.sid,
+                p.state,
+                p.cmdline()
+            )
+        })
+        .collect()
+}
+
+fn groups(ps: &[Proc]) -> BTreeSet<i32> {
+    ps.iter().map(|p| p.pgid).collect()
+}
+
+fn pids(ps: &[Proc]) -> BTreeSet<i32> {
+    ps.iter().map(|p| p.pid).collect()
+}
+
+/// Waits until session `sid` (made from [`JOBS`]) has all its `sleeps`
+/// sleeping and nothing still on its way there; returns its processes.
+fn settled_session(ns: &Namespace, sid: i32, sleeps: usize) -> Vec<Proc> {
+    ns.wait_for(&format!("session {sid} is in place"), |ps| {
+        let members: Vec<&Proc> = ps.iter().filter(|p| p.sid == sid).collect();
+        members
+            .iter()
+            .filter(|p| p.cmdline() == "sleep 1000")
+            .count()
+            == sleeps
+            && members.iter().all(|p| p.state == 'S')
+    });
+    session(ns, sid)
+}
+
+/// The one process of the namespace whose command line is `text`.
+fn by_args(ns: &Namespace, text: &str) -> Proc {
+    let found: Vec<Proc> = ns
+        .processes()
+        .into_iter()
+        .filter(|p| p.cmdline() == text)
+        .collect();
+    assert_eq!(found.len(), 1, "processes with command line {text:?}");
+    found.into_iter().next().unwrap()
+}
+
+/// Waits until a process with command line `text` exists and sleeps.
+fn started(ns: &Namespace, text: &str) -> Proc {
+    ns.wait_for(&format!("{text:?} is running"), |ps| {
+        ps.iter().any(|p| p.cmdline() == text && p.state == 'S')
+    });
+    by_args(ns, text)
+}
+
+/// A file of the namespace's /proc, seen from here.
+fn proc_file(ns: &Namespace, pid: i32, name: &str) -> Option<String> {
+    std::fs::read_to_string(format!(
+        "/proc/{}/root/proc/{pid}/{name}",
+        ns.init_host_pid()
+    ))
+    .ok()
+}
+
+/// The signals pending for a process, thread-directed and shared
+/// (`SigPnd`, `ShdPnd` of /proc/<pid>/status).
+fn pending_signals(ns: &Namespace, pid: i32) -> (u64, u64) {
+    let status = proc_file(ns, pid, "status").unwrap_or_default();
+    let mask = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .map_or(0, |hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+    };
+    (mask("SigPnd:"), mask("ShdPnd:"))
+}
+
+/// The wait status of a zombie (field 52 of /proc/<pid>/stat, `exit_code`).
+fn exit_status(ns: &Namespace, pid: i32) -> Option<i32> {
+    let stat = proc_file(ns, pid, "stat")?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(49)?.parse().ok()
+}
+
+/// Asserts that pgkill did nothing to `pid`: alive, not stopped, nothing
+/// pending.
+#[track_caller]
+fn assert_untouched(ns: &Namespace, pid: i32) {
+    let p = ns
+        .stat(pid)
+        .unwrap_or_else(|| panic!("process {pid} is gone"));
+    assert!(alive(&p), "process {pid} has exited: {p:?}");
+    assert_ne!(p.state, 'T', "process {pid} was left stopped");
+    assert_eq!(
+        pending_signals(ns, pid),
+        (0, 0),
+        "process {pid} has signals pending"
+    );
+}
+
+/// One process of pgkill's JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    sid: i32,
+    pgid: i32,
+    pid: i32,
+    comm: String,
+    outcome: Option<String>,
+}
+
+impl Row {
+    fn of(p: &Proc, outcome: Option<&str>) -> Row {
+        Row {
+            sid: p.sid,
+            pgid: p.pgid,
+            pid: p.pid,
+            comm: p.comm(),
+            outcome: outcome.map(str::to_string),
+        }
+    }
+}
+
+/// pgkill's JSON report, and its processes.
+fn report(output: &Output) -> (Value, Vec<Row>) {
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not JSON ({error}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    let int = |row: &Value, key: &str| {
+        row[key]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{key} is not an integer in {row}")) as i32
+    };
+    let rows = value["processes"]
+        .as_array()
+        .expect("processes is an array")
+        .iter()
+        .map(|row| Row {
+            sid: int(row, "sid"),
+            pgid: int(row, "pgid"),
+            pid: int(row, "pid"),
+            comm: row["comm"].as_str().expect("comm is a string").to_string(),
+            outcome: row.get("outcome").map(|o| o.as_str().unwrap().to_string()),
+        })
+        .collect();
+    (value, rows)
+}
+
+/// Runs pgkill inside the namespace.
+fn pgkill(ns: &Namespace, args: &[&str]) -> Output {
+    ns.run(PGKILL, args)
+}
+
+/// Asserts a usage error or a refusal: exit 2, exactly one line on stderr
+/// that starts `pgkill: error: `, no panic, nothing on stdout.
+#[track_caller]
+fn assert_one_line_error(output: &Output, what: &str) -> String {
+    let stderr = support::stderr(output);
+    let context = format!("pgkill {what}: status {}, stderr {stderr:?}", output.status);
+    assert_eq!(output.status.code(), Some(2), "{context}");
+    assert!(
+        output.stdout.is_empty(),
+        "{context}, stdout {:?}",
+        support::stdout(output)
+    );
+    assert!(stderr.starts_with("pgkill: error: "), "{context}");
+    assert!(stderr.ends_with('\n'), "{context}");
+    assert_eq!(stderr.lines().count(), 1, "{context}");
+    assert!(!stderr.contains("panicked"), "{context}");
+    stderr
+}
+
+/// A pid that nothing in the namespace has (pids are handed out in order,
+/// and the scenarios start far fewer processes than this).
+fn unused_pid(ns: &Namespace) -> i32 {
+    let pid = ns.processes().iter().map(|p| p.pid).max().unwrap() + 5000;
+    assert!(ns.stat(pid).is_none());
+    pid
+}
+
+// ---------------------------------------------------------------------------
+// A whole session, not just the leader's group.
+
+#[test]
+fn sid_wait_empties_a_session_of_several_groups_where_kill_leaves_survivors() {
+    let Some(ns) = Namespace::start(&format!("{JOBS}\necho s1=$!\n{JOBS}\necho s2=$!")) else {
+        return;
+    };
+    let (s1, s2) = (ns.var("s1"), ns.var("s2"));
+    let first = settled_session(&ns, s1, 4);
+    let second = settled_session(&ns, s2, 4);
+    // The leader's group and one group per job: several groups, in both.
+    assert_eq!(groups(&first).len(), 4, "{:#?}", describe(&first));
+    assert_eq!(groups(&second).len(), 4, "{:#?}", describe(&second));
+    assert!(groups(&first).contains(&s1));
+
+    let output = pgkill(&ns, &["--sid", &s1.to_string(), "--wait"]);
+    assert_exit(&output, 0);
+    assert!(output.stdout.is_empty() && output.stderr.is_empty());
+    // Once it returns, nothing of the session is alive (zombies have exited).
+    assert_eq!(describe(&live_in_session(&ns, s1)), Vec::<String>::new());
+    for p in &second {
+        assert_untouched(&ns, p.pid);
+    }
+
+    // What kill(1) does with the same request: only the group whose id is
+    // the session's id.
+    let output = ns.sh(&format!("bash -c 'kill -TERM -- -{s2}'"));
+    assert_exit(&output, 0);
+    ns.wait_for("the leader's group is gone", |ps| {
+        !ps.iter().any(|p| p.pgid == s2 && alive(p))
+    });
+    let survivors = live_in_session(&ns, s2);
+    let expected: Vec<&Proc> = second.iter().filter(|p| p.pgid != s2).collect();
+    assert_eq!(
+        pids(&survivors),
+        expected.iter().map(|p| p.pid).collect(),
+        "every process of the other groups survives kill -- -SID"
+    );
+    assert_eq!(groups(&survivors).len(), 3, "{:#?}", describe(&survivors));
+    for p in &survivors {
+        assert_untouched(&ns, p.pid);
+    }
+
+    // pgkill finishes the job, though the session's leader is gone.
+    let output = pgkill(&ns, &["--sid", &s2.to_string(), "--wait"]);
+    assert_exit(&output, 0);
+    assert_eq!(describe(&live_in_session(&ns, s2)), Vec::<String>::new());
+}
+
+/// A session whose processes ignore TERM (and HUP) and create new groups as
+/// fast as they can: a spawner that starts background jobs in a loop (bash
+/// job control gives each a group of its own) and a hopper that forks its
+/// successor into a new group and exits at once, so that its group id
+/// changes all the time.
+const FORKING_SESSION: &str = r#"setsid bash -c '
+trap "" TERM HUP
+set -m
+spawn() { set -m; while :; do sleep 1000 & done; }
+hop() { set -m; hop & exit 0; }
+spawn & (hop) &
+wait' </dev/null >/dev/null 2>&1 &
+echo $!"#;
+
+#[test]
+fn sid_kill_after_empties_a_session_that_keeps_forking_new_groups() {
+    let Some(ns) = Namespace::start("sleep 1000 </dev/null >/dev/null 2>&1 &\necho sentinel=$!")
+    else {
+        return;
+    };
+    let sentinel = ns.var("sentinel");
+    for round in 0..10 {
+        let output = ns.sh(FORKING_SESSION);
+        assert_exit(&output, 0);
+        let sid: i32 = support::stdout(&output).trim().parse().unwrap();
+        // New groups do appear in that session, one after the other.
+        let mut seen = 0;
+        ns.wait_for("the session has several groups", |ps| {
+            let members: Vec<Proc> = ps.iter().filter(|p| p.sid == sid).cloned().collect();
+            seen = groups(&members).into_iter().max().unwrap_or(0);
+            groups(&members).len() >= 4
+        });
+        ns.wait_for("a newer group appears in the session", |ps| {
+            ps.iter().any(|p| p.sid == sid && p.pgid > seen)
+        });
+
+        let start = Instant::now();
+        let output = pgkill(&ns, &["--sid", &sid.to_string(), "--kill-after", "300ms"]);
+        let took = start.elapsed();
+        assert_exit(&output, 0);
+        let left = describe(&live_in_session(&ns, sid));
+        assert!(
+            left.is_empty(),
+            "round {round}: alive in session {sid} after pgkill ({took:?}): {left:?}"
+        );
+        assert!(
+            took >= Duration::from_millis(300),
+            "round {round}: {took:?}"
+        );
+        assert_untouched(&ns, sentinel);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// PID reuse, at the level of the binary.
+
+/// pgkill running in the background (through nsenter), its stderr read line
+/// by line as it comes.
+struct Running {
+    nsenter: Child,
+    lines: Receiver<String>,
+    stderr: Vec<String>,
+    stdout: Receiver<Vec<u8>>,
+}
+
+impl Running {
+    fn start(command: &mut Command) -> Running {
+        let mut nsenter = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start pgkill");
+        let (send, lines) = mpsc::channel();
+        let stderr = nsenter.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (send, stdout) = mpsc::channel();
+        let mut pipe = nsenter.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = send.send(bytes);
+        });
+        Running {
+            nsenter,
+            lines,
+            stderr: Vec::new(),
+            stdout,
+        }
+    }
+
+    /// Waits for a line on stderr that contains `text`.
+    fn wait_for_line(&mut self, text: &str) {
+        let start = Instant::now();
+        while !self.stderr.iter().any(|line| line.contains(text)) {
+            let rest = DEADLINE.saturating_sub(start.elapsed());
+            match self.lines.recv_timeout(rest) {
+                Ok(line) => self.stderr.push(line),
+                Err(_) => panic!("pgkill wrote no {text:?} on stderr: {:?}", self.stderr),
+            }
+        }
+    }
+
+    /// pgkill itself: nsenter's one child (host pid), pinned with a pidfd
+    /// that is checked to be nsenter's child after it was opened.
+    fn pgkill(&self) -> (i32, OwnedFd) {
+        let parent = self.nsenter.id() as i32;
+        let mut found = None;
+        wait_until("nsenter has started pgkill", || {
+            let children =
+                std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+                    .unwrap_or_default();
+            found = children
+                .split_whitespace()
+                .filter_map(|pid| pid.parse::<i32>().ok())
+                .next();
+            found.is_some()
+        });
+        let pid = found.unwrap();
+        let fd = pidfd(pid).expect("pgkill is running");
+        assert_eq!(host_stat(pid).map(|p| p.ppid), Some(parent));
+        (pid, fd)
+    }
+
+    /// Waits until pgkill has exited; its output.
+    fn finish(mut self) -> Output {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.nsenter.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "pgkill did not finish within {DEADLINE:?}; stderr so far: {:?}",
+                self.stderr
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        while let Ok(line) = self.lines.recv_timeout(DEADLINE) {
+            self.stderr.push(line);
+        }
+        let stdout = self.stdout.recv_timeout(DEADLINE).unwrap_or_default();
+        let mut stderr = self.stderr.join("\n").into_bytes();
+        if !stderr.is_empty() {
+            stderr.push(b'\n');
+        }
+        Output {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // nsenter is our own unreaped child: its pid can only be it. What
+        // it started inside ends with the namespace.
+        if self.nsenter.try_wait().ok().flatten().is_none() {
+            let _ = self.nsenter.kill();
+            let _ = self.nsenter.wait();
+        }
+    }
+}
+
+fn pidfd(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: a raw syscall; the fd it returns is owned below.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a fresh fd that nothing else owns.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+fn pidfd_signal(fd: &OwnedFd, signal: i32) {
+    // SAFETY: a raw syscall on a pidfd we own; the NULL siginfo is allowed.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    assert_eq!(
+        result,
+        0,
+        "pidfd_send_signal: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// In the namespace, starts `$DIR/newcomer 1000` as the next fork, with
+/// `pid` handed to it through ns_last_pid; asserts it got that pid.
+fn newcomer_at(ns: &Namespace, pid: i32) {
+    let output = ns.sh(&format!(
+        "echo {} > /proc/sys/kernel/ns_last_pid\n\
+         \"$DIR/newcomer\" 1000 </dev/null >/dev/null 2>&1 &\necho $!",
+        pid - 1
+    ));
+    assert_exit(&output, 0);
+    let got: i32 = support::stdout(&output).trim().parse().unwrap();
+    assert_eq!(got, pid, "ns_last_pid did not hand pid {pid} over");
+    ns.wait_for("the newcomer has started", |_| {
+        ns.stat(pid)
+            .is_some_and(|p| p.comm == b"newcomer" && p.state == 'S')
+    });
+}
+
+#[test]
+fn pid_reuse_wait_ends_with_the_original_and_a_later_pid_names_the_newcomer() {
+    let script = r#"
+cp /bin/sleep "$DIR/original"
+cp /bin/sleep "$DIR/newcomer"
+sh -c 'trap "" TERM; exec "$DIR/original" 1000' </dev/null >/dev/null 2>&1 &
+echo target=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let target = ns.var("target");
+    ns.wait_for("the original runs", |_| {
+        ns.stat(target)
+            .is_some_and(|p| p.comm == b"original" && p.state == 'S')
+    });
+    let original = ns.stat(target).unwrap();
+
+    // (a) pgkill --pid N --wait signals the original, which ignores TERM,
+    // and waits. Meanwhile (pgkill stopped, so that it cannot look) the
+    // original dies and its pid goes to a newcomer.
+    let n = target.to_string();
+    let mut running =
+        Running::start(
+            ns.command(PGKILL)
+                .args(["--pid", &n, "--wait", "--verbose", "--json"]),
+        );
+    running.wait_for_line(&format!("sent SIGTERM to {target} (original)"));
+    let (pgkill_pid, pgkill_fd) = running.pgkill();
+    pidfd_signal(&pgkill_fd, libc::SIGSTOP);
+    wait_until("pgkill is stopped", || {
+        host_stat(pgkill_pid).is_some_and(|p| p.state == 'T')
+    });
+    assert_exit(&ns.sh(&format!("kill -KILL {target}")), 0);
+    wait_until("the original is dead and reaped", || {
+        ns.stat(target).is_none()
+    });
+    newcomer_at(&ns, target);
+    // nsenter stops itself when its child stops, and continues it when
+    // continued; continue both, pgkill first (it cannot have exited while
+    // stopped).
+    pidfd_signal(&pgkill_fd, libc::SIGCONT);
+    // SAFETY: kill(2) on our own unreaped child (nsenter).
+    unsafe { libc::kill(running.nsenter.id() as i32, libc::SIGCONT) };
+    let output = running.finish();
+    assert_exit(&output, 0);
+    let (_, rows) = report(&output);
+    assert_eq!(rows, [Row::of(&original, Some("exited"))]);
+    // One signal sent, to the original; nothing after.
+    assert_eq!(support::stderr(&output).lines().count(), 1);
+    assert_untouched(&ns, target);
+    assert_eq!(ns.stat(target).unwrap().comm, b"newcomer");
+
+    // (b) Now the pid is the newcomer's: pgkill --pid N means it.
+    let output = pgkill(&ns, &["--pid", &n, "--wait", "--json"]);
+    assert_exit(&output, 0);
+    let (_, rows) = report(&output);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (
+            rows[0].pid,
+            rows[0].comm.as_str(),
+            rows[0].outcome.as_deref()
+        ),
+        (target, "newcomer", Some("exited"))
+    );
+    assert!(ns.is_gone(target));
+    // And once it is gone, the pid names nothing.
+    wait_until("the newcomer is reaped", || ns.stat(target).is_none());
+    let output = pgkill(&ns, &["--pid", &n]);
+    assert_exit(&output, 1);
+}
+
+// ---------------------------------------------------------------------------
+// Permission, refusal, dry run.
+
+#[test]
+fn permission_denied_leaves_the_victims_untouched() {
+    // A root session with two groups, and enough other processes that a
+    // pgkill that rescanned in vain would take a while.
+    let script = r#"
+setsid bash -c 'set -m; sleep 1000 </dev/null >/dev/null 2>&1 & exec sleep 1000' </dev/null >/dev/null 2>&1 &
+echo sid=$!
+for i in $(seq 200); do sleep 1001 </dev/null >/dev/null 2>&1 & done
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let sid = ns.var("sid");
+    ns.wait_for("the session is in place", |ps| {
+        let members: Vec<&Proc> = ps.iter().filter(|p| p.sid == sid).collect();
+        members.len() == 2 && members.iter().all(|p| p.cmdline() == "sleep 1000")
+    });
+    let members = session(&ns, sid);
+    assert_eq!(groups(&members).len(), 2);
+    assert!(members.iter().all(|p| p.uid == 0));
+    let job = members.iter().find(|p| p.pgid != sid).unwrap();
+    for (flag, id, expected) in [
+        ("--pid", job.pid, vec![job]),
+        ("--pgid", job.pgid, vec![job]),
+        ("--sid", sid, members.iter().collect()),
+    ] {
+        let start = Instant::now();
+        let output = ns.run(
+            "setpriv",
+            [
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                PGKILL,
+                "--json",
+                flag,
+                &id.to_string(),
+            ],
+        );
+        let took = start.elapsed();
+        assert_exit(&output, 3);
+        let (_, rows) = report(&output);
+        let mut expected: Vec<Row> = expected
+            .iter()
+            .map(|p| Row::of(p, Some("permission-denied")))
+            .collect();
+        expected.sort();
+        assert_eq!(rows, expected, "pgkill {flag} {id} as nobody");
+        for p in &members {
+            assert_untouched(&ns, p.pid);
+        }
+        // Refused everywhere, it gives up at once rather than rescanning
+        // the process table in vain.
+        assert!(took < Duration::from_secs(1), "pgkill {flag} took {took:?}");
+    }
+}
+
+#[test]
+fn targets_holding_pgkill_or_its_ancestors_are_refused() {
+    // pgkill --pid 1 run by pid 1 (the scenario's shell): its parent.
+    let script = format!(
+        "\"{PGKILL}\" --pid 1 >\"$DIR/out\" 2>\"$DIR/err\"\necho pid1=$?\n\
+         {JOBS}\necho victims=$!\n"
+    );
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let victims = settled_session(&ns, ns.var("victims"), 4);
+    let check = |output: &Output, what: &str, why: &str| {
+        let text = assert_one_line_error(output, what);
+        assert!(text.contains("refusing"), "{what}: {text}");
+        assert!(text.contains(why), "{what}: {text}");
+        assert!(text.contains("--force"), "{what}: {text}");
+    };
+    let stdout = std::fs::read(ns.dir().join("out")).unwrap();
+    let stderr = std::fs::read(ns.dir().join("err")).unwrap();
+    let from_init = Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(ns.var("pid1") << 8),
+        stdout,
+        stderr,
+    };
+    check(&from_init, "--pid 1 (from pid 1's child)", "ancestor");
+    assert!(ns.stat(1).is_some_and(|p| alive(&p) && p.state != 'T'));
+
+    // A shell leading its own session inside the namespace, with a child;
+    // pgkill run by that shell, or exec'd in its place.
+    let in_own_session = |script: &str| -> (Output, i32) {
+        let script = format!("sleep 1000 </dev/null >/dev/null 2>&1 & echo $!; {script}");
+        let output = support::run(
+            ns.command("setsid")
+                .args(["sh", "-c", &script])
+                .env("PGKILL", PGKILL),
+        );
+        // The child's pid, then (unless pgkill was exec'd) the shell's
+        // "rc=N": pgkill itself wrote nothing on stdout.
+        let text = support::stdout(&output);
+        let lines: Vec<&str> = text.lines().collect();
+        let child = lines[0].parse().unwrap();
+        let code = match lines[1..] {
+            [] => output.status.code().unwrap(),
+            [rc] => rc.strip_prefix("rc=").unwrap().parse().unwrap(),
+            _ => panic!("{script}: {text}"),
+        };
+        let output = Output {
+            status: std::os::unix::process::ExitStatusExt::from_raw(code << 8),
+            stdout: Vec::new(),
+            stderr: output.stderr,
+        };
+        (output, child)
+    };
+    for (script, why) in [
+        ("\"$PGKILL\" --sid self; echo rc=$?", "itself"),
+        ("exec \"$PGKILL\" --sid self", "itself"),
+        ("exec \"$PGKILL\" --pgid self", "itself"),
+        ("\"$PGKILL\" --pgid self; echo rc=$?", "itself"),
+        ("\"$PGKILL\" --sid $$; echo rc=$?", "itself"),
+        ("\"$PGKILL\" --pid $$; echo rc=$?", "ancestor"),
+        ("exec \"$PGKILL\" --pid $$", "itself"),
+        // pgkill in a session of its own: the calling shell's session and
+        // group still hold its parent.
+        ("setsid \"$PGKILL\" --sid $$; echo rc=$?", "ancestor"),
+        ("setsid \"$PGKILL\" --pgid $$; echo rc=$?", "ancestor"),
+        // One refused target refuses the whole command.
+        ("\"$PGKILL\" --pid $! --sid self; echo rc=$?", "itself"),
+        ("\"$PGKILL\" -9 --pgid $$ --wait; echo rc=$?", "itself"),
+    ] {
+        let (output, child) = in_own_session(script);
+        check(&output, script, why);
+        assert_untouched(&ns, child);
+    }
+    // With --force the same request is carried out: the calling shell's
+    // session (the shell and its child, both the test's) is signalled.
+    // (That shell is not nsenter's child: nsenter stops itself when its
+    // child is stopped, as pgkill's stop phase does, and would hang.)
+    let output = ns.sh(
+        "setsid sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 & echo $!; \
+         setsid \"$PGKILL\" --force --sid $$ --wait; echo rc=$?'",
+    );
+    let text = support::stdout(&output);
+    let child: i32 = text.lines().next().unwrap().parse().unwrap();
+    assert_eq!(text.lines().count(), 1, "the shell was killed: {text}");
+    // Nothing from pgkill; the outer shell reports how the inner one ended.
+    let errors = support::stderr(&output);
+    assert!(errors.lines().all(|line| line == "Terminated"), "{errors}");
+    wait_until("the shell's child has exited", || ns.is_gone(child));
+
+    // The calling shell, by pid, from a shell outside any session of the
+    // namespace.
+    let output = ns.sh("\"$PGKILL\" --pid $$ 2>&1; echo rc=$?");
+    let text = support::stdout(&output);
+    assert!(text.ends_with("rc=2\n"), "{text}");
+    assert!(
+        text.contains("--force") && text.contains("ancestor"),
+        "{text}"
+    );
+    for p in &victims {
+        assert_untouched(&ns, p.pid);
+    }
+}
+
+/// The rows of pgkill's dry-run table: (session, group, pid, comm), the
+/// blank session and group cells (same as the row above) filled in.
+fn dry_run_table(text: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let (mut sid, mut pgid) = (0, 0);
+    // Rows are the lines between vertical bars; the first is the header.
+    let mut lines = text.lines().filter(|line| line.starts_with('│'));
+    let cells = |line: &str| -> Vec<String> {
+        let cells: Vec<String> = line
+            .split(['│', '┆'])
+            .map(|cell| cell.trim().to_string())
+            .collect();
+        assert_eq!(cells.len(), 6, "{line}");
+        cells
+    };
+    let header = cells(lines.next().expect("a header row"));
+    assert_eq!(header[1..5], ["session", "group", "pid", "comm"]);
+    for line in lines {
+        let cells = cells(line);
+        if !cells[1].is_empty() {
+            sid = cells[1].parse().unwrap();
+            assert!(
+                !cells[2].is_empty(),
+                "a new session starts a new group: {line}"
+            );
+        }
+        if !cells[2].is_empty() {
+            pgid = cells[2].parse().unwrap();
+        }
+        rows.push(Row {
+            sid,
+            pgid,
+            pid: cells[3].parse().unwrap(),
+            comm: cells[4].clone(),
+            outcome: None,
+        });
+    }
+    rows
+}
+
+#[test]
+fn dry_run_lists_exactly_what_the_kernel_has_and_signals_nothing() {
+    let script = format!("{JOBS}\necho s1=$!\n{JOBS}\necho s2=$!\nsleep 1001 </dev/null >/dev/null 2>&1 &\necho lone=$!\n");
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let (s1, s2, lone) = (ns.var("s1"), ns.var("s2"), ns.var("lone"));
+    settled_session(&ns, s1, 4);
+    settled_session(&ns, s2, 4);
+    started(&ns, "sleep 1001");
+    let before = ns.processes();
+    let job = before
+        .iter()
+        .find(|p| p.sid == s2 && p.pgid != s2 && p.cmdline() == "sleep 1000")
+        .unwrap()
+        .clone();
+    // The pipeline's group: a subshell and its two sleeps.
+    let pipeline = groups(&before)
+        .into_iter()
+        .find(|&g| before.iter().filter(|p| p.sid == s2 && p.pgid == g).count() == 3)
+        .unwrap();
+
+    // Each case: pgkill's targets, and which processes they mean.
+    type Wanted = Box<dyn Fn(&Proc) -> bool>;
+    let cases: Vec<(Vec<String>, Wanted)> = vec![
+        (
+            vec!["--sid".into(), s1.to_string()],
+            Box::new(move |p| p.sid == s1),
+        ),
+        (
+            vec!["-g".into(), pipeline.to_string()],
+            Box::new(move |p| p.pgid == pipeline),
+        ),
+        (
+            vec!["-p".into(), lone.to_string()],
+            Box::new(move |p| p.pid == lone),
+        ),
+        (
+            vec![
+                "-s".into(),
+                s1.to_string(),
+                "-g".into(),
+                format!("{pipeline},{}", job.pgid),
+                "--pid".into(),
+                lone.to_string(),
+                "-p".into(),
+                job.pid.to_string(),
+            ],
+            Box::new(move |p| {
+                p.sid == s1 || p.pgid == pipeline || p.pgid == job.pgid || p.pid == lone
+            }),
+        ),
+    ];
+    for (args, wanted) in &cases {
+        let mut expected: Vec<Row> = before
+            .iter()
+            .filter(|p| wanted(p))
+            .map(|p| Row::of(p, None))
+            .collect();
+        expected.sort();
+        assert!(!expected.is_empty());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+        let mut table_args = vec!["-n"];
+        table_args.extend(&args);
+        let output = pgkill(&ns, &table_args);
+        assert_exit(&output, 0);
+        assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+        let text = support::stdout(&output);
+        assert_eq!(
+            text.lines().next(),
+            Some(format!("would send SIGTERM to {} process(es):", expected.len()).as_str()),
+            "{text}"
+        );
+        assert!(text.contains("session") && text.contains("group"), "{text}");
+        // Rows in the order sid, pgid, pid: exactly the expected ones.
+        assert_eq!(
+            dry_run_table(&text),
+            expected,
+            "pgkill {table_args:?}:\n{text}"
+        );
+
+        let mut json_args = vec!["--json", "-n"];
+        json_args.extend(&args);
+        let output = pgkill(&ns, &json_args);
+        assert_exit(&output, 0);
+        let (value, rows) = report(&output);
+        assert_eq!(value["dry_run"], Value::Bool(true));
+        assert_eq!(value["signal"], "TERM");
+        assert_eq!(value["unmatched"], serde_json::json!([]));
+        let mut sorted = rows.clone();
+        sorted.sort();
+        assert_eq!(rows, sorted, "ordered by sid, pgid, pid");
+        assert_eq!(rows, expected, "pgkill {json_args:?}");
+    }
+    // Another signal is named; a target that matches nothing is listed.
+    let missing = unused_pid(&ns);
+    let output = pgkill(&ns, &["-9", "-n", "-g", &s2.to_string()]);
+    assert_exit(&output, 0);
+    assert!(support::stdout(&output).starts_with("would send SIGKILL to 1 process(es):"));
+    let output = pgkill(
+        &ns,
+        &[
+            "-n",
+            "--json",
+            "-p",
+            &lone.to_string(),
+            "-s",
+            &missing.to_string(),
+        ],
+    );
+    assert_exit(&output, 3);
+    assert_eq!(
+        report(&output).0["unmatched"],
+        serde_json::json!([{"sid": missing}])
+    );
+
+    // Nothing was signalled: the same processes, all still sleeping.
+    let after = ns.processes();
+    assert_eq!(pids(&after), pids(&before));
+    for p in &before {
+        assert_untouched(&ns, p.pid);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Signals: kill's -SIG habit, and -l.
+
+#[test]
+fn dash_signal_forms_deliver_exactly_that_signal() {
+    // Victims that lead sessions of their own and whose parent never reaps
+    // them: each stays a zombie, and its wait status names the signal that
+    // killed it.
+    let script = r#"
+for n in 1 2 3 4 5 6 7; do
+  sh -c "setsid sleep 100$n </dev/null >/dev/null 2>&1 & exec sleep 200$n" </dev/null >/dev/null 2>&1 &
+done
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let rtmin3 = libc::SIGRTMIN() + 3;
+    let cases: [(&str, &str, i32); 7] = [
+        ("-9", "-g", libc::SIGKILL),
+        ("-HUP", "-s", libc::SIGHUP),
+        ("-KILL", "-p", libc::SIGKILL),
+        ("-SIGUSR1", "--pid", libc::SIGUSR1),
+        ("-RTMIN+3", "--pgid", rtmin3),
+        ("-usr2", "--sid", libc::SIGUSR2),
+        ("-SIGRTMIN+3", "-s", rtmin3),
+    ];
+    let victims: Vec<Proc> = (1..=cases.len())
+        .map(|n| started(&ns, &format!("sleep 100{n}")))
+        .collect();
+    for v in &victims {
+        assert_eq!((v.pgid, v.sid), (v.pid, v.pid), "{v:?}");
+    }
+    for ((form, flag, number), victim) in cases.iter().zip(&victims) {
+        let output = pgkill(&ns, &[form, flag, &victim.pid.to_string(), "--json"]);
+        assert_exit(&output, 0);
+        let (value, rows) = report(&output);
+        assert_eq!(value["number"], *number, "pgkill {form}");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].pid, victim.pid);
+        ns.wait_for("the victim has died", |_| {
+            ns.stat(victim.pid).is_some_and(|p| p.state == 'Z')
+        });
+        assert_eq!(
+            exit_status(&ns, victim.pid).map(|status| status & 0x7f),
+            Some(*number),
+            "pgkill {form} {flag}: the signal that ended the victim"
+        );
+    }
+    // Each run hit its own victim only: every victim died of its own signal.
+    for ((form, _, number), victim) in cases.iter().zip(&victims) {
+        assert_eq!(
+            exit_status(&ns, victim.pid).map(|s| s & 0x7f),
+            Some(*number),
+            "{form}"
+        );
+    }
+}
+
+fn pgkill_here(args: &[&str]) -> Output {
+    support::run(Command::new(PGKILL).args(args).env("RUST_BACKTRACE", "1"))
+}
+
+#[test]
+fn list_prints_the_table_and_translates() {
+    let output = pgkill_here(&["-l"]);
+    assert_exit(&output, 0);
+    assert!(output.stderr.is_empty());
+    let text = support::stdout(&output);
+    let mut table = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let number: i32 = words.next().unwrap().parse().unwrap();
+        let name = words.next().unwrap().to_string();
+        let description = words.collect::<Vec<_>>().join(" ");
+        assert!(!description.is_empty(), "{line}");
+        table.push((number, name, description));
+    }
+    let numbers: Vec<i32> = table.iter().map(|t| t.0).collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(numbers, sorted, "one line per signal, in number order");
+    let expected: Vec<i32> = (1..=31)
+        .chain(libc::SIGRTMIN()..=libc::SIGRTMAX())
+        .collect();
+    assert_eq!(numbers, expected);
+    let number_of = |name: &str| table.iter().find(|t| t.1 == name).map(|t| t.0);
+    for (name, number) in [
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("KILL", libc::SIGKILL),
+        ("USR1", libc::SIGUSR1),
+        ("SEGV", libc::SIGSEGV),
+        ("USR2", libc::SIGUSR2),
+        ("PIPE", libc::SIGPIPE),
+        ("TERM", libc::SIGTERM),
+        ("CHLD", libc::SIGCHLD),
+        ("CONT", libc::SIGCONT),
+        ("STOP", libc::SIGSTOP),
+        ("TSTP", libc::SIGTSTP),
+        ("SYS", libc::SIGSYS),
+        ("RTMIN", libc::SIGRTMIN()),
+        ("RTMIN+3", libc::SIGRTMIN() + 3),
+        ("RTMAX-1", libc::SIGRTMAX() - 1),
+        ("RTMAX", libc::SIGRTMAX()),
+    ] {
+        assert_eq!(number_of(name), Some(number), "{name} in:\n{text}");
+    }
+    // Every line translates both ways.
+    for (number, name, _) in &table {
+        let output = pgkill_here(&["-l", &number.to_string()]);
+        assert_exit(&output, 0);
+        assert_eq!(support::stdout(&output), format!("{name}\n"));
+        let output = pgkill_here(&["-l", name]);
+        assert_exit(&output, 0);
+        assert_eq!(support::stdout(&output), format!("{number}\n"));
+    }
+    for (args, out) in [
+        (&["-l", "9"][..], "KILL\n"),
+        (&["-l", "KILL"], "9\n"),
+        (&["-l", "SIGTERM"], "15\n"),
+        (&["--list", "term"], "15\n"),
+        (&["-l", "137"], "KILL\n"),
+        (&["-l", "143"], "TERM\n"),
+        (&["--list=129"], "HUP\n"),
+    ] {
+        let output = pgkill_here(args);
+        assert_exit(&output, 0);
+        assert_eq!(support::stdout(&output), out, "pgkill {args:?}");
+        assert!(output.stderr.is_empty());
+    }
+    for args in [
+        &["-l", "0"][..],
+        &["-l", "FOO"],
+        &["-l", "999"],
+        &["-l", ""],
+        &["-l", "128"],
+    ] {
+        assert_one_line_error(&pgkill_here(args), &format!("{args:?}"));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Exit codes, --verbose.
+
+#[test]
+fn every_exit_code() {
+    // Two plain sleeps, a process and a session of three groups that ignore
+    // TERM. (The session's leader execs rather than waits: a job-control
+    // shell's `wait` returns, and the shell ends, when its jobs are stopped,
+    // as pgkill's stop phase does.)
+    let script = r#"
+sleep 1000 </dev/null >/dev/null 2>&1 &
+echo a=$!
+sleep 1000 </dev/null >/dev/null 2>&1 &
+echo b=$!
+sh -c 'trap "" TERM; exec sleep 1001' </dev/null >/dev/null 2>&1 &
+echo stubborn=$!
+setsid bash -c 'trap "" TERM; set -m; sleep 1002 & sleep 1002 & exec sleep 1003' </dev/null >/dev/null 2>&1 &
+echo session=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let (a, b, stubborn, sid) = (
+        ns.var("a"),
+        ns.var("b"),
+        ns.var("stubborn"),
+        ns.var("session"),
+    );
+    started(&ns, "sleep 1001");
+    ns.wait_for("the stubborn session is in place", |ps| {
+        let members: Vec<&Proc> = ps.iter().filter(|p| p.sid == sid).collect();
+        members.len() == 3 && members.iter().all(|p| p.comm == b"sleep" && p.state == 'S')
+    });
+    let missing = unused_pid(&ns).to_string();
+
+    // 0: the target existed and was signalled (and, waiting, is gone).
+    let output = pgkill(&ns, &["--pid", &a.to_string(), "--wait"]);
+    assert_exit(&output, 0);
+    assert!(output.stdout.is_empty() && output.stderr.is_empty());
+    assert!(ns.is_gone(a));
+
+    // 1: no target matched a live process.
+    for flag in ["--pid", "--pgid", "--sid"] {
+        let output = pgkill(&ns, &[flag, &missing, "--json"]);
+        assert_exit(&output, 1);
+        let (value, rows) = report(&output);
+        assert!(rows.is_empty());
+        let kind = flag.trim_start_matches('-');
+        assert_eq!(
+            value["unmatched"],
+            serde_json::json!([{ kind: missing.parse::<i32>().unwrap() }])
+        );
+        assert!(support::stderr(&output).contains(&missing));
+    }
+    // Nor does the pid of a process that has exited and been reaped.
+    wait_until("a is reaped", || ns.stat(a).is_none());
+    assert_exit(&pgkill(&ns, &["--pid", &a.to_string()]), 1);
+
+    // 2: usage error, and a refused target.
+    assert_exit(&pgkill(&ns, &["--pid", "0"]), 2);
+    assert_exit(&ns.sh("exec \"$PGKILL\" --pid $$"), 2);
+
+    // 3: some targets matched, others did not (those that did are
+    // signalled all the same).
+    let output = pgkill(&ns, &["--pid", &b.to_string(), "--pid", &missing, "--wait"]);
+    assert_exit(&output, 3);
+    assert!(ns.is_gone(b));
+    assert!(support::stderr(&output).contains(&missing));
+    // 3 for permission is in permission_denied_leaves_the_victims_untouched.
+
+    // 4: waiting ended with survivors.
+    for (flag, id, survivors) in [
+        ("--pid", stubborn, vec![stubborn]),
+        ("--sid", sid, pids(&session(&ns, sid)).into_iter().collect()),
+    ] {
+        let start = Instant::now();
+        let output = pgkill(
+            &ns,
+            &[flag, &id.to_string(), "--timeout", "200ms", "--json"],
+        );
+        let took = start.elapsed();
+        assert_exit(&output, 4);
+        assert!(took >= Duration::from_millis(200), "{took:?}");
+        let (_, rows) = report(&output);
+        assert_eq!(rows.iter().map(|r| r.pid).collect::<Vec<_>>(), survivors);
+        assert!(
+            rows.iter()
+                .all(|r| r.outcome.as_deref() == Some("survived")),
+            "{rows:?}"
+        );
+        for pid in survivors {
+            // Alive, and not left stopped by the session's stop phase.
+            let p = ns.stat(pid).unwrap();
+            assert!(alive(&p) && p.state != 'T', "{p:?}");
+        }
+    }
+}
+
+#[test]
+fn verbose_writes_a_line_per_signalled_process_and_silence_without_it() {
+    let script = format!("{JOBS}\necho s1=$!\n{JOBS}\necho s2=$!\n");
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let (s1, s2) = (ns.var("s1"), ns.var("s2"));
+    let first = settled_session(&ns, s1, 4);
+    settled_session(&ns, s2, 4);
+
+    let output = pgkill(&ns, &["-v", "--sid", &s1.to_string(), "--wait"]);
+    assert_exit(&output, 0);
+    assert!(output.stdout.is_empty());
+    let text = support::stderr(&output);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    let mut expected: Vec<String> = first
+        .iter()
+        .map(|p| {
+            format!(
+                "pgkill: sent SIGTERM to {} ({}) in group {}, session {}",
+                p.pid,
+                p.comm(),
+                p.pgid,
+                p.sid
+            )
+        })
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "{text}");
+
+    // Without it: silent, like kill.
+    let output = pgkill(&ns, &["--sid", &s2.to_string(), "--wait"]);
+    assert_exit(&output, 0);
+    assert!(output.stdout.is_empty());
+    assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+    assert!(live_in_session(&ns, s2).is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Bad input.
+
+#[test]
+fn bad_input_is_one_line_on_stderr_and_exit_2() {
+    // Inside a namespace where it is available, so that even a pgkill that
+    // took a bad argument for a target could only reach the test's own
+    // processes; the targets named cannot exist anyway (beyond pid_max) or
+    // are refused.
+    let ns = Namespace::start("sleep 1000 </dev/null >/dev/null 2>&1 &\necho sentinel=$!");
+    let run = |args: &[String]| match &ns {
+        Some(ns) => ns.run(PGKILL, args),
+        None => pgkill_here(&args.iter().map(String::as_str).collect::<Vec<_>>()),
+    };
+    let far = "4194305"; // above PID_MAX_LIMIT: no process can have it
+    let big = "99999999999999999999";
+    let mut cases: Vec<Vec<String>> = Vec::new();
+    let strings = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for flag in ["-p", "--pid", "-g", "--pgid", "-s", "--sid"] {
+        for value in [
+            "0",
+            "-5",
+            "-0",
+            "-1",
+            "2147483648",
+            big,
+            "abc",
+            "12a",
+            " 1",
+            "+1",
+            "",
+            "1,,2",
+            "1,",
+            "0x10",
+            "1.0",
+        ] {
+            cases.push(strings(&[flag, value]));
+            cases.push(vec![format!("{flag}={value}")]);
+        }
+        cases.push(strings(&[flag]));
+    }
+    cases.push(strings(&["-p", "self"]));
+    cases.push(strings(&["-s", "selff"]));
+    let more: &[&[&str]] = &[
+        &["1234"],
+        &["-p", far, "1234"],
+        &["-9", "-1234"],
+        &["-9", "-p", far, "-1234"],
+        &["-KILL", "-1"],
+        &["--", "-1"],
+        &["-p", far, "--", "-1"],
+        &["-1234"],
+        &["-0"],
+        &["--signal", "FOO", "-p", far],
+        &["--signal", "0", "-p", far],
+        &["--signal", "65", "-p", far],
+        &["--signal", "-9", "-p", far],
+        &["--signal", "", "-p", far],
+        &["--signal", "RTMIN+99", "-p", far],
+        &["-FOO", "-p", far],
+        &["-SIGFOO", "-p", far],
+        &["-65", "-p", far],
+        &["--timeout", "x", "-p", far],
+        &["--timeout", "-1s", "-p", far],
+        &["--timeout", "", "-p", far],
+        &["--timeout", "5 s", "-p", far],
+        &["--kill-after", "", "-p", far],
+        &["-k", "soon", "-p", far],
+        &["-k", "1e3", "-p", far],
+        &[""],
+        &[],
+        &["-9"],
+        &["--wait"],
+        &["-n", "--json"],
+        &["-l", "9", "-p", far],
+        &["--bogus", "-p", far],
+        &["-p", far, "extra"],
+    ];
+    cases.extend(more.iter().map(|c| strings(c)));
+    for args in &cases {
+        assert_one_line_error(&run(args), &format!("{args:?}"));
+    }
+    // The message names what is wrong.
+    for (args, needle) in [
+        (&["-p", "0"][..], "'0'"),
+        (&["-g", "-5"], "'-5'"),
+        (&["-s", big], big),
+        (&["--pid", "abc"], "'abc'"),
+        (&["--pid", ""], "empty"),
+        (&["1234"], "--pid, --pgid or --sid"),
+        (&["-9", "-1234"], "-1234"),
+        (&["--signal", "FOO", "-p", far], "FOO"),
+        (&["--signal", "65", "-p", far], "65"),
+        (&["--timeout", "x", "-p", far], "'x'"),
+        (&[], "no target"),
+    ] {
+        let output = run(&strings(args));
+        let stderr = support::stderr(&output);
+        assert!(stderr.contains(needle), "pgkill {args:?}: {stderr}");
+    }
+    if let Some(ns) = &ns {
+        assert_untouched(ns, ns.var("sentinel"));
+    }
+}
