@@ -648,7 +648,17 @@ fn targets_holding_pgkill_or_its_ancestors_are_refused() {
         stdout,
         stderr,
     };
-    check(&from_init, "--pid 1 (from pid 1's child)", "ancestor");
+    check(&from_init, "--pid 1 (from pid 1's child)", "init");
+    // Entered from outside (nsenter, as `docker exec` does), pgkill does
+    // not descend from pid 1, which is protected all the same.
+    for args in [
+        &["--pid", "1"][..],
+        &["-n", "--pid", "1"],
+        &["-9", "-p", "1"],
+    ] {
+        let output = ns.run(PGKILL, args);
+        check(&output, &format!("{args:?} through nsenter"), "init");
+    }
     assert!(ns.stat(1).is_some_and(|p| alive(&p) && p.state != 'T'));
 
     // A shell leading its own session inside the namespace, with a child;

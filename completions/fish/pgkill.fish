@@ -84,7 +84,7 @@ complete -c pgkill -s n -l dry-run -d 'Show what would be signalled, grouped by 
 complete -c pgkill -s w -l wait -d 'Wait until every targeted process has exited (a zombie has)'
 complete -c pgkill -s v -l verbose -d 'Print a line per signalled process on stderr'
 complete -c pgkill -l json -d 'Print a JSON report on stdout'
-complete -c pgkill -l force -d 'Signal even a target that contains pgkill itself or its ancestors'
+complete -c pgkill -l force -d 'Signal even a target that contains pgkill itself, its ancestors or pid 1'
 complete -c pgkill -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgkill -s V -l version -d 'Print version'
 complete -c pgkill -f

@@ -79,7 +79,7 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 
-    /// Signal even a target that contains pgkill itself or its ancestors
+    /// Signal even a target that contains pgkill itself, its ancestors or pid 1
     #[arg(long)]
     force: bool,
 }
@@ -404,8 +404,10 @@ none is new), so that nothing can fork away, then signals them and
 continues them (SIGCONT); SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
 pgkill meanwhile wait until it has continued what it stopped.
 .PP
-A target that contains pgkill itself or one of its ancestors (the calling
-shell, pid 1) is refused unless \fB\-\-force\fR is given. pgkill never calls
+A target that contains pgkill itself, one of its ancestors (the calling
+shell), or pid 1 (the init of the system or of a container, also when
+pgkill was entered from outside, as with \fBnsenter\fR or \fBdocker exec\fR)
+is refused unless \fB\-\-force\fR is given. pgkill never calls
 kill(2) with 0 or \-1. Kernel threads and ids reported as 0 are never
 targets.
 "#,

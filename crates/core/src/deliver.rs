@@ -125,16 +125,28 @@ pub struct Refusal {
     pub target: Target,
     /// The protected process the target contains.
     pub process: Process,
-    /// Whether `process` is the caller itself (else one of its ancestors).
-    pub is_caller: bool,
+    /// What the protected process is to the caller.
+    pub relation: Relation,
+}
+
+/// Why a process is protected from a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// It is the caller.
+    Caller,
+    /// It is the caller's parent, grandparent, …
+    Ancestor,
+    /// It is pid 1, the init of the PID namespace (of a container, say),
+    /// even when the caller does not descend from it (`nsenter`, `docker exec`).
+    Init,
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let relation = if self.is_caller {
-            "the caller itself"
-        } else {
-            "an ancestor of the caller"
+        let relation = match self.relation {
+            Relation::Caller => "the caller itself",
+            Relation::Ancestor => "an ancestor of the caller",
+            Relation::Init => "the init of this PID namespace",
         };
         let verb = if matches!(self.target, Target::Pid(_)) {
             "is"
@@ -211,18 +223,34 @@ impl Plan {
         all
     }
 
-    /// The first target that contains the caller or one of its ancestors
-    /// (the calling shell, pid 1), if any.
+    /// The first target that contains the caller, one of its ancestors
+    /// (the calling shell), or pid 1, if any.
     pub fn refusal(&self, snapshot: &Snapshot) -> Option<Refusal> {
         let me = Pid::current();
-        let protected: Vec<&Process> = snapshot.ancestry(me).collect();
+        let init = Pid::from_raw(1);
+        let mut protected: Vec<(&Process, Relation)> = snapshot
+            .ancestry(me)
+            .map(|p| {
+                let relation = match p.pid {
+                    pid if pid == me => Relation::Caller,
+                    pid if pid == init => Relation::Init,
+                    _ => Relation::Ancestor,
+                };
+                (p, relation)
+            })
+            .collect();
+        if let Some(process) = snapshot.get(init) {
+            if !protected.iter().any(|(p, _)| p.pid == init) {
+                protected.push((process, Relation::Init));
+            }
+        }
         for (target, _) in &self.targets {
-            for process in &protected {
+            for &(process, relation) in &protected {
                 if target.contains(process) {
                     return Some(Refusal {
                         target: *target,
-                        process: (*process).clone(),
-                        is_caller: process.pid == me,
+                        process: process.clone(),
+                        relation,
                     });
                 }
             }
