@@ -506,21 +506,28 @@ pub(crate) mod tests {
             uid: true,
         };
         let me = Pid::current();
-        let pids_of = |threads| -> Vec<Pid> {
+        // Each process as (pid, start time): its identity.
+        let read = |threads| -> Vec<(Pid, u64)> {
             let processes = linux::read_shared(proc_dir.as_raw_fd(), &pids, fields, threads);
             let snapshot = Snapshot::from_processes(processes);
             assert!(snapshot.get(me).is_some_and(|p| p.args.is_some()));
-            snapshot.processes().iter().map(|p| p.pid).collect()
+            snapshot
+                .processes()
+                .iter()
+                .map(|p| (p.pid, p.starttime))
+                .collect()
         };
-        let one = pids_of(1);
         for threads in [2, 3, pids.len() + 5] {
-            let many = pids_of(threads);
-            // Other processes may come and go between the reads.
-            let common = many.iter().filter(|pid| one.contains(pid)).count();
-            assert!(
-                common + 10 >= one.len(),
-                "{threads} threads: {many:?} vs {one:?}"
-            );
+            let before = read(1);
+            let many = read(threads);
+            let after = read(1);
+            // Other processes come and go meanwhile (tests run in
+            // parallel); one seen alive before and after was alive during.
+            let missed: Vec<_> = before
+                .iter()
+                .filter(|p| after.contains(p) && !many.contains(p))
+                .collect();
+            assert!(missed.is_empty(), "{threads} threads missed {missed:?}");
         }
     }
 
