@@ -88,7 +88,7 @@ pub struct Args {
 
     /// The command and its arguments
     #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true,
-          allow_hyphen_values = true, value_hint = clap::ValueHint::CommandWithArguments)]
+          value_hint = clap::ValueHint::CommandWithArguments)]
     command: Vec<OsString>,
 }
 
