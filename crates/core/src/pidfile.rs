@@ -112,10 +112,20 @@ fn live_owner(path: &Path) -> Result<Option<Pid>, PidFileError> {
     if stat.state == b'Z' {
         return Ok(None);
     }
+    // The start time is truncated to a clock tick, so it is never later
+    // than the real one; but the mtime can be up to a jiffy earlier than
+    // the write. A process that started within that much after the mtime
+    // may have started before the write: it counts (refusing a start is
+    // the safe mistake).
     Ok(start_time(stat.starttime)
-        .is_some_and(|started| started <= written)
+        .is_some_and(|started| started <= written + MTIME_COARSENESS)
         .then_some(pid))
 }
+
+/// How much earlier than the write a file's mtime can be: file times come
+/// from the kernel's coarse clock, which advances once a jiffy (1/HZ; at
+/// most 10 ms, since HZ is at least 100).
+const MTIME_COARSENESS: Duration = Duration::from_millis(10);
 
 /// The pid a file holds; `None` when there is no file.
 fn read_pid(path: &Path) -> Result<Option<Pid>, PidFileError> {
