@@ -7,4 +7,5 @@ mod generated;
 mod pgkill;
 mod pgtree;
 mod scripts;
+mod setsid_run;
 mod support;

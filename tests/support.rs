@@ -582,3 +582,107 @@ pub fn assert_exit(output: &Output, code: i32) {
         stderr(output)
     );
 }
+
+/// A shell script running inside a namespace while the test goes on (see
+/// [`Namespace::spawn_sh`]). Dropping it ends its `nsenter` (the test's own
+/// child); what it started inside dies with the namespace.
+pub struct Background {
+    /// `nsenter`, the test's own child; the script is its child inside.
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: Receiver<String>,
+    stderr: Option<Receiver<Vec<u8>>>,
+}
+
+impl Namespace {
+    /// Starts `sh -c script` inside the namespace (environment as in
+    /// [`Namespace::sh`]) and returns at once. The test reads the lines it
+    /// prints ([`Background::line`]) and writes lines to its stdin
+    /// ([`Background::send`]): e.g. the script starts a tool in the
+    /// background, prints `pid=$!`, and signals that pid, its own unreaped
+    /// child, when the test tells it to. Redirect the output of whatever
+    /// outlives the script.
+    pub fn spawn_sh(&self, script: &str) -> Background {
+        let mut command = self.command("sh");
+        command
+            .args(["-c", script])
+            .env("DIR", &self.dir)
+            .env("PGTREE", PGTREE)
+            .env("PGKILL", PGKILL)
+            .env("SETSID_RUN", SETSID_RUN)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+        Background {
+            stdin: child.stdin.take(),
+            lines: lines_of(child.stdout.take().unwrap()),
+            stderr: Some(drain(child.stderr.take().unwrap())),
+            child,
+        }
+    }
+}
+
+impl Background {
+    /// The next line the script prints; fails after [`DEADLINE`] or when
+    /// the script ended without one.
+    pub fn line(&self) -> String {
+        self.lines
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|error| panic!("the background script printed no line: {error}"))
+    }
+
+    /// The next line, which must be `name=N`: N.
+    pub fn var(&self, name: &str) -> i32 {
+        let line = self.line();
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('='))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("expected {name}=<number> from the script, got {line:?}"))
+    }
+
+    /// Writes `line` to the script's stdin.
+    pub fn send(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("the script's stdin is open");
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .expect("cannot write to the background script");
+    }
+
+    /// Closes the script's stdin and waits until it ends: its exit status
+    /// and stderr. Fails after [`DEADLINE`].
+    pub fn finish(mut self) -> (std::process::ExitStatus, String) {
+        drop(self.stdin.take());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "the background script did not end within {DEADLINE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let stderr = self
+            .stderr
+            .take()
+            .unwrap()
+            .recv_timeout(DEADLINE.saturating_sub(start.elapsed()))
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&stderr).into_owned())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Our own child, unreaped unless it ended: its pid is still its own.
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}

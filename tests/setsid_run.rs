@@ -1,0 +1,1053 @@
+//! End-to-end tests of setsid-run. Every scenario runs in a PID namespace of
+//! its own; what the tool did is checked against what the kernel says about
+//! the namespace's processes (read by the harness, not by the code under
+//! test). Signals go only to processes the test started, by the ids it got
+//! when it started them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, SystemTime};
+
+use crate::support::{self, assert_exit, wait_until, Namespace, Proc, SETSID_RUN};
+
+/// A namespace with nothing in it but its init.
+fn empty() -> Option<Namespace> {
+    Namespace::start("")
+}
+
+/// Runs setsid-run with `args` inside the namespace.
+fn setsid_run(ns: &Namespace, args: &[&str]) -> Output {
+    ns.run(SETSID_RUN, args)
+}
+
+/// The live (not zombie) processes of the namespace.
+fn alive(ns: &Namespace) -> Vec<Proc> {
+    ns.processes()
+        .into_iter()
+        .filter(|p| p.state != 'Z')
+        .collect()
+}
+
+/// The live processes of session `sid`.
+fn session(ns: &Namespace, sid: i32) -> Vec<Proc> {
+    assert!(sid > 0, "a session id: {sid}");
+    alive(ns).into_iter().filter(|p| p.sid == sid).collect()
+}
+
+/// The distinct groups of `processes`.
+fn groups(processes: &[Proc]) -> BTreeSet<i32> {
+    processes.iter().map(|p| p.pgid).collect()
+}
+
+/// The live processes that were not there `before`.
+fn newcomers(ns: &Namespace, before: &[Proc]) -> Vec<Proc> {
+    alive(ns)
+        .into_iter()
+        .filter(|p| !before.iter().any(|b| b.pid == p.pid))
+        .collect()
+}
+
+#[track_caller]
+fn assert_nothing_started(ns: &Namespace, before: &[Proc], what: &str) {
+    let new = newcomers(ns, before);
+    assert!(new.is_empty(), "{what}: left running: {new:?}");
+}
+
+/// Waits until nothing is left running beyond `before` (for commands that
+/// were started without waiting and end on their own).
+fn wait_until_settled(ns: &Namespace, before: &[Proc], what: &str) {
+    wait_until(&format!("{what}: nothing left running"), || {
+        newcomers(ns, before).is_empty()
+    });
+}
+
+/// Checks a refusal: exit `code`, nothing on stdout, exactly one line on
+/// stderr, `setsid-run: error: …`, no panic. Returns the line.
+#[track_caller]
+fn assert_error(output: &Output, code: i32, what: &str) -> String {
+    assert_exit(output, code);
+    assert!(
+        output.stdout.is_empty(),
+        "{what}: stdout: {:?}",
+        support::stdout(output)
+    );
+    let stderr = support::stderr(output);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{what}: one line on stderr: {stderr:?}");
+    assert!(
+        lines[0].starts_with("setsid-run: error: "),
+        "{what}: {stderr:?}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{what}: {stderr:?}"
+    );
+    lines[0].to_string()
+}
+
+/// The number setsid-run printed alone on a line.
+#[track_caller]
+fn printed_number(output: &Output) -> i32 {
+    let text = support::stdout(output);
+    text.strip_suffix('\n')
+        .and_then(|line| line.parse().ok())
+        .unwrap_or_else(|| panic!("not one number on a line: {text:?}"))
+}
+
+/// The one live process with command line `text`.
+#[track_caller]
+fn by_args(ns: &Namespace, text: &str) -> Proc {
+    let found: Vec<Proc> = alive(ns)
+        .into_iter()
+        .filter(|p| p.cmdline() == text)
+        .collect();
+    assert_eq!(found.len(), 1, "processes with command line {text:?}");
+    found.into_iter().next().unwrap()
+}
+
+/// Where a namespace process's file descriptor points.
+fn fd_target(ns: &Namespace, pid: i32, fd: i32) -> PathBuf {
+    let link = format!("/proc/{}/root/proc/{pid}/fd/{fd}", ns.init_host_pid());
+    std::fs::read_link(&link).unwrap_or_else(|error| panic!("{link}: {error}"))
+}
+
+/// The `flags:` of a namespace process's file descriptor (octal).
+fn fd_flags(ns: &Namespace, pid: i32, fd: i32) -> u32 {
+    let path = format!("/proc/{}/root/proc/{pid}/fdinfo/{fd}", ns.init_host_pid());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .find_map(|line| line.strip_prefix("flags:"))
+        .and_then(|flags| u32::from_str_radix(flags.trim(), 8).ok())
+        .unwrap_or_else(|| panic!("no flags in {path}: {text}"))
+}
+
+/// The pids in a file the scenario appended to, one per line (more words
+/// on a line are ignored).
+fn pids_in(path: &Path) -> Vec<i32> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .next()
+                .and_then(|pid| pid.parse().ok())
+                .unwrap_or_else(|| panic!("not a pid line: {line:?}"))
+        })
+        .collect()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str()
+        .expect("the scratch directory's path is UTF-8")
+}
+
+/// The seed scenario. A shell on a terminal, its own session with several
+/// groups, starts `setsid-run -- sleep 1000` (default mode: setsid-run
+/// returns once the sleep is exec'd). Then the shell's whole session is
+/// killed with SIGKILL, every group of it, as when a terminal closes or a
+/// CI step's session is ended. The sleep lives on: reparented to the
+/// namespace's init, leader of its own session and group, without a
+/// controlling terminal, though it holds the terminal open.
+#[test]
+fn seed_scenario_survives_the_callers_whole_session_killed() {
+    let scenario = format!(
+        r#"
+export SETSID_RUN='{SETSID_RUN}'
+cat > "$DIR/session.sh" <<'EOF'
+set -m
+sleep 2001 &
+"$SETSID_RUN" --print pid -- sleep 1000 >"$DIR/pid.tmp"
+echo $? >"$DIR/status"
+mv "$DIR/pid.tmp" "$DIR/pid"
+sleep 2002 &
+wait
+EOF
+SHELL=/bin/sh script -q -c 'exec sh "$DIR/session.sh"' /dev/null </dev/null >/dev/null 2>&1 &
+"#
+    );
+    let Some(ns) = Namespace::start(&scenario) else {
+        return;
+    };
+    let pid_file = ns.dir().join("pid");
+    ns.wait_for("the shell's session is in place", |ps| {
+        let has = |text: &str| ps.iter().any(|p| p.cmdline() == text);
+        pid_file.exists()
+            && has("sleep 1000")
+            && has("sleep 2001")
+            && has("sleep 2002")
+            && ps.iter().all(|p| p.state == 'S')
+    });
+    let status = std::fs::read_to_string(ns.dir().join("status")).unwrap();
+    assert_eq!(status, "0\n", "setsid-run's exit status");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .expect("setsid-run printed a pid");
+    let sleep = by_args(&ns, "sleep 1000");
+    assert_eq!(sleep.pid, pid, "--print pid names the sleep");
+
+    let sid = by_args(&ns, "sleep 2001").sid;
+    let shell_session = session(&ns, sid);
+    let leader = shell_session
+        .iter()
+        .find(|p| p.pid == sid)
+        .expect("the shell leads its session");
+    assert_ne!(leader.tty_nr, 0, "the shell's session has a terminal");
+    assert!(
+        groups(&shell_session).len() >= 3,
+        "the shell's session has several groups: {shell_session:?}"
+    );
+    assert_ne!(sleep.sid, sid, "the sleep is outside the shell's session");
+
+    // SIGKILL to every group of the shell's session, until none is left.
+    wait_until("the shell's whole session is gone", || {
+        let left = groups(&session(&ns, sid));
+        if left.is_empty() {
+            return true;
+        }
+        let targets: Vec<String> = left.iter().map(|pgid| format!("-{pgid}")).collect();
+        ns.sh(&format!("kill -s KILL -- {}", targets.join(" ")));
+        false
+    });
+    for p in &shell_session {
+        assert!(ns.is_gone(p.pid), "{p:?} survived the session's SIGKILL");
+    }
+
+    let sleep = ns.stat(pid).expect("the sleep lives on");
+    assert_eq!(sleep.state, 'S', "{sleep:?}");
+    assert_eq!(sleep.cmdline(), "sleep 1000");
+    assert_eq!(sleep.ppid, 1, "reparented to the namespace's init");
+    assert_eq!(
+        (sleep.pgid, sleep.sid),
+        (pid, pid),
+        "its own session and group"
+    );
+    assert_eq!(sleep.tty_nr, 0, "no controlling terminal: {sleep:?}");
+    assert_eq!(sleep.tpgid, -1, "no controlling terminal: {sleep:?}");
+}
+
+/// `--wait` exits with the command's status, 128+N when signal N killed
+/// it; so do `--timeout` (not reached) and `--cleanup`, which imply it.
+/// Without waiting, 0 says the command started.
+#[test]
+fn wait_exits_with_the_commands_status() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let cases: &[(&[&str], i32)] = &[
+        (&["-w", "sh", "-c", "exit 7"], 7),
+        (&["-w", "--", "sh", "-c", "exit 0"], 0),
+        (&["--wait", "true"], 0),
+        (&["-w", "sh", "-c", "kill -KILL $$"], 137),
+        (&["-w", "sh", "-c", "kill -TERM $$"], 143),
+        (&["-w", "sh", "-c", "kill -HUP $$"], 129),
+        (&["--timeout", "10s", "sh", "-c", "exit 7"], 7),
+        (&["--cleanup", "sh", "-c", "exit 7"], 7),
+        (&["--cleanup", "sh", "-c", "kill -KILL $$"], 137),
+        (&["-g", "-w", "sh", "-c", "exit 7"], 7),
+    ];
+    for (args, code) in cases {
+        let output = setsid_run(&ns, args);
+        assert_exit(&output, *code);
+        assert!(
+            output.stdout.is_empty() && output.stderr.is_empty(),
+            "{args:?}: {output:?}"
+        );
+        assert_nothing_started(&ns, &before, &format!("{args:?}"));
+    }
+    // Not waiting: started is all setsid-run says.
+    let output = setsid_run(&ns, &["sh", "-c", "exit 7"]);
+    assert_exit(&output, 0);
+    wait_until_settled(&ns, &before, "sh -c 'exit 7' without --wait");
+}
+
+/// A command that cannot run is reported with the shell's codes, 127 not
+/// found and 126 not executable, with or without waiting; one error line,
+/// nothing printed by --print, nothing left running, no pid file.
+#[test]
+fn exec_failures_are_reported_with_the_shells_codes() {
+    let Some(ns) = empty() else { return };
+    let dir = ns.dir();
+    let no_x = dir.join("no-x-bit");
+    std::fs::write(&no_x, "#!/bin/sh\nexit 0\n").unwrap();
+    let a_dir = dir.join("a-directory");
+    std::fs::create_dir(&a_dir).unwrap();
+    let missing = dir.join("missing/command");
+    let pid_file = dir.join("pid");
+    let before = alive(&ns);
+    let commands = [
+        (path_str(&missing), 127, "command not found"),
+        ("no-such-command-on-the-path", 127, "command not found"),
+        (path_str(&no_x), 126, "cannot execute"),
+        (path_str(&a_dir), 126, "cannot execute"),
+    ];
+    let modes: &[&[&str]] = &[
+        &[],
+        &["--print", "pid"],
+        &["-d", "--print", "json"],
+        &["-w"],
+        &["-w", "--print", "ids"],
+        &["-w", "--cleanup"],
+        &["--timeout", "5s"],
+        &["-g"],
+        &["--pidfile", path_str(&pid_file)],
+        &["-w", "--pidfile", path_str(&pid_file)],
+    ];
+    for (command, code, message) in commands {
+        for mode in modes {
+            let mut args = mode.to_vec();
+            args.extend(["--", command, "arg"]);
+            let what = format!("{args:?}");
+            let line = assert_error(&setsid_run(&ns, &args), code, &what);
+            assert!(
+                line.contains(command) && line.contains(message),
+                "{what}: {line}"
+            );
+            assert_nothing_started(&ns, &before, &what);
+            let left: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .map(|entry| entry.file_name())
+                .filter(|name| name.to_string_lossy().contains("pid"))
+                .collect();
+            assert!(left.is_empty(), "{what}: pid files left: {left:?}");
+        }
+    }
+}
+
+/// A command whose session has several groups, each with a process in
+/// it, that append "pid pgid" to `$DIR/kids`; `trap` is put first.
+fn family(dir: &Path, trap: &str) -> String {
+    let kids = dir.join("kids");
+    let kids = path_str(&kids);
+    format!(
+        "{trap} set -m; exec >/dev/null 2>&1
+         sleep 1000 & echo \"$! $(cut -d' ' -f5 /proc/$!/stat)\" >>'{kids}'
+         sleep 1000 & echo \"$! $(cut -d' ' -f5 /proc/$!/stat)\" >>'{kids}'
+         sh -c 'sleep 1000 & wait' & echo \"$! $(cut -d' ' -f5 /proc/$!/stat)\" >>'{kids}'
+         wait"
+    )
+}
+
+/// The "pid pgid" lines of `$DIR/kids`, checked to name distinct groups.
+#[track_caller]
+fn kids(ns: &Namespace, sid: i32) -> Vec<i32> {
+    let path = ns.dir().join("kids");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let groups: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|line| line.split(' ').nth(1))
+        .collect();
+    assert_eq!(groups.len(), 3, "three groups besides the leader's: {text}");
+    assert!(!groups.contains(sid.to_string().as_str()), "{text}");
+    pids_in(&path)
+}
+
+/// `--timeout` ends the whole session, every group of it, and exits 124;
+/// a session that ignores TERM gets SIGKILL after `--kill-after`.
+#[test]
+fn timeout_ends_the_whole_session() {
+    for (trap, extra) in [("", None), ("trap '' TERM;", Some("200ms"))] {
+        let Some(ns) = empty() else { return };
+        let before = alive(&ns);
+        let command = family(ns.dir(), trap);
+        let mut args = vec!["--timeout", "300ms", "--print", "sid"];
+        if let Some(kill_after) = extra {
+            args.extend(["--kill-after", kill_after]);
+        }
+        args.extend(["--", "bash", "-c", &command]);
+        let output = setsid_run(&ns, &args);
+        assert_exit(&output, 124);
+        assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+        let sid = printed_number(&output);
+        let kids = kids(&ns, sid);
+        assert_eq!(kids.len(), 3);
+        for pid in kids {
+            assert!(ns.is_gone(pid), "{trap}: {pid} outlived --timeout");
+        }
+        assert_eq!(session(&ns, sid), vec![], "{trap}: the session is empty");
+        assert_nothing_started(&ns, &before, trap);
+    }
+}
+
+/// `--cleanup` keeps the command's status and ends what it left in its
+/// session (escalating to SIGKILL for what ignores TERM); without it, the
+/// strays remain.
+#[test]
+fn cleanup_leaves_no_strays() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let strays = "exec >/dev/null 2>&1; sleep 1000 & sleep 1000 & exit 3";
+
+    // The brief's own example, and a session of several groups, one of
+    // which ignores TERM.
+    let output = setsid_run(
+        &ns,
+        &[
+            "-w",
+            "--cleanup",
+            "--print",
+            "sid",
+            "--",
+            "sh",
+            "-c",
+            strays,
+        ],
+    );
+    assert_exit(&output, 3);
+    let sid = printed_number(&output);
+    assert_eq!(session(&ns, sid), vec![], "no strays of the session");
+    assert_nothing_started(&ns, &before, "--cleanup");
+
+    let command = family(ns.dir(), "").replace("\n         wait", "\n exit 3");
+    let command = command.replace("sh -c 'sleep", "sh -c 'trap \"\" TERM; sleep");
+    let args = [
+        "--cleanup",
+        "--kill-after",
+        "200ms",
+        "--print",
+        "sid",
+        "--",
+        "bash",
+        "-c",
+    ];
+    let output = setsid_run(&ns, &[&args[..], &[&command]].concat());
+    assert_exit(&output, 3);
+    let sid = printed_number(&output);
+    for pid in kids(&ns, sid) {
+        assert!(ns.is_gone(pid), "{pid} outlived --cleanup");
+    }
+    assert_eq!(session(&ns, sid), vec![], "no strays of the session");
+    assert_nothing_started(&ns, &before, "--cleanup, several groups");
+
+    // Without --cleanup the two sleeps stay behind, in the session.
+    let output = setsid_run(&ns, &["-w", "--print", "sid", "--", "sh", "-c", strays]);
+    assert_exit(&output, 3);
+    let sid = printed_number(&output);
+    let left = session(&ns, sid);
+    assert_eq!(left.len(), 2, "the strays: {left:?}");
+    // They may not have exec'd yet when their shell exited.
+    ns.wait_for("the strays are two sleeps under init", |ps| {
+        let left: Vec<&Proc> = ps.iter().filter(|p| p.sid == sid).collect();
+        left.len() == 2
+            && left
+                .iter()
+                .all(|p| p.cmdline() == "sleep 1000" && p.ppid == 1)
+    });
+}
+
+/// A group of the forwarding scenario: a bash that appends "pid SIGNAL"
+/// to `$DIR/got` when SIGNAL arrives, then ends its sleep and exits.
+/// HUP_TRAP is replaced by `trap '' HUP` (ignore the kernel's SIGHUP to
+/// orphaned stopped groups, see the ignored test), or by nothing.
+const GROUP_SCRIPT: &str = r#"HUP_TRAP
+trap 'echo "$$ SIGNAL" >>"$DIR/got"; kill $child 2>/dev/null; exit 0' SIGNAL
+sleep 1000 & child=$!
+while :; do wait $child; done
+"#;
+
+/// What became of one forwarded signal.
+struct Forwarded {
+    /// setsid-run's exit status.
+    status: i32,
+    /// The recorders, the bash leading each group but the command's.
+    recorders: BTreeSet<i32>,
+    /// The "pid SIGNAL" lines the recorders wrote.
+    got: Vec<(i32, String)>,
+}
+
+/// Starts `setsid-run -w` on a command whose session has three groups
+/// (the command's, and two recorders with a sleep each), sends `signal` to
+/// setsid-run (by the pid its parent shell got from `$!`, its own unreaped
+/// child), and waits until the session is empty.
+fn forward(ns: &Namespace, signal: &str, ignore_hup: bool) -> Forwarded {
+    let hup = if ignore_hup { "trap '' HUP" } else { "" };
+    let group = ns.dir().join("group.sh");
+    let script = GROUP_SCRIPT
+        .replace("HUP_TRAP", hup)
+        .replace("SIGNAL", signal);
+    std::fs::write(&group, script).unwrap();
+    let _ = std::fs::remove_file(ns.dir().join("got"));
+    // A job-control shell, so that a background setsid-run does not start
+    // with SIGINT ignored.
+    let mut job = ns.spawn_sh(
+        r#"exec bash -c 'set -m
+"$SETSID_RUN" -w --print sid -- bash -c "set -m; bash \"\$DIR/group.sh\" & bash \"\$DIR/group.sh\" & wait" >"$DIR/out" 2>"$DIR/err" &
+pid=$!
+echo pid=$pid
+read signal
+kill -s "$signal" "$pid"
+wait "$pid"
+echo status=$?' 2>/dev/null"#,
+    );
+    let setsid_run_pid = job.var("pid");
+    let out = ns.dir().join("out");
+    let mut sid = 0;
+    ns.wait_for("the command's session is in place", |ps| {
+        sid = std::fs::read_to_string(&out)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        let members: Vec<&Proc> = ps.iter().filter(|p| sid > 0 && p.sid == sid).collect();
+        let sleeps = members.iter().filter(|p| p.cmdline() == "sleep 1000");
+        sleeps.count() == 2 && members.iter().all(|p| p.state == 'S')
+    });
+    let members = session(ns, sid);
+    assert_eq!(groups(&members).len(), 3, "{members:?}");
+    let recorders: BTreeSet<i32> = members
+        .iter()
+        .filter(|p| p.cmdline().ends_with("group.sh"))
+        .map(|p| p.pid)
+        .collect();
+    assert_eq!(recorders.len(), 2, "{members:?}");
+    assert!(recorders
+        .iter()
+        .all(|&pid| ns.stat(pid).unwrap().pgid == pid));
+    let setsid_run = ns.stat(setsid_run_pid).expect("setsid-run waits");
+    assert_eq!(setsid_run.comm(), "setsid-run");
+
+    job.send(signal);
+    let status = job
+        .line()
+        .strip_prefix("status=")
+        .and_then(|status| status.parse().ok())
+        .expect("status=N");
+    job.finish();
+    let err = std::fs::read_to_string(ns.dir().join("err")).unwrap();
+    assert_eq!(err, "", "setsid-run's stderr");
+    // setsid-run waits for the command only: the other groups may still
+    // be on their way out.
+    let start = std::time::Instant::now();
+    while !session(ns, sid).is_empty() {
+        if start.elapsed() > support::DEADLINE {
+            let got = std::fs::read_to_string(ns.dir().join("got")).unwrap_or_default();
+            panic!(
+                "SIG{signal}: left in the session: {:?}; recorded: {got:?}",
+                session(ns, sid)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let got = std::fs::read_to_string(ns.dir().join("got"))
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let (pid, what) = line.split_once(' ').expect("pid SIGNAL");
+            (pid.parse().unwrap(), what.to_string())
+        })
+        .collect();
+    Forwarded {
+        status,
+        recorders,
+        got,
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP sent to a waiting setsid-run reach every
+/// group of the command's session, and setsid-run exits with 128+N, the
+/// status of the command the signal killed. (The recorders ignore SIGHUP
+/// unless it is the signal forwarded: see the ignored test below.)
+#[test]
+fn forwarded_signals_reach_every_group_of_the_session() {
+    for (signal, number) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
+        let Some(ns) = empty() else { return };
+        let forwarded = forward(&ns, signal, true);
+        assert_eq!(forwarded.status, 128 + number, "SIG{signal}");
+        let got: BTreeSet<i32> = forwarded
+            .got
+            .iter()
+            .filter(|(_, what)| what == signal)
+            .map(|(pid, _)| *pid)
+            .collect();
+        assert_eq!(
+            got, forwarded.recorders,
+            "SIG{signal} reached every group: {:?}",
+            forwarded.got
+        );
+    }
+}
+
+/// Forwarding SIGTERM must deliver SIGTERM, and nothing else, to every
+/// group. It does not yet: delivery to a session (crates/core/src/
+/// deliver.rs) stops every group, signals them, then continues them one by
+/// one, the command's group first; when the command dies of the signal
+/// before the other groups are continued, those groups become orphaned
+/// while stopped, and the kernel sends them SIGHUP (and SIGCONT). A
+/// process that handles TERM but not HUP then dies of SIGHUP without its
+/// TERM handler running. Seen in a fifth to a half of the rounds here.
+#[test]
+#[ignore = "core bug: session delivery's stop/continue lets the kernel SIGHUP orphaned groups"]
+fn forwarded_term_is_not_turned_into_sighup() {
+    let Some(ns) = empty() else { return };
+    for round in 0..25 {
+        let forwarded = forward(&ns, "TERM", false);
+        assert_eq!(forwarded.status, 143);
+        let got: BTreeSet<i32> = forwarded.got.iter().map(|(pid, _)| *pid).collect();
+        assert_eq!(
+            got, forwarded.recorders,
+            "round {round}: a group ended without its TERM handler running: {:?}",
+            forwarded.got
+        );
+    }
+}
+
+/// The pid file names the running instance: written after the exec, a
+/// second start refused with 125 ("already running as pid N") while the
+/// first runs, whatever the timing of the first; a stale file (dead pid)
+/// replaced.
+#[test]
+fn pidfile_refuses_a_second_start_while_the_first_runs() {
+    let Some(ns) = empty() else { return };
+    // Several rounds: the file's time and the process's start time are
+    // close together, and must compare right every time.
+    for round in 0..8 {
+        let pid_file = ns.dir().join(format!("app{round}.pid"));
+        let file = path_str(&pid_file);
+        let output = setsid_run(
+            &ns,
+            &["-d", "--pidfile", file, "--print", "pid", "sleep", "1000"],
+        );
+        assert_exit(&output, 0);
+        let pid = printed_number(&output);
+        assert_eq!(
+            std::fs::read_to_string(&pid_file).unwrap(),
+            format!("{pid}\n")
+        );
+        let first = ns.stat(pid).expect("the first instance runs");
+        assert_eq!(
+            first.cmdline(),
+            "sleep 1000",
+            "exec'd before the file was written"
+        );
+        let running = alive(&ns);
+
+        for wait in [&[][..], &["-w"]] {
+            let args = [wait, &["--pidfile", file, "--", "sleep", "1001"]].concat();
+            let what = format!("round {round}: second start {args:?}");
+            let line = assert_error(&setsid_run(&ns, &args), 125, &what);
+            assert_eq!(
+                line,
+                format!("setsid-run: error: already running as pid {pid}"),
+                "{what}"
+            );
+            assert_nothing_started(&ns, &running, &what);
+            assert_eq!(
+                std::fs::read_to_string(&pid_file).unwrap(),
+                format!("{pid}\n")
+            );
+        }
+    }
+    let temps: Vec<_> = std::fs::read_dir(ns.dir())
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "temporary files left: {temps:?}");
+
+    // Stale: the instance is dead (killed by the pid setsid-run printed
+    // when it started it, and reaped by init).
+    let pid_file = ns.dir().join("app0.pid");
+    let file = path_str(&pid_file);
+    let old: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_exit(&ns.sh(&format!("kill -KILL {old}")), 0);
+    wait_until("the old instance is reaped", || ns.stat(old).is_none());
+    let output = setsid_run(
+        &ns,
+        &["-d", "--pidfile", file, "--print", "pid", "sleep", "1002"],
+    );
+    assert_exit(&output, 0);
+    let pid = printed_number(&output);
+    assert_ne!(pid, old);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{pid}\n")
+    );
+}
+
+/// The mtime of a file.
+fn mtime(path: &Path) -> SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// A pid file whose pid now belongs to a process that started after the
+/// file was written is someone else's number: replaced, the process left
+/// alone. Shown twice: a live process with the file backdated to before
+/// it started, and the dead instance's pid handed to a new process
+/// (ns_last_pid) just after the file was written.
+#[test]
+fn pidfile_whose_pid_a_later_process_took_is_replaced() {
+    let Some(ns) = empty() else { return };
+    let pid_file = ns.dir().join("app.pid");
+    let file = path_str(&pid_file);
+
+    // Backdated.
+    let output = setsid_run(
+        &ns,
+        &["-d", "--pidfile", file, "--print", "pid", "sleep", "1000"],
+    );
+    assert_exit(&output, 0);
+    let first = printed_number(&output);
+    assert_exit(&ns.sh(&format!("touch -d '1 hour ago' '{file}'")), 0);
+    let output = setsid_run(
+        &ns,
+        &["-d", "--pidfile", file, "--print", "pid", "sleep", "1001"],
+    );
+    assert_exit(&output, 0);
+    let second = printed_number(&output);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{second}\n")
+    );
+    assert!(
+        !ns.is_gone(first),
+        "the process the file named is left alone"
+    );
+
+    // Reused: the second instance dies, a new process takes its pid after
+    // the file was written.
+    assert_exit(&ns.sh(&format!("kill -KILL {second}")), 0);
+    wait_until("the instance is reaped", || ns.stat(second).is_none());
+    // Start times are in clock ticks (10 ms) and file times come from a
+    // coarse clock: let the clock pass the file's time by a few ticks, so
+    // that "later" is beyond both resolutions.
+    let written = mtime(&pid_file);
+    wait_until("the clock is 50 ms past the file's time", || {
+        SystemTime::now() > written + Duration::from_millis(50)
+    });
+    let output = ns.sh(&format!(
+        "echo {} >/proc/sys/kernel/ns_last_pid; sleep 1002 >/dev/null 2>&1 & echo $!",
+        second - 1
+    ));
+    assert_exit(&output, 0);
+    assert_eq!(
+        printed_number(&output),
+        second,
+        "ns_last_pid handed out the pid"
+    );
+    assert_eq!(by_args(&ns, "sleep 1002").pid, second);
+    let output = setsid_run(
+        &ns,
+        &["-d", "--pidfile", file, "--print", "pid", "sleep", "1003"],
+    );
+    assert_exit(&output, 0);
+    let third = printed_number(&output);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{third}\n")
+    );
+    assert!(!ns.is_gone(second), "the newcomer is left alone");
+}
+
+/// Waiting, the pid file is removed when the command exits, however it
+/// ends; an unwritable path is refused with 125 before anything starts.
+#[test]
+fn pidfile_is_removed_at_exit_and_must_be_writable() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let pid_file = ns.dir().join("app.pid");
+    let file = path_str(&pid_file);
+
+    // Exiting on its own, and ended by --timeout.
+    let output = setsid_run(&ns, &["-w", "--pidfile", file, "sh", "-c", "exit 5"]);
+    assert_exit(&output, 5);
+    assert!(!pid_file.exists(), "removed after exit");
+    let output = setsid_run(
+        &ns,
+        &["--timeout", "300ms", "--pidfile", file, "sleep", "1000"],
+    );
+    assert_exit(&output, 124);
+    assert!(!pid_file.exists(), "removed after --timeout");
+    assert_nothing_started(&ns, &before, "--timeout");
+
+    // Seen while it runs, removed when a forwarded TERM ends it.
+    let mut job = ns.spawn_sh(&format!(
+        r#""$SETSID_RUN" -w --pidfile '{file}' -- sleep 1000 >/dev/null 2>&1 &
+pid=$!
+echo pid=$pid
+read signal
+kill -s "$signal" "$pid"
+wait "$pid"
+echo status=$?"#
+    ));
+    let setsid_run_pid = job.var("pid");
+    let mut pid = 0;
+    wait_until("the pid file names the running command", || {
+        pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        pid > 0
+    });
+    let command = ns.stat(pid).expect("the pid file names a live process");
+    assert_eq!(command.cmdline(), "sleep 1000");
+    assert_eq!(command.ppid, setsid_run_pid, "setsid-run waits for it");
+    job.send("TERM");
+    assert_eq!(job.line(), "status=143");
+    job.finish();
+    assert!(!pid_file.exists(), "removed after a forwarded signal");
+    assert_nothing_started(&ns, &before, "-w --pidfile");
+
+    // Nowhere to write: nothing starts.
+    for wait in [&[][..], &["-w"]] {
+        let args = [
+            wait,
+            &["--pidfile", "/nonexistent/dir/pid", "--", "sleep", "1000"],
+        ]
+        .concat();
+        let line = assert_error(&setsid_run(&ns, &args), 125, "unwritable pid file");
+        assert!(line.contains("/nonexistent/dir/pid"), "{line}");
+        assert_nothing_started(&ns, &before, "unwritable pid file");
+    }
+}
+
+/// `--group` makes only a new process group (pgid == pid), in the caller's
+/// session; `--timeout` then ends that group and spares the caller.
+#[test]
+fn group_mode_stays_in_the_callers_session() {
+    let Some(ns) = empty() else { return };
+    // The caller leads a session inside the namespace (setsid without a
+    // fork: it is not a group leader), so its sid is visible there.
+    let output = ns.sh(r#"setsid sh -c '
+echo "$$ $(cut -d" " -f6 /proc/$$/stat)"
+"$SETSID_RUN" -g -d --print ids -- sleep 1000
+"$SETSID_RUN" -g --timeout 300ms -- sh -c "sleep 1000 & wait"
+echo "status=$?"'"#);
+    assert_exit(&output, 0);
+    let text = support::stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let numbers =
+        |line: &str| -> Vec<i32> { line.split(' ').map(|n| n.parse().unwrap()).collect() };
+    let caller = numbers(lines[0]);
+    assert_eq!(caller[0], caller[1], "the caller leads its session");
+    let ids = numbers(lines[1]);
+    let sleep = ns.stat(ids[0]).expect("the sleep runs");
+    assert_eq!(sleep.cmdline(), "sleep 1000");
+    assert_eq!(sleep.pgid, sleep.pid, "a group of its own");
+    assert_eq!(sleep.sid, caller[0], "in the caller's session");
+    assert_eq!(ids, vec![sleep.pid, sleep.pgid, sleep.sid], "--print ids");
+    assert_eq!(lines[2], "status=124", "the caller survived the timeout");
+    let left: Vec<Proc> = alive(&ns)
+        .into_iter()
+        .filter(|p| p.sid == caller[0] && p.pid != sleep.pid)
+        .collect();
+    assert_eq!(left, vec![], "the timed-out group is gone");
+}
+
+/// `--print pid|pgid|sid|ids|json` print the ids the kernel shows, after
+/// the exec.
+#[test]
+fn print_forms_match_the_kernel() {
+    let Some(ns) = empty() else { return };
+    for (n, form) in ["pid", "pgid", "sid", "ids", "json"].iter().enumerate() {
+        let arg = format!("{}", 1000 + n);
+        let output = setsid_run(&ns, &["-d", "--print", form, "--", "sleep", &arg]);
+        assert_exit(&output, 0);
+        assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+        let sleep = by_args(&ns, &format!("sleep {arg}"));
+        assert_eq!((sleep.pgid, sleep.sid), (sleep.pid, sleep.pid), "{sleep:?}");
+        let text = support::stdout(&output);
+        let expected = match *form {
+            "pid" => format!("{}\n", sleep.pid),
+            "pgid" => format!("{}\n", sleep.pgid),
+            "sid" => format!("{}\n", sleep.sid),
+            "ids" => format!("{} {} {}\n", sleep.pid, sleep.pgid, sleep.sid),
+            _ => {
+                assert!(
+                    text.ends_with('\n') && text.lines().count() == 1,
+                    "{text:?}"
+                );
+                let value: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|error| panic!("not JSON ({error}): {text:?}"));
+                assert_eq!(
+                    value,
+                    serde_json::json!({"pid": sleep.pid, "pgid": sleep.pgid, "sid": sleep.sid})
+                );
+                continue;
+            }
+        };
+        assert_eq!(text, expected, "--print {form}");
+    }
+    // With --wait too, before the command ends: the command reads it.
+    let out = ns.dir().join("seen");
+    let output = ns.sh(&format!(
+        r#""$SETSID_RUN" -w --print ids -- sh -c 'echo "$$ $(cut -d" " -f5,6 /proc/$$/stat)" >"{}"'"#,
+        path_str(&out)
+    ));
+    assert_exit(&output, 0);
+    let seen = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(support::stdout(&output), seen, "the ids the command sees");
+}
+
+/// `-d`: `pid=$(setsid-run -d --print pid -- sleep 1000)` returns (the
+/// sleep would hold a pipe for 1000 s otherwise); the command's stdio is
+/// /dev/null, or `--log` (appended, both streams), or `--stdout` and
+/// `--stderr` (truncated).
+#[test]
+fn detach_returns_at_once_and_redirects() {
+    let Some(ns) = empty() else { return };
+    let output = ns.sh(r#"pid=$("$SETSID_RUN" -d --print pid -- sleep 1000); echo "pid=$pid""#);
+    assert_exit(&output, 0);
+    let text = support::stdout(&output);
+    let pid: i32 = text
+        .trim()
+        .strip_prefix("pid=")
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("{text:?}"));
+    let sleep = ns.stat(pid).expect("the sleep runs");
+    assert_eq!(sleep.cmdline(), "sleep 1000");
+    assert_eq!((sleep.pgid, sleep.sid), (pid, pid));
+    for fd in 0..3 {
+        assert_eq!(fd_target(&ns, pid, fd), Path::new("/dev/null"), "fd {fd}");
+    }
+
+    let talk = "echo out; echo err >&2; exec sleep 1000";
+    let log = ns.dir().join("job.log");
+    std::fs::write(&log, "before\n").unwrap();
+    let mut expected = String::from("before\n");
+    for round in 0..2 {
+        let output = setsid_run(
+            &ns,
+            &[
+                "-d",
+                "--log",
+                path_str(&log),
+                "--print",
+                "pid",
+                "sh",
+                "-c",
+                talk,
+            ],
+        );
+        assert_exit(&output, 0);
+        let pid = printed_number(&output);
+        expected.push_str("out\nerr\n");
+        wait_until("the command wrote to the log", || {
+            std::fs::read_to_string(&log).unwrap() == expected
+        });
+        assert_eq!(fd_target(&ns, pid, 0), Path::new("/dev/null"));
+        for fd in [1, 2] {
+            assert_eq!(fd_target(&ns, pid, fd), log, "round {round}, fd {fd}");
+            assert_ne!(
+                fd_flags(&ns, pid, fd) & libc::O_APPEND as u32,
+                0,
+                "fd {fd} appends"
+            );
+        }
+    }
+
+    let out = ns.dir().join("out");
+    let err = ns.dir().join("err");
+    std::fs::write(&out, "an older and longer content\n").unwrap();
+    std::fs::write(&err, "an older and longer content\n").unwrap();
+    let args = [
+        "-d",
+        "--stdout",
+        path_str(&out),
+        "--stderr",
+        path_str(&err),
+        "--print",
+        "pid",
+    ];
+    let output = setsid_run(&ns, &[&args[..], &["sh", "-c", talk]].concat());
+    assert_exit(&output, 0);
+    let pid = printed_number(&output);
+    wait_until("the command wrote its output", || {
+        std::fs::read_to_string(&out).unwrap() == "out\n"
+            && std::fs::read_to_string(&err).unwrap() == "err\n"
+    });
+    assert_eq!(fd_target(&ns, pid, 0), Path::new("/dev/null"));
+    assert_eq!(fd_target(&ns, pid, 1), out);
+    assert_eq!(fd_target(&ns, pid, 2), err);
+
+    // --stdout alone: stderr still goes to /dev/null.
+    let output = setsid_run(
+        &ns,
+        &[
+            "-d",
+            "--stdout",
+            path_str(&out),
+            "--print",
+            "pid",
+            "sleep",
+            "1001",
+        ],
+    );
+    assert_exit(&output, 0);
+    let pid = printed_number(&output);
+    assert_eq!(fd_target(&ns, pid, 1), out);
+    assert_eq!(fd_target(&ns, pid, 2), Path::new("/dev/null"));
+}
+
+/// Bad input: exit 2 for usage errors, 125 for files setsid-run cannot
+/// use, as the man page documents; one line `setsid-run: error: …`, no
+/// panic, nothing started.
+#[test]
+fn bad_input_is_refused_with_one_line() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let dir = ns.dir();
+    let garbage = dir.join("garbage.pid");
+    std::fs::write(&garbage, "not a pid\n").unwrap();
+    let log = dir.join("log");
+    let cases: &[(&[&str], i32)] = &[
+        (&[], 2),
+        (&["--"], 2),
+        (&["-w"], 2),
+        (&["-d", "--print", "pid", "--"], 2),
+        (&["--bogus", "sleep", "1000"], 2),
+        (&["--timeout", "x", "sleep", "1000"], 2),
+        (&["--timeout", "", "sleep", "1000"], 2),
+        (&["--timeout", "-1s", "sleep", "1000"], 2),
+        (&["--timeout", "5 s", "sleep", "1000"], 2),
+        (&["--kill-after", "-1s", "sleep", "1000"], 2),
+        (&["--kill-after", "1x", "--cleanup", "sleep", "1000"], 2),
+        (&["--print", "pids", "sleep", "1000"], 2),
+        (&["--print", "", "sleep", "1000"], 2),
+        (&["--signal", "FOO", "sleep", "1000"], 2),
+        (&["--signal", "0", "sleep", "1000"], 2),
+        (&["--signal", "65", "sleep", "1000"], 2),
+        (&["--signal", "SIGRTMIN+99", "sleep", "1000"], 2),
+        (&["-c", "-d", "sleep", "1000"], 2),
+        (&["-c", "-g", "sleep", "1000"], 2),
+        (
+            &[
+                "--log",
+                path_str(&log),
+                "--stdout",
+                path_str(&log),
+                "sleep",
+                "1000",
+            ],
+            2,
+        ),
+        (&["--pidfile", "/nonexistent/dir/pid", "sleep", "1000"], 125),
+        (
+            &["-w", "--pidfile", "/nonexistent/dir/pid", "sleep", "1000"],
+            125,
+        ),
+        (&["--pidfile", path_str(dir), "sleep", "1000"], 125),
+        (&["--pidfile", path_str(&garbage), "sleep", "1000"], 125),
+        (
+            &["-d", "--stdout", "/nonexistent/dir/out", "sleep", "1000"],
+            125,
+        ),
+        (&["--stderr", "/nonexistent/dir/err", "sleep", "1000"], 125),
+        (
+            &["--log", "/nonexistent/dir/log", "-w", "sleep", "1000"],
+            125,
+        ),
+    ];
+    for (args, code) in cases {
+        let what = format!("setsid-run {args:?}");
+        assert_error(&setsid_run(&ns, args), *code, &what);
+        assert_nothing_started(&ns, &before, &what);
+    }
+    assert_eq!(std::fs::read_to_string(&garbage).unwrap(), "not a pid\n");
+    assert!(!log.exists(), "no file created on a usage error");
+}
