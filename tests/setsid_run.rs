@@ -439,10 +439,7 @@ fn cleanup_leaves_no_strays() {
 
 /// A group of the forwarding scenario: a bash that appends "pid SIGNAL"
 /// to `$DIR/got` when SIGNAL arrives, then ends its sleep and exits.
-/// HUP_TRAP is replaced by `trap '' HUP` (ignore the kernel's SIGHUP to
-/// orphaned stopped groups, see the ignored test), or by nothing.
-const GROUP_SCRIPT: &str = r#"HUP_TRAP
-trap 'echo "$$ SIGNAL" >>"$DIR/got"; kill $child 2>/dev/null; exit 0' SIGNAL
+const GROUP_SCRIPT: &str = r#"trap 'echo "$$ SIGNAL" >>"$DIR/got"; kill $child 2>/dev/null; exit 0' SIGNAL
 sleep 1000 & child=$!
 while :; do wait $child; done
 "#;
@@ -461,12 +458,9 @@ struct Forwarded {
 /// (the command's, and two recorders with a sleep each), sends `signal` to
 /// setsid-run (by the pid its parent shell got from `$!`, its own unreaped
 /// child), and waits until the session is empty.
-fn forward(ns: &Namespace, signal: &str, ignore_hup: bool) -> Forwarded {
-    let hup = if ignore_hup { "trap '' HUP" } else { "" };
+fn forward(ns: &Namespace, signal: &str) -> Forwarded {
     let group = ns.dir().join("group.sh");
-    let script = GROUP_SCRIPT
-        .replace("HUP_TRAP", hup)
-        .replace("SIGNAL", signal);
+    let script = GROUP_SCRIPT.replace("SIGNAL", signal);
     std::fs::write(&group, script).unwrap();
     let _ = std::fs::remove_file(ns.dir().join("got"));
     // A job-control shell, so that a background setsid-run does not start
@@ -546,13 +540,12 @@ echo status=$?' 2>/dev/null"#,
 
 /// SIGTERM, SIGINT and SIGHUP sent to a waiting setsid-run reach every
 /// group of the command's session, and setsid-run exits with 128+N, the
-/// status of the command the signal killed. (The recorders ignore SIGHUP
-/// unless it is the signal forwarded: see the ignored test below.)
+/// status of the command the signal killed.
 #[test]
 fn forwarded_signals_reach_every_group_of_the_session() {
     for (signal, number) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
         let Some(ns) = empty() else { return };
-        let forwarded = forward(&ns, signal, true);
+        let forwarded = forward(&ns, signal);
         assert_eq!(forwarded.status, 128 + number, "SIG{signal}");
         let got: BTreeSet<i32> = forwarded
             .got
@@ -569,19 +562,17 @@ fn forwarded_signals_reach_every_group_of_the_session() {
 }
 
 /// Forwarding SIGTERM must deliver SIGTERM, and nothing else, to every
-/// group. It does not yet: delivery to a session (crates/core/src/
-/// deliver.rs) stops every group, signals them, then continues them one by
-/// one, the command's group first; when the command dies of the signal
-/// before the other groups are continued, those groups become orphaned
-/// while stopped, and the kernel sends them SIGHUP (and SIGCONT). A
-/// process that handles TERM but not HUP then dies of SIGHUP without its
-/// TERM handler running. Seen in a fifth to a half of the rounds here.
+/// group. Delivery to a session stops every group, signals them, then
+/// continues them; were the command's group continued first, it could die
+/// before the others are continued, and those, orphaned while stopped,
+/// would get SIGHUP from the kernel: a process that handles TERM but not
+/// HUP would die of SIGHUP without its TERM handler running (a fifth to a
+/// half of the rounds, before the groups were continued deepest first).
 #[test]
-#[ignore = "core bug: session delivery's stop/continue lets the kernel SIGHUP orphaned groups"]
 fn forwarded_term_is_not_turned_into_sighup() {
     let Some(ns) = empty() else { return };
     for round in 0..25 {
-        let forwarded = forward(&ns, "TERM", false);
+        let forwarded = forward(&ns, "TERM");
         assert_eq!(forwarded.status, 143);
         let got: BTreeSet<i32> = forwarded.got.iter().map(|(pid, _)| *pid).collect();
         assert_eq!(

@@ -397,8 +397,9 @@ impl Delivery {
                 rounds += 1;
             }
         }
+        let order = continue_order(&stopped, &members);
         let result = self.signal_session_groups(sid, members, signal);
-        for &pgid in &stopped {
+        for pgid in order {
             let _ = kill_group(pgid, Signal::CONT);
         }
         result
@@ -720,6 +721,35 @@ fn created_since(snapshot: &Snapshot, scopes: &[Target]) -> bool {
         highest = top;
     }
     false
+}
+
+/// The order in which to continue stopped groups: the deepest in the
+/// process tree first. A group whose parent (in another group) dies while
+/// it is still stopped becomes an orphaned group with stopped members, and
+/// the kernel sends it SIGHUP: a process that handles the signal sent but
+/// not SIGHUP would die of the wrong signal. Continuing children's groups
+/// before their parents' avoids that (cycles between groups aside).
+fn continue_order(stopped: &[Pgid], members: &[Process]) -> Vec<Pgid> {
+    let parent: HashMap<Pid, Pid> = members.iter().map(|p| (p.pid, p.ppid)).collect();
+    let depth = |mut pid: Pid| {
+        let mut depth = 0;
+        while let Some(&up) = parent.get(&pid) {
+            if up == pid || depth > members.len() {
+                break;
+            }
+            depth += 1;
+            pid = up;
+        }
+        depth
+    };
+    let mut deepest: HashMap<Pgid, usize> = HashMap::new();
+    for process in members {
+        let entry = deepest.entry(process.pgid).or_default();
+        *entry = (*entry).max(depth(process.pid));
+    }
+    let mut order = stopped.to_vec();
+    order.sort_by_key(|pgid| std::cmp::Reverse(deepest.get(pgid).copied().unwrap_or(0)));
+    order
 }
 
 /// The distinct valid groups of `members`, in order.
