@@ -1042,3 +1042,44 @@ fn bad_input_is_refused_with_one_line() {
     assert_eq!(std::fs::read_to_string(&garbage).unwrap(), "not a pid\n");
     assert!(!log.exists(), "no file created on a usage error");
 }
+
+/// `-c` gives the new session the caller's terminal as its controlling
+/// terminal; without it the new session has none. The caller's terminal is
+/// a pseudo-terminal from script(1).
+#[test]
+fn ctty_gives_the_new_session_the_callers_terminal() {
+    let Some(ns) = empty() else { return };
+    // The command reports its pid, sid, tty_nr and what its stdin is.
+    std::fs::write(
+        ns.dir().join("probe.sh"),
+        "set -- $(cat /proc/$$/stat)\n\
+         echo \"$1 $6 $7 $(readlink /proc/$$/fd/0)\" >>\"$DIR/ctty\"\n",
+    )
+    .unwrap();
+    let output = ns.sh(r#"for flag in -c ""; do
+    SHELL=/bin/sh script -q -e -c "\"$SETSID_RUN\" $flag -w -- sh \"$DIR/probe.sh\"" /dev/null \
+        </dev/null >/dev/null 2>&1 || exit 1
+done"#);
+    assert_exit(&output, 0);
+    let text = std::fs::read_to_string(ns.dir().join("ctty")).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for line in &lines {
+        assert_eq!(line[0], line[1], "the command leads its session: {text}");
+        assert!(
+            line[3].starts_with("/dev/pts/"),
+            "stdin is the terminal: {text}"
+        );
+    }
+    let pts: u32 = lines[0][3]["/dev/pts/".len()..].parse().unwrap();
+    let tty_nr: i32 = lines[0][2].parse().unwrap();
+    assert_eq!(
+        support::tty_name(tty_nr).as_deref(),
+        Some(format!("pts/{pts}").as_str()),
+        "with -c the terminal on stdin controls the new session: {text}"
+    );
+    assert_eq!(
+        lines[1][2], "0",
+        "without -c the new session has no terminal: {text}"
+    );
+}
