@@ -199,23 +199,10 @@ fn pgkill(ns: &Namespace, args: &[&str]) -> Output {
     ns.run(PGKILL, args)
 }
 
-/// Asserts a usage error or a refusal: exit 2, exactly one line on stderr
-/// that starts `pgkill: error: `, no panic, nothing on stdout.
+/// Asserts a usage error or a refusal: exit 2, one line `pgkill: error: …`.
 #[track_caller]
 fn assert_one_line_error(output: &Output, what: &str) -> String {
-    let stderr = support::stderr(output);
-    let context = format!("pgkill {what}: status {}, stderr {stderr:?}", output.status);
-    assert_eq!(output.status.code(), Some(2), "{context}");
-    assert!(
-        output.stdout.is_empty(),
-        "{context}, stdout {:?}",
-        support::stdout(output)
-    );
-    assert!(stderr.starts_with("pgkill: error: "), "{context}");
-    assert!(stderr.ends_with('\n'), "{context}");
-    assert_eq!(stderr.lines().count(), 1, "{context}");
-    assert!(!stderr.contains("panicked"), "{context}");
-    stderr
+    support::assert_one_line_error(output, "pgkill", 2, what)
 }
 
 /// A pid that nothing in the namespace has (pids are handed out in order,
@@ -1198,33 +1185,8 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
     };
     let far = "4194305"; // above PID_MAX_LIMIT: no process can have it
     let big = "99999999999999999999";
-    let mut cases: Vec<Vec<String>> = Vec::new();
+    let mut cases = support::bad_id_cases();
     let strings = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    for flag in ["-p", "--pid", "-g", "--pgid", "-s", "--sid"] {
-        for value in [
-            "0",
-            "-5",
-            "-0",
-            "-1",
-            "2147483648",
-            big,
-            "abc",
-            "12a",
-            " 1",
-            "+1",
-            "",
-            "1,,2",
-            "1,",
-            "0x10",
-            "1.0",
-        ] {
-            cases.push(strings(&[flag, value]));
-            cases.push(vec![format!("{flag}={value}")]);
-        }
-        cases.push(strings(&[flag]));
-    }
-    cases.push(strings(&["-p", "self"]));
-    cases.push(strings(&["-s", "selff"]));
     let more: &[&[&str]] = &[
         &["1234"],
         &["-p", far, "1234"],

@@ -1147,32 +1147,7 @@ bash -c 'set -m; for i in $(seq 200); do "$DIR/fifteen-letters" 1000 & done' </d
 #[test]
 fn bad_input_is_one_line_on_stderr_and_exit_2() {
     let big = "99999999999999999999";
-    let mut cases: Vec<Vec<String>> = Vec::new();
-    for flag in ["-p", "--pid", "-g", "--pgid", "-s", "--sid"] {
-        for value in [
-            "0",
-            "-5",
-            "-0",
-            "2147483648",
-            big,
-            "abc",
-            "12a",
-            " 1",
-            "+1",
-            "",
-            "1,,2",
-            "1,",
-        ] {
-            cases.push(vec![flag.into(), value.into()]);
-            cases.push(vec![format!("{flag}={value}")]);
-        }
-    }
-    for flag in ["-p", "-g", "-s"] {
-        cases.push(vec![flag.into()]);
-        cases.push(vec![format!("{flag}0")]);
-    }
-    cases.push(vec!["-p".into(), "self".into()]);
-    cases.push(vec!["-s".into(), "selff".into()]);
+    let mut cases = support::bad_id_cases();
     let more: &[&[&str]] = &[
         &["-o", "bogus"],
         &["-o", "pid,bogus"],
@@ -1209,14 +1184,7 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
     );
     for args in &cases {
         let output = support::run(Command::new(PGTREE).args(args).env("RUST_BACKTRACE", "1"));
-        let stderr = support::stderr(&output);
-        let what = format!("pgtree {args:?}: {stderr:?}");
-        assert_eq!(output.status.code(), Some(2), "{what}");
-        assert!(output.stdout.is_empty(), "{what}");
-        assert!(stderr.starts_with("pgtree: error: "), "{what}");
-        assert!(stderr.ends_with('\n'), "{what}");
-        assert_eq!(stderr.lines().count(), 1, "{what}");
-        assert!(!stderr.contains("panicked"), "{what}");
+        support::assert_one_line_error(&output, "pgtree", 2, &format!("{args:?}"));
     }
     // The message names the bad value.
     for (args, needle) in [

@@ -62,28 +62,10 @@ fn wait_until_settled(ns: &Namespace, before: &[Proc], what: &str) {
     });
 }
 
-/// Checks a refusal: exit `code`, nothing on stdout, exactly one line on
-/// stderr, `setsid-run: error: …`, no panic. Returns the line.
+/// Checks a refusal: exit `code`, one line `setsid-run: error: …`.
 #[track_caller]
 fn assert_error(output: &Output, code: i32, what: &str) -> String {
-    assert_exit(output, code);
-    assert!(
-        output.stdout.is_empty(),
-        "{what}: stdout: {:?}",
-        support::stdout(output)
-    );
-    let stderr = support::stderr(output);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{what}: one line on stderr: {stderr:?}");
-    assert!(
-        lines[0].starts_with("setsid-run: error: "),
-        "{what}: {stderr:?}"
-    );
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
-        "{what}: {stderr:?}"
-    );
-    lines[0].to_string()
+    support::assert_one_line_error(output, "setsid-run", code, what)
 }
 
 /// The number setsid-run printed alone on a line.

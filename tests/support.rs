@@ -686,3 +686,63 @@ impl Drop for Background {
         let _ = self.child.wait();
     }
 }
+
+/// Asserts a refusal by `tool`: exit `code`, nothing on stdout, exactly one
+/// line on stderr starting `<tool>: error: `, no panic. Returns that line.
+#[track_caller]
+pub fn assert_one_line_error(output: &Output, tool: &str, code: i32, what: &str) -> String {
+    let stderr = stderr(output);
+    let context = format!("{tool} {what}: status {}, stderr {stderr:?}", output.status);
+    assert_eq!(output.status.code(), Some(code), "{context}");
+    assert!(
+        output.stdout.is_empty(),
+        "{context}, stdout {:?}",
+        stdout(output)
+    );
+    assert!(stderr.starts_with(&format!("{tool}: error: ")), "{context}");
+    assert!(stderr.ends_with('\n'), "{context}");
+    assert_eq!(stderr.lines().count(), 1, "{context}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{context}"
+    );
+    stderr.trim_end().to_string()
+}
+
+/// Values that name no PID, PGID or SID.
+pub const BAD_IDS: &[&str] = &[
+    "0",
+    "-5",
+    "-0",
+    "-1",
+    "2147483648",
+    "99999999999999999999",
+    "abc",
+    "12a",
+    " 1",
+    "+1",
+    "",
+    "1,,2",
+    "1,",
+    "0x10",
+    "1.0",
+];
+
+/// Arguments with a bad id for each id option (`-p 0`, `--pid=0`, …), and
+/// each option without its value: usage errors for pgtree and pgkill.
+pub fn bad_id_cases() -> Vec<Vec<String>> {
+    let mut cases = Vec::new();
+    for flag in ["-p", "--pid", "-g", "--pgid", "-s", "--sid"] {
+        for value in BAD_IDS {
+            cases.push(vec![flag.to_string(), value.to_string()]);
+            cases.push(vec![format!("{flag}={value}")]);
+        }
+        cases.push(vec![flag.to_string()]);
+    }
+    for flag in ["-p", "-g", "-s"] {
+        cases.push(vec![format!("{flag}0")]);
+    }
+    cases.push(vec!["-p".into(), "self".into()]);
+    cases.push(vec!["-s".into(), "selff".into()]);
+    cases
+}
