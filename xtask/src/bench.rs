@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: figures, not a test.
 //!
-//! Each benchmark is a section (`pgtree` today; `pgkill` and `setsid` are
-//! meant to join it) with two halves:
+//! Each benchmark is a section (`pgtree`, `pgkill`, `setsid`) with two
+//! halves:
 //!
 //! - outside, in this process: check the tools it needs, build the release
 //!   binaries, start a PID namespace whose init is this same program in an
@@ -32,9 +32,12 @@ macro_rules! say {
 }
 
 mod ns;
+mod pgkill;
 mod pgtree;
+mod setsid;
 mod timing;
 mod tools;
+mod victims;
 
 const USAGE: &str = "\
 usage: cargo xtask bench [SECTION...] [OPTIONS]
@@ -42,15 +45,28 @@ usage: cargo xtask bench [SECTION...] [OPTIONS]
 Sections (default: all):
   pgtree     pgtree --plain and pgtree (tree) against ps and pstree,
              on ~5000 processes in a PID namespace
+  pgkill     pgkill --sid S --wait against pkill -s S on a session of
+             20 groups x 100 processes, and pgkill --pgid G --wait
+             against kill -TERM -- -G on a group of 2000, timed until
+             every process has exited
+  setsid     setsid-run [-w] true against setsid -f [-w] true: time
+             per start, and peak RSS
 
 Options:
   --quick        a few processes and runs: a smoke test of the benchmark
                  itself, in seconds; its figures are not meaningful
-  --runs N       timed runs of each command (default 21, --quick 5)
+  --runs N       timed runs of each command (default: pgtree 21,
+                 pgkill 11, setsid 400; --quick 5, 3, 20)
   --shape SxGxP  S sessions of G groups of P processes instead of the
-                 section's own (e.g. 1x1x4900: one flat group); the
+                 section's own (e.g. 1x1x4900: one flat group; pgkill
+                 builds one session of G x P and a group of G*P); the
                  targets are judged on the section's own shape only
   --no-build     use the binaries already in target/release
+  --compare DIR  also time the section's binaries found in DIR (say, a
+                 release build of another commit), as extra rows marked
+                 (cmp), in the same interleaved runs: a before/after
+                 comparison that the machine's noise touches alike; the
+                 targets are judged on this tree's binaries
   -h, --help     this text
 
 It builds the release binaries first (cargo build --release), prints
@@ -58,7 +74,7 @@ figures and a PASS/MISS line per target, and exits 0 whatever the
 verdicts: non-zero means it could not measure.
 
 Needs root (for the PID namespace), util-linux (unshare, setsid),
-procps (ps), psmisc (pstree) and GNU time (/usr/bin/time).";
+procps (ps, pkill, kill), psmisc (pstree) and GNU time (/usr/bin/time).";
 
 /// A benchmark section: its name and its two halves.
 struct Section {
@@ -71,17 +87,19 @@ struct Section {
     inside: fn(&[String]) -> Result<(), String>,
 }
 
-const SECTIONS: &[Section] = &[pgtree::SECTION];
+const SECTIONS: &[Section] = &[pgtree::SECTION, pgkill::SECTION, setsid::SECTION];
 
 /// What every section's outside half is given.
 pub struct Context {
     pub quick: bool,
-    /// Timed runs of each command.
-    pub runs: usize,
+    /// Timed runs of each command (`--runs`), if not the section's own.
+    pub runs: Option<usize>,
     /// A shape of process tree that replaces the section's own.
     pub shape: Option<ns::Shape>,
     /// Where the release binaries are.
     pub bin_dir: PathBuf,
+    /// Other builds of the same binaries to time alongside (`--compare`).
+    pub compare: Option<PathBuf>,
 }
 
 impl Context {
@@ -89,11 +107,22 @@ impl Context {
     pub fn binary(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
     }
+
+    /// The binary `name` of the `--compare` build, if any.
+    pub fn compared(&self, name: &str) -> Option<PathBuf> {
+        self.compare.as_ref().map(|dir| dir.join(name))
+    }
+
+    /// Timed runs of each command: `--runs`, or the section's `default`.
+    pub fn runs_or(&self, default: usize) -> usize {
+        self.runs.unwrap_or(default)
+    }
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some(tools::SESSION_ROLE) => ns::session_main(&args[1..]),
+        Some(tools::REAPER_ROLE) => victims::reaper_main(&args[1..]),
         Some(tools::INIT_ROLE) => {
             let name = args.get(1).ok_or("internal: no section named")?;
             let section = SECTIONS
@@ -111,6 +140,7 @@ fn run_sections(root: &Path, args: &[String]) -> Result<(), String> {
     let mut runs = None;
     let mut shape = None;
     let mut build = true;
+    let mut compare = None;
     let mut chosen: Vec<&Section> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -130,6 +160,13 @@ fn run_sections(root: &Path, args: &[String]) -> Result<(), String> {
                         .filter(|&n| n > 0)
                         .ok_or_else(|| format!("--runs: not a positive number: {value}"))?,
                 );
+            }
+            "--compare" => {
+                let dir = PathBuf::from(args.next().ok_or("--compare needs a directory")?);
+                let dir = dir
+                    .canonicalize()
+                    .map_err(|error| format!("--compare {}: {error}", dir.display()))?;
+                compare = Some(dir);
             }
             "--shape" => {
                 let value = args.next().ok_or("--shape needs SxGxP")?;
@@ -158,9 +195,10 @@ fn run_sections(root: &Path, args: &[String]) -> Result<(), String> {
 
     let context = Context {
         quick,
-        runs: runs.unwrap_or(if quick { 5 } else { 21 }),
+        runs,
         shape,
         bin_dir: target_dir(root).join("release"),
+        compare,
     };
     let mut binaries: Vec<&str> = chosen.iter().flat_map(|s| s.binaries).copied().collect();
     binaries.sort_unstable();
@@ -175,6 +213,11 @@ fn run_sections(root: &Path, args: &[String]) -> Result<(), String> {
                 "{} does not exist: run without --no-build, or `cargo build --release`",
                 path.display()
             ));
+        }
+        if let Some(other) = context.compared(name) {
+            if !other.is_file() {
+                return Err(format!("--compare: {} does not exist", other.display()));
+            }
         }
     }
     for section in chosen {

@@ -247,8 +247,10 @@ pub fn count_processes() -> Result<usize, String> {
 /// It is already a session leader (util-linux `setsid` made it one). It
 /// starts the rest of its first group (its own), then each further group:
 /// a `sleep` that leads a new group, and the others joined to it, all
-/// children of the session leader, like the jobs of a shell. Then it waits
-/// for the namespace to end.
+/// children of the session leader, like the jobs of a shell. Then it
+/// prints `ready <its pid>` on stdout, and reaps its children as they die
+/// (none do unless a section kills them) until it is killed itself or the
+/// namespace ends.
 pub fn session_main(args: &[String]) -> Result<(), String> {
     let [groups, per_group, sleep] = args else {
         return Err(format!(
@@ -262,20 +264,69 @@ pub fn session_main(args: &[String]) -> Result<(), String> {
     };
     let (groups, per_group) = (number(groups)?, number(per_group)?);
     let sleep = PathBuf::from(sleep);
+    // Each group's first process (group 0's is this one), then the rest of
+    // each group, a few at a time: a spawn mostly waits for an exec.
+    let mut pgids = vec![0];
     let mut children = Vec::with_capacity(groups * per_group);
-    for group in 0..groups {
-        // Group 0 is the session leader's own; it is its first member.
-        let mut leader = (group == 0).then_some(0);
-        let first = usize::from(group == 0);
-        for _ in first..per_group {
-            let child = spawn_sleep(&sleep, leader)?;
-            leader.get_or_insert(child.id());
-            children.push(child);
-        }
+    for _ in 1..groups {
+        let child = spawn_sleep(&sleep, None)?;
+        pgids.push(child.id());
+        children.push(child);
     }
-    // Nothing wakes this thread: the namespace's end kills the process.
+    let rest: Vec<u32> = pgids
+        .iter()
+        .flat_map(|&pgid| std::iter::repeat_n(pgid, per_group.saturating_sub(1)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let spawner = || -> Result<Vec<Child>, String> {
+        let mut mine = Vec::new();
+        loop {
+            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&pgid) = rest.get(at) else {
+                return Ok(mine);
+            };
+            mine.push(spawn_sleep(&sleep, Some(pgid))?);
+        }
+    };
+    std::thread::scope(|scope| -> Result<(), String> {
+        let helpers: Vec<_> = (0..SPAWNERS).map(|_| scope.spawn(spawner)).collect();
+        for helper in helpers {
+            let spawned = helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            children.extend(spawned);
+        }
+        Ok(())
+    })?;
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        // Nobody may be listening (stdout is /dev/null, or the reader is
+        // gone): the tree is there all the same.
+        let _ = writeln!(stdout, "ready {}", std::process::id());
+        let _ = stdout.flush();
+    }
+    // A killed child is reaped at once, so that it does not linger as a
+    // zombie in /proc for the tools that scan it.
+    reap_children();
+    // Nothing wakes this thread: the namespace's end (or a signal) kills
+    // the process.
     loop {
         std::thread::park();
+    }
+}
+
+/// Threads of a session leader that start processes.
+const SPAWNERS: usize = 4;
+
+/// Reaps children as they die until there are none left (`ECHILD`).
+pub fn reap_children() {
+    loop {
+        // SAFETY: waitpid with a null status pointer only reaps a child.
+        let pid = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+        if pid < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return;
+        }
     }
 }
 

@@ -31,6 +31,10 @@ const QUICK: Shape = Shape {
     per_group: 5,
 };
 
+/// Runs of each command unless `--runs` says otherwise.
+pub const RUNS: usize = 21;
+pub const QUICK_RUNS: usize = 5;
+
 const PLAIN_TARGET: f64 = 0.30;
 const TREE_TARGET: f64 = 0.35;
 const RSS_TARGET_KIB: u64 = 8 * 1024;
@@ -51,37 +55,30 @@ fn outside(context: &Context) -> Result<(), String> {
     let shape = context
         .shape
         .unwrap_or(if context.quick { QUICK } else { FULL });
+    let runs = context.runs_or(if context.quick { QUICK_RUNS } else { RUNS });
     let pgtree = context.binary("pgtree");
     say!("== pgtree");
     say!(
-        "{}, in a PID namespace; {} interleaved runs of each command, stdout to /dev/null",
+        "{}, in a PID namespace; {runs} interleaved runs of each command, stdout to /dev/null",
         shape.describe(),
-        context.runs
     );
     let ps = tools::PS.path()?;
     let mut versions = vec![tools::version(&ps, &["--version"]).unwrap_or_default()];
     if let Some(pstree) = tools::PSTREE.find() {
         versions.push(tools::version(&pstree, &["-V"]).unwrap_or_default());
     }
-    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     say!(
-        "{}; {}; Linux {}, {cpus} CPUs",
+        "{}; {}; {}",
         pgtree.display(),
         versions.join("; "),
-        kernel.trim()
+        timing::machine()
     );
-    if let Some(busy) = timing::cpu_busy(std::time::Duration::from_millis(300)) {
-        say!("CPUs busy before the run: {:.0}%", busy * 100.0);
-        if busy > 0.25 {
-            say!("(the machine is busy: times are noisy; the interleaved ratios less so)");
-        }
-    }
+    timing::say_cpu_busy();
     let args = vec![
         shape.sessions.to_string(),
         shape.groups.to_string(),
         shape.per_group.to_string(),
-        context.runs.to_string(),
+        runs.to_string(),
         pgtree.display().to_string(),
     ];
     Namespace::start(SECTION.name, &args)?.wait()

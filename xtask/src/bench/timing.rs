@@ -49,6 +49,23 @@ impl Cmd {
         Ok(elapsed)
     }
 
+    /// Runs it once with stdout to /dev/null and stderr inherited: the
+    /// wall time from spawn to exit, with no pipe to drain (for commands
+    /// that take a millisecond). A failure is an error.
+    pub fn time_lean(&self) -> Result<Duration, String> {
+        let mut command = self.command();
+        command.stdout(Stdio::null());
+        let start = Instant::now();
+        let status = command
+            .status()
+            .map_err(|error| format!("cannot run {}: {error}", self.label))?;
+        let elapsed = start.elapsed();
+        if !status.success() {
+            return Err(format!("{} failed ({status})", self.label));
+        }
+        Ok(elapsed)
+    }
+
     /// Runs it once and returns its standard output (to check what it
     /// lists, not timed).
     pub fn output(&self) -> Result<Vec<u8>, String> {
@@ -165,6 +182,23 @@ pub fn cpu_busy(window: Duration) -> Option<f64> {
     let (total2, idle2) = sample()?;
     let elapsed = total2.checked_sub(total).filter(|&t| t > 0)?;
     Some(1.0 - idle2.saturating_sub(idle) as f64 / elapsed as f64)
+}
+
+/// The machine, for a report's header: `Linux 6.18.44, 2 CPUs`.
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("Linux {}, {cpus} CPUs", kernel.trim())
+}
+
+/// Reports how busy the CPUs are before a section runs.
+pub fn say_cpu_busy() {
+    if let Some(busy) = cpu_busy(Duration::from_millis(300)) {
+        say!("CPUs busy before the run: {:.0}%", busy * 100.0);
+        if busy > 0.25 {
+            say!("(the machine is busy: times are noisy; the interleaved ratios less so)");
+        }
+    }
 }
 
 /// A duration in milliseconds, for a report.

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 pub const INIT_ROLE: &str = "@init";
 /// The internal role of a session leader: `bench @session ARGS…`.
 pub const SESSION_ROLE: &str = "@session";
+/// The internal role of the subreaper of a tree that a section kills:
+/// `bench @reaper ARGS…`.
+pub const REAPER_ROLE: &str = "@reaper";
 
 /// An outside program and the Debian package that has it.
 #[derive(Clone, Copy, Debug)]
@@ -34,6 +37,19 @@ pub const PS: Tool = Tool {
 pub const PSTREE: Tool = Tool {
     name: "pstree",
     package: "psmisc",
+};
+pub const PKILL: Tool = Tool {
+    name: "pkill",
+    package: "procps",
+};
+/// procps `kill`, the program (not the shell's builtin).
+pub const KILL: Tool = Tool {
+    name: "kill",
+    package: "procps",
+};
+pub const TRUE: Tool = Tool {
+    name: "true",
+    package: "coreutils",
 };
 /// GNU time, the program (not the shell keyword): peak RSS with `-f %M`.
 pub const TIME: Tool = Tool {

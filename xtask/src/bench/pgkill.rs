@@ -1,0 +1,411 @@
+//! The `pgkill` section: emptying a session of 20 groups x 100 processes
+//! and a group of 2000 processes, against procps `pkill -s` and
+//! `kill -TERM -- -G`, in a PID namespace.
+//!
+//! Every run gets a fresh tree ([`Victims`]; building it is not timed) and
+//! is timed from the start of the command until every process of the tree
+//! has exited and the command has returned. Exits are observed through a
+//! pidfd per process, opened before the start and registered with one
+//! epoll instance: a zombie counts as gone, as pgkill counts it, and the
+//! observation costs next to nothing. A subreaper reaps every process of
+//! the tree as it dies (see [`super::victims`]), for every command alike,
+//! so that no zombie lingers in `/proc` for a scanning tool to read.
+//!
+//! - `pkill -s S` returns after one pass of signals; the bench's pidfd
+//!   watch is then the "ideal reap" that the issue compares with: the
+//!   moment the last process exits, seen at once.
+//! - `kill -TERM -- -G` (procps `kill`, the program) returns after one
+//!   `kill(-G)`; the "poll until gone" is the same pidfd watch, the
+//!   cheapest poll there is (a `kill(-G, 0)` loop could not count a zombie
+//!   as gone: it sees the group until its last member is reaped). The
+//!   `reaped` column tells when such a loop would have ended.
+//! - `pgkill --sid S --wait` / `--pgid G --wait` wait by themselves; the
+//!   watch only confirms that everything has exited when they return.
+//! - A floor, for reference: the bench's own `kill(-G, SIGTERM)` for each
+//!   group it knows, with no program started and no `/proc` read.
+//!
+//! pgkill and the others run as children of the namespace's init, outside
+//! the targeted session and groups (pgkill refuses targets that contain
+//! itself or its ancestors).
+//!
+//! Targets: `pgkill --sid` at most 0.80x `pkill -s` + ideal reap, and
+//! `pgkill --pgid` at most 1.15x `kill` + poll until gone.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::ns::{self, Namespace};
+use super::timing::{self, Summary};
+use super::tools;
+use super::victims::{self, Victims};
+use super::{Context, Section};
+
+pub const SECTION: Section = Section {
+    name: "pgkill",
+    binaries: &["pgkill"],
+    outside,
+    inside,
+};
+
+/// The session: groups x processes per group.
+const SESSION: (usize, usize) = (20, 100);
+/// The group's processes.
+const GROUP: usize = 2000;
+const QUICK_SESSION: (usize, usize) = (4, 10);
+const QUICK_GROUP: usize = 40;
+
+/// Runs of each command unless `--runs` says otherwise (every run builds
+/// a tree of 2000 processes).
+pub const RUNS: usize = 11;
+pub const QUICK_RUNS: usize = 3;
+
+const SID_TARGET: f64 = 0.80;
+const PGID_TARGET: f64 = 1.15;
+
+fn outside(context: &Context) -> Result<(), String> {
+    let mut needed = ns::TOOLS.to_vec();
+    needed.extend([tools::PKILL, tools::KILL]);
+    tools::require(&needed)?;
+    let ((groups, per_group), group) = match context.shape {
+        Some(shape) => {
+            if shape.sessions != 1 {
+                eprintln!(
+                    "bench: pgkill: --shape {}x{}x{}: one session is built",
+                    shape.sessions, shape.groups, shape.per_group
+                );
+            }
+            (
+                (shape.groups, shape.per_group),
+                shape.groups * shape.per_group,
+            )
+        }
+        None if context.quick => (QUICK_SESSION, QUICK_GROUP),
+        None => (SESSION, GROUP),
+    };
+    let runs = context.runs_or(if context.quick { QUICK_RUNS } else { RUNS });
+    let pgkill = context.binary("pgkill");
+    say!("== pgkill");
+    say!(
+        "a session of {} processes ({groups} groups x {per_group}) and a group of {group} \
+         processes, each rebuilt for every run (not timed), in a PID namespace; {runs} \
+         interleaved runs of each command",
+        groups * per_group
+    );
+    say!(
+        "timed from the command's start until every process has exited (a pidfd per \
+         process, opened before the start, in one epoll: a zombie counts as gone) and \
+         the command has returned; a subreaper reaps them as they die"
+    );
+    let versions = [tools::PKILL, tools::KILL]
+        .iter()
+        .map(|tool| {
+            let path = tool.path()?;
+            let version = tools::version(&path, &["--version"]).unwrap_or_default();
+            Ok(format!("{}: {version}", path.display()))
+        })
+        .collect::<Result<Vec<String>, String>>()?;
+    say!(
+        "{}; {}; {}",
+        pgkill.display(),
+        versions.join("; "),
+        timing::machine()
+    );
+    timing::say_cpu_busy();
+    let mut args = vec![
+        groups.to_string(),
+        per_group.to_string(),
+        group.to_string(),
+        runs.to_string(),
+        pgkill.display().to_string(),
+    ];
+    if let Some(other) = context.compared("pgkill") {
+        say!("compared with {} (rows marked (cmp))", other.display());
+        args.push(other.display().to_string());
+    }
+    Namespace::start(SECTION.name, &args)?.wait()
+}
+
+/// How a run kills its tree.
+#[derive(Clone, Debug)]
+enum Killer {
+    /// A program; `{sid}` and `{pgid}` in its arguments are replaced with
+    /// the tree's session id and its first group's id.
+    Program { program: PathBuf, args: Vec<String> },
+    /// The bench itself: `kill(-G, SIGTERM)` for each group of the tree.
+    Floor,
+}
+
+#[derive(Clone, Debug)]
+struct Contender {
+    label: String,
+    killer: Killer,
+}
+
+impl Contender {
+    fn program(label: impl Into<String>, program: impl Into<PathBuf>, args: &[&str]) -> Contender {
+        Contender {
+            label: label.into(),
+            killer: Killer::Program {
+                program: program.into(),
+                args: args.iter().map(|arg| arg.to_string()).collect(),
+            },
+        }
+    }
+}
+
+/// One shape of tree and the commands that empty it; the first command is
+/// the baseline.
+struct Scenario {
+    title: String,
+    groups: usize,
+    per_group: usize,
+    contenders: Vec<Contender>,
+}
+
+/// One timed run: when everything had exited, and when everything had
+/// been reaped, from the command's start.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    exited: Duration,
+    reaped: Duration,
+}
+
+fn inside(args: &[String]) -> Result<(), String> {
+    ns::become_init()?;
+    let (groups, per_group, group, runs, pgkill, other) = match args {
+        [groups, per_group, group, runs, pgkill] => (groups, per_group, group, runs, pgkill, None),
+        [groups, per_group, group, runs, pgkill, other] => (
+            groups,
+            per_group,
+            group,
+            runs,
+            pgkill,
+            Some(PathBuf::from(other)),
+        ),
+        _ => {
+            return Err("internal: pgkill: GROUPS PER_GROUP GROUP RUNS PGKILL [OTHER]".to_string())
+        }
+    };
+    let number = |text: &String| {
+        text.parse::<usize>()
+            .map_err(|_| format!("internal: not a number: {text}"))
+    };
+    let (groups, per_group, group, runs) = (
+        number(groups)?,
+        number(per_group)?,
+        number(group)?,
+        number(runs)?,
+    );
+    let pgkill = PathBuf::from(pgkill);
+    victims::raise_fd_limit(group.max(groups * per_group))?;
+
+    let mut scenarios = [
+        Scenario {
+            title: format!(
+                "session: {} processes, {groups} groups x {per_group}",
+                groups * per_group
+            ),
+            groups,
+            per_group,
+            contenders: vec![
+                Contender::program(
+                    "pkill -s S + ideal reap",
+                    tools::PKILL.path()?,
+                    &["-s", "{sid}"],
+                ),
+                Contender::program(
+                    "pgkill --sid S --wait",
+                    &pgkill,
+                    &["--sid", "{sid}", "--wait"],
+                ),
+                Contender {
+                    label: "(floor: kill(-G) per group)".to_string(),
+                    killer: Killer::Floor,
+                },
+            ],
+        },
+        Scenario {
+            title: format!("group: {group} processes"),
+            groups: 1,
+            per_group: group,
+            contenders: vec![
+                Contender::program(
+                    "kill -TERM -- -G + poll",
+                    tools::KILL.path()?,
+                    &["-TERM", "--", "-{pgid}"],
+                ),
+                Contender::program(
+                    "pgkill --pgid G --wait",
+                    &pgkill,
+                    &["--pgid", "{pgid}", "--wait"],
+                ),
+                Contender {
+                    label: "(floor: kill(-G))".to_string(),
+                    killer: Killer::Floor,
+                },
+            ],
+        },
+    ];
+    if let Some(other) = &other {
+        scenarios[0].contenders.push(Contender::program(
+            "pgkill --sid S --wait (cmp)",
+            other,
+            &["--sid", "{sid}", "--wait"],
+        ));
+        scenarios[1].contenders.push(Contender::program(
+            "pgkill --pgid G --wait (cmp)",
+            other,
+            &["--pgid", "{pgid}", "--wait"],
+        ));
+    }
+
+    // How long a tree takes to build (not timed in the runs).
+    let start = Instant::now();
+    let mut first = Victims::build(groups, per_group)?;
+    let built = start.elapsed();
+    say!(
+        "built a session of {} processes in {} (for each run, not timed)",
+        first.pids.len(),
+        timing::ms(built)
+    );
+    kill_floor(&first);
+    first.wait_exited(Instant::now() + victims::PATIENCE)?;
+    first.wait_reaped(Instant::now() + victims::PATIENCE)?;
+    drop(first);
+    // A run of each, not timed: the programs and /proc get warm.
+    for scenario in &scenarios {
+        for contender in &scenario.contenders {
+            time_once(contender, scenario.groups, scenario.per_group)?;
+        }
+    }
+
+    let mut samples: Vec<Vec<Vec<Sample>>> = scenarios
+        .iter()
+        .map(|s| vec![Vec::with_capacity(runs); s.contenders.len()])
+        .collect();
+    for round in 0..runs {
+        for (scenario, samples) in scenarios.iter().zip(&mut samples) {
+            let n = scenario.contenders.len();
+            for offset in 0..n {
+                let index = (round + offset) % n;
+                let sample = time_once(
+                    &scenario.contenders[index],
+                    scenario.groups,
+                    scenario.per_group,
+                )?;
+                samples[index].push(sample);
+            }
+        }
+    }
+
+    let width = scenarios
+        .iter()
+        .flat_map(|s| &s.contenders)
+        .map(|c| c.label.len())
+        .max()
+        .unwrap_or(0);
+    let mut ratios = Vec::new();
+    for (scenario, samples) in scenarios.iter().zip(&samples) {
+        say!();
+        say!("{}", scenario.title);
+        say!(
+            "  {:width$}  {:>10}  {:>10}  {:>10}  {:>7}  {:>15}",
+            "command",
+            "median",
+            "min",
+            "max",
+            "vs 1st",
+            "reaped (median)"
+        );
+        let exited: Vec<Summary> = samples
+            .iter()
+            .map(|s| Summary::of(&s.iter().map(|s| s.exited).collect::<Vec<_>>()))
+            .collect();
+        let reaped: Vec<Summary> = samples
+            .iter()
+            .map(|s| Summary::of(&s.iter().map(|s| s.reaped).collect::<Vec<_>>()))
+            .collect();
+        let baseline = exited[0].median;
+        for ((contender, summary), reaped) in scenario.contenders.iter().zip(&exited).zip(&reaped) {
+            say!(
+                "  {:width$}  {:>10}  {:>10}  {:>10}  {:>6.2}x  {:>15}",
+                contender.label,
+                timing::ms(summary.median),
+                timing::ms(summary.min),
+                timing::ms(summary.max),
+                timing::ratio(summary.median, baseline),
+                timing::ms(reaped.median),
+            );
+        }
+        ratios.push(timing::ratio(exited[1].median, baseline));
+    }
+    say!();
+    say!("targets:");
+    say!(
+        "  pgkill --sid S --wait  <= {SID_TARGET:.2}x pkill -s S + ideal reap: {:.2}x  {}",
+        ratios[0],
+        timing::verdict(ratios[0] <= SID_TARGET)
+    );
+    say!(
+        "  pgkill --pgid G --wait <= {PGID_TARGET:.2}x kill -TERM -- -G + poll: {:.2}x  {}",
+        ratios[1],
+        timing::verdict(ratios[1] <= PGID_TARGET)
+    );
+    if (groups, per_group, group) != (SESSION.0, SESSION.1, GROUP) {
+        say!(
+            "  (the targets are for a session of {} x {} and a group of {}; this run's \
+             figures only inform)",
+            SESSION.0,
+            SESSION.1,
+            GROUP
+        );
+    }
+    Ok(())
+}
+
+/// Builds a tree, then times `contender` emptying it.
+fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<Sample, String> {
+    let mut victims = Victims::build(groups, per_group)?;
+    let start = Instant::now();
+    match &contender.killer {
+        Killer::Program { program, args } => {
+            let args = args.iter().map(|arg| {
+                arg.replace("{sid}", &victims.sid.to_string())
+                    .replace("{pgid}", &victims.groups[0].to_string())
+            });
+            let output = Command::new(program)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .output()
+                .map_err(|error| format!("cannot run {}: {error}", contender.label))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "{} failed ({}): {}",
+                    contender.label,
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+        }
+        Killer::Floor => kill_floor(&victims),
+    }
+    victims
+        .wait_exited(start + victims::PATIENCE)
+        .map_err(|error| format!("after {}: {error}", contender.label))?;
+    let exited = start.elapsed();
+    victims.wait_reaped(start + victims::PATIENCE)?;
+    let reaped = start.elapsed();
+    Ok(Sample { exited, reaped })
+}
+
+/// SIGTERM to every group of the tree, from the bench.
+fn kill_floor(victims: &Victims) {
+    for &pgid in &victims.groups {
+        assert!(pgid > 1, "kill() with group id {pgid}");
+        // SAFETY: kill(2) of a positive group id of the tree.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    }
+}

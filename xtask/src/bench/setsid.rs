@@ -1,0 +1,226 @@
+//! The `setsid` section: what starting a command with setsid-run costs,
+//! side by side with util-linux `setsid`, in a PID namespace.
+//!
+//! - `setsid-run -w true` against `setsid -f -w true`: fork, setsid, exec,
+//!   wait, in both;
+//! - `setsid-run true` against `setsid -f true`: `setsid -f` returns right
+//!   after the fork, setsid-run once the exec has happened (or failed, to
+//!   report why): that is the comparison the issue asks for;
+//! - a bare `true` for reference.
+//!
+//! Each run is timed from spawn to exit (stdin and stdout on /dev/null, no
+//! pipe), by the namespace's init. The `true` that a command without `-w`
+//! leaves behind is reparented to the init, which reaps it after the
+//! timing, before the next run. Peak RSS is GNU time's `%M` (a small
+//! parent; it includes the RSS of the children waited for, `true`'s).
+//!
+//! Targets: `-w` at most 1.05x setsid's, plain at most 1.15x, setsid-run's
+//! peak RSS at most 2.5 MiB.
+
+use std::path::PathBuf;
+
+use super::ns::{self, Namespace};
+use super::timing::{self, Cmd, Summary};
+use super::tools;
+use super::{Context, Section};
+
+pub const SECTION: Section = Section {
+    name: "setsid",
+    binaries: &["setsid-run"],
+    outside,
+    inside,
+};
+
+/// Runs of each command unless `--runs` says otherwise.
+pub const RUNS: usize = 400;
+pub const QUICK_RUNS: usize = 20;
+
+const WAIT_TARGET: f64 = 1.05;
+const PLAIN_TARGET: f64 = 1.15;
+const RSS_TARGET_KIB: u64 = 2560;
+
+fn outside(context: &Context) -> Result<(), String> {
+    tools::require(&[tools::UNSHARE, tools::SETSID, tools::TRUE])?;
+    if let Err(message) = tools::TIME.path() {
+        eprintln!("bench: setsid: {message}; peak RSS is left out");
+    }
+    if context.shape.is_some() {
+        eprintln!("bench: setsid: --shape does not apply");
+    }
+    let runs = context.runs_or(if context.quick { QUICK_RUNS } else { RUNS });
+    let setsid_run = context.binary("setsid-run");
+    let setsid = tools::SETSID.path()?;
+    say!("== setsid");
+    say!(
+        "spawn overhead, in a PID namespace; {runs} interleaved runs of each command, \
+         timed from spawn to exit by the namespace's init"
+    );
+    say!(
+        "{}; {}: {}; {}",
+        setsid_run.display(),
+        setsid.display(),
+        tools::version(&setsid, &["--version"]).unwrap_or_default(),
+        timing::machine()
+    );
+    timing::say_cpu_busy();
+    let mut args = vec![runs.to_string(), setsid_run.display().to_string()];
+    if let Some(other) = context.compared("setsid-run") {
+        say!("compared with {} (rows marked (cmp))", other.display());
+        args.push(other.display().to_string());
+    }
+    Namespace::start(SECTION.name, &args)?.wait()
+}
+
+fn inside(args: &[String]) -> Result<(), String> {
+    ns::become_init()?;
+    let (runs, setsid_run, other) = match args {
+        [runs, setsid_run] => (runs, setsid_run, None),
+        [runs, setsid_run, other] => (runs, setsid_run, Some(PathBuf::from(other))),
+        _ => return Err("internal: setsid: RUNS SETSID_RUN [OTHER]".to_string()),
+    };
+    let runs: usize = runs
+        .parse()
+        .map_err(|_| format!("internal: not a number: {runs}"))?;
+    let setsid_run = PathBuf::from(setsid_run);
+    let setsid = tools::SETSID.path()?;
+    let truth = tools::TRUE.path()?;
+    let true_arg = truth.display().to_string();
+    let true_arg = true_arg.as_str();
+
+    const TRUE: usize = 0;
+    const SETSID_WAIT: usize = 1;
+    const RUN_WAIT: usize = 2;
+    const SETSID_PLAIN: usize = 3;
+    const RUN_PLAIN: usize = 4;
+    // Each command, and the one it is compared with.
+    let mut rows = vec![
+        (Cmd::new("true", &truth, &[]), None),
+        (
+            Cmd::new("setsid -f -w true", &setsid, &["-f", "-w", true_arg]),
+            None,
+        ),
+        (
+            Cmd::new("setsid-run -w true", &setsid_run, &["-w", true_arg]),
+            Some(SETSID_WAIT),
+        ),
+        (Cmd::new("setsid -f true", &setsid, &["-f", true_arg]), None),
+        (
+            Cmd::new("setsid-run true", &setsid_run, &[true_arg]),
+            Some(SETSID_PLAIN),
+        ),
+    ];
+    if let Some(other) = &other {
+        rows.push((
+            Cmd::new("setsid-run -w true (cmp)", other, &["-w", true_arg]),
+            Some(SETSID_WAIT),
+        ));
+        rows.push((
+            Cmd::new("setsid-run true (cmp)", other, &[true_arg]),
+            Some(SETSID_PLAIN),
+        ));
+    }
+    let (cmds, baselines): (Vec<Cmd>, Vec<Option<usize>>) = rows.into_iter().unzip();
+
+    let warmup = 10.min(runs);
+    for _ in 0..warmup {
+        for cmd in &cmds {
+            cmd.time_lean()?;
+            ns::reap_children();
+        }
+    }
+    let mut samples = vec![Vec::with_capacity(runs); cmds.len()];
+    for round in 0..runs {
+        for offset in 0..cmds.len() {
+            let index = (round + offset) % cmds.len();
+            samples[index].push(cmds[index].time_lean()?);
+            // What a command without -w left running (reparented to us).
+            ns::reap_children();
+        }
+    }
+    let summaries: Vec<Summary> = samples.iter().map(|s| Summary::of(s)).collect();
+    let time = tools::TIME.find();
+    let rss: Vec<Option<u64>> = cmds
+        .iter()
+        .map(|cmd| {
+            let kib = time
+                .as_ref()
+                .map(|time| cmd.peak_rss_kib(time, 5))
+                .transpose();
+            ns::reap_children();
+            kib
+        })
+        .collect::<Result<_, _>>()?;
+
+    let baseline = |index: usize| baselines[index];
+    let width = cmds.iter().map(|cmd| cmd.label.len()).max().unwrap_or(0);
+    say!();
+    say!(
+        "{:width$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}",
+        "command",
+        "median",
+        "min",
+        "p90",
+        "vs true",
+        "vs setsid",
+        "peak RSS"
+    );
+    for (index, cmd) in cmds.iter().enumerate() {
+        let summary = &summaries[index];
+        let mut sorted = samples[index].clone();
+        sorted.sort_unstable();
+        let p90 = sorted
+            .get(sorted.len() * 9 / 10)
+            .copied()
+            .unwrap_or_default();
+        say!(
+            "{:width$}  {:>9}  {:>9}  {:>9}  {:>8.2}x  {:>9}  {:>9}",
+            cmd.label,
+            us(summary.median),
+            us(summary.min),
+            us(p90),
+            timing::ratio(summary.median, summaries[TRUE].median),
+            baseline(index).map_or_else(
+                || "".to_string(),
+                |base| format!(
+                    "{:.2}x",
+                    timing::ratio(summary.median, summaries[base].median)
+                )
+            ),
+            rss[index].map_or_else(|| "-".to_string(), timing::mib),
+        );
+    }
+    say!();
+    say!("targets:");
+    for (what, at, target) in [
+        ("setsid-run -w true", RUN_WAIT, WAIT_TARGET),
+        ("setsid-run true   ", RUN_PLAIN, PLAIN_TARGET),
+    ] {
+        let base = baseline(at).expect("compared with setsid");
+        let ratio = timing::ratio(summaries[at].median, summaries[base].median);
+        say!(
+            "  {what} time <= {target:.2}x {}: {ratio:.2}x  {}",
+            cmds[base].label,
+            timing::verdict(ratio <= target)
+        );
+    }
+    for (what, at) in [
+        ("setsid-run -w true", RUN_WAIT),
+        ("setsid-run true   ", RUN_PLAIN),
+    ] {
+        match rss[at] {
+            Some(kib) => say!(
+                "  {what} peak RSS <= {}: {}  {}",
+                timing::mib(RSS_TARGET_KIB),
+                timing::mib(kib),
+                timing::verdict(kib <= RSS_TARGET_KIB)
+            ),
+            None => say!("  {what} peak RSS: not measured (GNU time is missing)"),
+        }
+    }
+    Ok(())
+}
+
+/// A short duration in microseconds, for a report.
+fn us(duration: std::time::Duration) -> String {
+    format!("{:.0} µs", duration.as_secs_f64() * 1e6)
+}
