@@ -17,10 +17,9 @@
 //! groups of `sleep` processes, and [`Tree::wait_ready`] polls `/proc`
 //! until they are all there.
 //!
-//! A section that kills parts of its tree (pgkill) will see the `sleep`s
-//! of a killed session leader reparented to the init, where they stay as
-//! zombies until reaped: count a zombie (state `Z` in `/proc/<pid>/stat`)
-//! as gone, as pgkill itself does, or reap with `waitpid(-1)`.
+//! A section that kills its tree (pgkill) builds it with
+//! [`super::victims::Victims`] instead: under a subreaper that has the
+//! kernel reap every process the moment it exits.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
