@@ -134,6 +134,10 @@ enum Killer {
     Program { program: PathBuf, args: Vec<String> },
     /// The bench itself: `kill(-G, SIGTERM)` for each group of the tree.
     Floor,
+    /// The bench itself, the way pgkill empties a session: SIGSTOP to
+    /// every group, then SIGTERM, then SIGCONT (a stopped process dies of
+    /// the SIGTERM only once continued), with no scan in between.
+    FloorStopped,
 }
 
 #[derive(Clone, Debug)]
@@ -222,6 +226,10 @@ fn inside(args: &[String]) -> Result<(), String> {
                 Contender {
                     label: "(floor: kill(-G) per group)".to_string(),
                     killer: Killer::Floor,
+                },
+                Contender {
+                    label: "(floor: STOP, TERM, CONT per group)".to_string(),
+                    killer: Killer::FloorStopped,
                 },
             ],
         },
@@ -391,6 +399,11 @@ fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<S
             }
         }
         Killer::Floor => kill_floor(&victims),
+        Killer::FloorStopped => {
+            for signal in [libc::SIGSTOP, libc::SIGTERM, libc::SIGCONT] {
+                kill_groups(&victims, signal);
+            }
+        }
     }
     victims
         .wait_exited(start + victims::PATIENCE)
@@ -403,9 +416,14 @@ fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<S
 
 /// SIGTERM to every group of the tree, from the bench.
 fn kill_floor(victims: &Victims) {
+    kill_groups(victims, libc::SIGTERM);
+}
+
+/// `signal` to every group of the tree, from the bench.
+fn kill_groups(victims: &Victims, signal: i32) {
     for &pgid in &victims.groups {
         assert!(pgid > 1, "kill() with group id {pgid}");
         // SAFETY: kill(2) of a positive group id of the tree.
-        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        unsafe { libc::kill(-pgid, signal) };
     }
 }
