@@ -12,8 +12,8 @@
 //!   away; then signalled; then continued (SIGCONT). The terminal-generated
 //!   signals that would interrupt pgkill are blocked meanwhile, so nothing
 //!   is left stopped.
-//! - Waiting uses one pidfd per process in `poll`, never `kill(pid, 0)`
-//!   (fooled by zombies and reused PIDs).
+//! - Waiting uses one pidfd per process in an epoll set, never
+//!   `kill(pid, 0)` (fooled by zombies and reused PIDs).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -36,7 +36,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::pidfd::{self, Opened, PidFd};
+use crate::pidfd::{Opened, PidFd, Watch};
 use crate::{Error, Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 
 /// What to signal.
@@ -107,6 +107,11 @@ pub struct Entry {
     pub outcome: Outcome,
     /// Held while waiting.
     pidfd: Option<PidFd>,
+    /// Whether `pidfd` is in the delivery's [`Watch`].
+    watched: bool,
+    /// Whether `pidfd` is known to be this process (else it was opened
+    /// for its PID and not checked yet: see [`Delivery::confirm`]).
+    checked: bool,
 }
 
 /// Targets resolved against a snapshot: what would be signalled.
@@ -274,6 +279,11 @@ pub struct Delivery {
     on_signal: Option<Box<Observer>>,
     /// Whether SIGKILL was sent (`kill_after`): newcomers get it too.
     escalated: bool,
+    /// The pidfds being waited on.
+    watch: Option<Watch>,
+    /// Entries whose watched pidfd was opened without checking that it is
+    /// theirs (see [`Delivery::watch_pending`]).
+    unchecked: Vec<usize>,
 }
 
 impl Delivery {
@@ -286,6 +296,8 @@ impl Delivery {
             scopes: Vec::new(),
             on_signal: None,
             escalated: false,
+            watch: None,
+            unchecked: Vec::new(),
         }
     }
 
@@ -465,6 +477,8 @@ impl Delivery {
                 }
                 if pidfd.is_some() {
                     entry.pidfd = pidfd;
+                    entry.watched = false;
+                    entry.checked = true;
                 }
             }
             _ => {
@@ -473,6 +487,8 @@ impl Delivery {
                     process: process.clone(),
                     outcome,
                     pidfd,
+                    watched: false,
+                    checked: true,
                 });
             }
         }
@@ -529,46 +545,115 @@ impl Delivery {
             .collect()
     }
 
-    /// Polls the pending processes' pidfds (opening them as the fd limit
+    /// Waits on the pending processes' pidfds (opening them as the fd limit
     /// allows) and marks those that exited.
     fn poll_pending(&mut self, pending: &[usize], timeout: Option<Duration>) -> Result<()> {
+        let watch = match self.watch.take() {
+            Some(watch) => watch,
+            None => Watch::new().map_err(|error| Error::os("epoll_create1", error))?,
+        };
+        let result = self.watch_pending(&watch, pending, timeout);
+        self.watch = Some(watch);
+        result
+    }
+
+    fn watch_pending(
+        &mut self,
+        watch: &Watch,
+        pending: &[usize],
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         let budget = fd_budget();
-        let mut watched = Vec::new();
+        let mut watched = 0;
         let mut gone = false;
         for &i in pending {
-            if watched.len() == budget {
+            if watched == budget {
                 break;
             }
             let entry = &mut self.entries[i];
-            if entry.pidfd.is_none() {
-                match PidFd::open(entry.process.pid, entry.process.starttime) {
-                    Ok(Opened::Same(pidfd)) => entry.pidfd = Some(pidfd),
-                    // Gone, or its PID already belongs to someone else.
-                    Ok(Opened::Gone) => {
-                        entry.outcome = Outcome::Exited;
-                        gone = true;
-                        continue;
-                    }
-                    Err(error) => return Err(Error::os("pidfd_open", error)),
-                }
+            if !entry.watched {
+                let pidfd = match entry.pidfd.take() {
+                    Some(pidfd) => pidfd,
+                    None => match PidFd::open_unchecked(entry.process.pid) {
+                        Ok(Some(pidfd)) => {
+                            entry.checked = false;
+                            self.unchecked.push(i);
+                            pidfd
+                        }
+                        // Gone.
+                        Ok(None) => {
+                            entry.outcome = Outcome::Exited;
+                            gone = true;
+                            continue;
+                        }
+                        Err(error) => return Err(Error::os("pidfd_open", error)),
+                    },
+                };
+                let added = watch.add(&pidfd, i as u64);
+                entry.pidfd = Some(pidfd);
+                added.map_err(|error| Error::os("epoll_ctl", error))?;
+                entry.watched = true;
             }
-            watched.push(i);
+            watched += 1;
         }
+        gone |= self.take_exited(watch, Some(Duration::ZERO)) > 0;
         if gone {
             // Progress already: let the caller look again before blocking.
             return Ok(());
         }
-        let fds: Vec<&PidFd> = watched
-            .iter()
-            .filter_map(|&i| self.entries[i].pidfd.as_ref())
-            .collect();
-        let exited = pidfd::poll(&fds, timeout);
-        for position in exited {
-            let entry = &mut self.entries[watched[position]];
+        if !self.unchecked.is_empty() {
+            // The pidfds opened without a check are checked a batch at a
+            // time between looks for exits, and nothing blocks until all
+            // are. One whose process exits first needs no check: whoever
+            // has the PID has exited, and if that is not our process, ours
+            // had exited before its PID could be reused. In a group that is
+            // dying, most go before their turn.
+            let batch = self.unchecked.len().saturating_sub(CHECK_BATCH);
+            for i in self.unchecked.split_off(batch) {
+                if self.entries[i].outcome == Outcome::Signalled {
+                    self.confirm(i);
+                }
+            }
+            return Ok(());
+        }
+        self.take_exited(watch, timeout);
+        Ok(())
+    }
+
+    /// Whether entry `i`'s pidfd is that process: checked now if it was
+    /// opened without a check (its start time read after the open, as
+    /// [`PidFd::open`] does). If its PID belongs to someone else, the
+    /// process has exited: it is marked so, and its pidfd closed (which
+    /// takes it out of the watch).
+    fn confirm(&mut self, i: usize) -> bool {
+        let entry = &mut self.entries[i];
+        let Some(pidfd) = &entry.pidfd else {
+            return false;
+        };
+        if entry.checked {
+            return true;
+        }
+        if pidfd.started_at(entry.process.pid, entry.process.starttime) {
+            entry.checked = true;
+            return true;
+        }
+        entry.outcome = Outcome::Exited;
+        entry.pidfd = None;
+        entry.watched = false;
+        false
+    }
+
+    /// Marks the watched processes that have exited, waiting up to
+    /// `timeout` for one; returns how many.
+    fn take_exited(&mut self, watch: &Watch, timeout: Option<Duration>) -> usize {
+        let exited = watch.wait(timeout);
+        for &token in &exited {
+            let entry = &mut self.entries[token as usize];
             entry.outcome = Outcome::Exited;
             entry.pidfd = None;
+            entry.watched = false;
         }
-        Ok(())
+        exited.len()
     }
 
     /// Signals live processes that joined the targeted groups or sessions
@@ -619,6 +704,10 @@ impl Delivery {
     fn escalate(&mut self) -> Result<()> {
         self.escalated = true;
         for i in self.pending() {
+            if self.entries[i].pidfd.is_some() && !self.confirm(i) {
+                // Gone: its PID belongs to someone else.
+                continue;
+            }
             let entry = &self.entries[i];
             if let Some(pidfd) = &entry.pidfd {
                 let _ = pidfd.send(Signal::KILL);
@@ -670,6 +759,10 @@ pub fn end(
 ) -> Result<bool> {
     signal(target, with)?.wait(timeout, kill_after)
 }
+
+/// How many pidfds opened without a check are checked between two looks
+/// for exits.
+const CHECK_BATCH: usize = 32;
 
 /// How many rescans a session or a stop phase may take before giving up.
 const MAX_ROUNDS: usize = 1000;

@@ -29,21 +29,36 @@ impl PidFd {
     /// and the start time read after: if it matches, the fd pins that very
     /// process, whatever happens to the PID later.
     pub fn open(pid: Pid, starttime: u64) -> io::Result<Opened> {
+        match PidFd::open_unchecked(pid)? {
+            Some(pidfd) if pidfd.started_at(pid, starttime) => Ok(Opened::Same(pidfd)),
+            _ => Ok(Opened::Gone),
+        }
+    }
+
+    /// Opens a pidfd for whichever process has `pid` now (`None`: no
+    /// process has it). Nothing says yet that it is the one expected:
+    /// [`PidFd::started_at`] tells, read after this.
+    pub(crate) fn open_unchecked(pid: Pid) -> io::Result<Option<PidFd>> {
         // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
         if fd < 0 {
             let error = io::Error::last_os_error();
             return match error.raw_os_error() {
-                Some(libc::ESRCH) => Ok(Opened::Gone),
+                Some(libc::ESRCH) => Ok(None),
                 _ => Err(error),
             };
         }
         // SAFETY: the syscall returned a fresh fd that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        match crate::snapshot::read_stat_of(pid) {
-            Some(stat) if stat.starttime == starttime => Ok(Opened::Same(PidFd { fd })),
-            _ => Ok(Opened::Gone),
-        }
+        Ok(Some(PidFd {
+            fd: unsafe { OwnedFd::from_raw_fd(fd as i32) },
+        }))
+    }
+
+    /// Whether this pidfd, opened for `pid` by [`PidFd::open_unchecked`],
+    /// is the process that started at `starttime`: the start time is read
+    /// now, after the open, so a match pins that very process.
+    pub(crate) fn started_at(&self, pid: Pid, starttime: u64) -> bool {
+        crate::snapshot::read_stat_of(pid).is_some_and(|stat| stat.starttime == starttime)
     }
 
     /// Opens a pidfd for a child of the caller that has not been reaped:
@@ -94,6 +109,86 @@ impl PidFd {
     /// Whether the process has exited (a zombie has).
     pub fn has_exited(&self) -> bool {
         !poll(&[self], Some(Duration::ZERO)).is_empty()
+    }
+}
+
+/// A set of pidfds to wait on (an epoll instance): each registered fd
+/// reports its process's exit once, and a wait costs the same whether one
+/// process is watched or thousands.
+#[derive(Debug)]
+pub struct Watch {
+    epoll: OwnedFd,
+}
+
+impl Watch {
+    /// An empty set.
+    pub fn new() -> io::Result<Watch> {
+        // SAFETY: epoll_create1 with a flag returns a new fd or -1.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh fd that nothing else owns.
+        Ok(Watch {
+            epoll: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Watches `pidfd` until its process exits, which [`Watch::wait`] then
+    /// reports once, as `token`. Closing the pidfd stops watching it.
+    pub fn add(&self, pidfd: &PidFd, token: u64) -> io::Result<()> {
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLONESHOT) as u32,
+            u64: token,
+        };
+        // SAFETY: both fds are open; the event is a valid epoll_event.
+        let added = unsafe {
+            libc::epoll_ctl(
+                self.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                pidfd.fd.as_raw_fd(),
+                &mut event,
+            )
+        };
+        if added < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Waits until at least one watched process has exited, or `timeout`
+    /// passes; returns the tokens of those that exited (empty on timeout).
+    pub fn wait(&self, timeout: Option<Duration>) -> Vec<u64> {
+        const BATCH: usize = 256;
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
+        let timeout_ms = timeout.map_or(-1, |t| {
+            // Round up, so that a wait never returns before its deadline.
+            i32::try_from(t.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+        });
+        let mut tokens = Vec::new();
+        let mut wait_ms = timeout_ms;
+        loop {
+            // SAFETY: a valid epoll fd and a buffer of BATCH events.
+            let ready = unsafe {
+                libc::epoll_wait(
+                    self.epoll.as_raw_fd(),
+                    events.as_mut_ptr(),
+                    BATCH as i32,
+                    wait_ms,
+                )
+            };
+            // Timed out, or interrupted: the caller looks again.
+            let Ok(ready @ 1..) = usize::try_from(ready) else {
+                return tokens;
+            };
+            tokens.extend(events[..ready].iter().map(|event| event.u64));
+            if ready < BATCH {
+                return tokens;
+            }
+            // A full batch: take what else is ready, without blocking.
+            wait_ms = 0;
+        }
     }
 }
 
