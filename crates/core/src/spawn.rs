@@ -2,9 +2,18 @@
 //!
 //! The child always forks from us: a group leader cannot call setsid(),
 //! and always forking keeps the behaviour the same from a shell and from a
-//! script. std's `Command` reports an exec failure to the parent through a
-//! close-on-exec pipe, and `spawn` returns only once the exec happened or
-//! failed.
+//! script. `start` returns only once the exec happened or failed, and an
+//! exec failure is reported to the caller.
+//!
+//! On Linux the child is started with `posix_spawnp` and
+//! `POSIX_SPAWN_SETSID` (or `POSIX_SPAWN_SETPGROUP`): the C library
+//! starts it with `vfork` semantics, sharing our memory until it execs,
+//! so nothing of ours is copied, and reports an exec failure itself. With
+//! `controlling_tty` (an ioctl in the child), and where that path cannot
+//! do exactly what std's `Command` does (a file that is not an executable
+//! at all: `execvp` then runs it with `/bin/sh`, `posix_spawnp` does not),
+//! std's `Command` forks instead, and reports an exec failure through a
+//! close-on-exec pipe.
 //!
 //! ```no_run
 //! use procgroup::spawn::{Scope, Spawn, SpawnError};
@@ -110,8 +119,48 @@ pub struct Child {
     pub pgid: Pgid,
     /// Its session: its own pid, or the caller's with [`Scope::Group`].
     pub sid: Sid,
-    inner: std::process::Child,
+    inner: Handle,
     pidfd: PidFd,
+}
+
+/// How the child was started, to wait for it.
+#[derive(Debug)]
+enum Handle {
+    /// Forked by std's `Command`.
+    Forked(std::process::Child),
+    /// Started by `posix_spawnp`; its status once reaped.
+    Spawned {
+        pid: Pid,
+        status: Option<ExitStatus>,
+    },
+}
+
+impl Handle {
+    /// Reaps the child, waiting if it has not exited; once reaped, its
+    /// status again (as std's `Child::wait`).
+    fn wait(&mut self) -> io::Result<ExitStatus> {
+        match self {
+            Handle::Forked(child) => child.wait(),
+            Handle::Spawned { pid, status } => {
+                if let Some(status) = status {
+                    return Ok(*status);
+                }
+                let mut raw = 0;
+                loop {
+                    // SAFETY: waitpid of our own child, with a valid status pointer.
+                    if unsafe { libc::waitpid(pid.as_raw(), &mut raw, 0) } >= 0 {
+                        let exited = ExitStatus::from_raw(raw);
+                        *status = Some(exited);
+                        return Ok(exited);
+                    }
+                    let error = io::Error::last_os_error();
+                    if error.kind() != io::ErrorKind::Interrupted {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Spawn {
@@ -123,6 +172,174 @@ impl Spawn {
             .first()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let scope = self.scope;
+        let inner = match self.posix_spawn() {
+            Some(Ok(pid)) => Handle::Spawned { pid, status: None },
+            // Not an executable: execvp (below) runs it with /bin/sh. And
+            // a C library too old for POSIX_SPAWN_SETSID refuses the flag.
+            Some(Err(error))
+                if error.raw_os_error() == Some(libc::ENOEXEC)
+                    || error.raw_os_error() == Some(libc::EINVAL) =>
+            {
+                Handle::Forked(self.fork(&program)?)
+            }
+            Some(Err(source)) => return Err(spawn_error(&program, source)),
+            None => Handle::Forked(self.fork(&program)?),
+        };
+        let pid = match &inner {
+            Handle::Forked(child) => Pid::from_raw(child.id() as i32),
+            Handle::Spawned { pid, .. } => *pid,
+        };
+        let pidfd =
+            PidFd::of_child(pid).map_err(|source| SpawnError::Failed { program, source })?;
+        let (pgid, sid) = match scope {
+            Scope::Session => (Pgid::from_raw(pid.as_raw()), Sid::from_raw(pid.as_raw())),
+            Scope::Group => (Pgid::from_raw(pid.as_raw()), Sid::current()),
+        };
+        Ok(Child {
+            pid,
+            pgid,
+            sid,
+            inner,
+            pidfd,
+        })
+    }
+
+    /// Starts the child with `posix_spawnp`, as [`Spawn::fork`] would (new
+    /// session or group, stdio, SIGPIPE to its default action, no signal
+    /// blocked, `execvp`'s search of PATH, our environment). `None` where
+    /// that cannot be done: a controlling terminal, an argument with a NUL
+    /// byte (std's `Command` refuses it), not Linux.
+    #[cfg(target_os = "linux")]
+    fn posix_spawn(&self) -> Option<io::Result<Pid>> {
+        use std::ffi::CString;
+        use std::mem::MaybeUninit;
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+
+        extern "C" {
+            static environ: *const *mut libc::c_char;
+        }
+
+        /// The C library's error number as an io::Error.
+        fn check(result: libc::c_int) -> io::Result<()> {
+            match result {
+                0 => Ok(()),
+                errno => Err(io::Error::from_raw_os_error(errno)),
+            }
+        }
+
+        struct Actions(MaybeUninit<libc::posix_spawn_file_actions_t>);
+        impl Drop for Actions {
+            fn drop(&mut self) {
+                // SAFETY: initialised before this value was made.
+                unsafe { libc::posix_spawn_file_actions_destroy(self.0.as_mut_ptr()) };
+            }
+        }
+        struct Attributes(MaybeUninit<libc::posix_spawnattr_t>);
+        impl Drop for Attributes {
+            fn drop(&mut self) {
+                // SAFETY: initialised before this value was made.
+                unsafe { libc::posix_spawnattr_destroy(self.0.as_mut_ptr()) };
+            }
+        }
+
+        if self.controlling_tty || self.command.is_empty() {
+            return None;
+        }
+        let args: Vec<CString> = self
+            .command
+            .iter()
+            .map(|arg| CString::new(arg.as_bytes()).ok())
+            .collect::<Option<_>>()?;
+        let mut argv: Vec<*mut libc::c_char> = args
+            .iter()
+            .map(|arg| arg.as_ptr() as *mut libc::c_char)
+            .collect();
+        argv.push(std::ptr::null_mut());
+
+        let spawn = || -> io::Result<Pid> {
+            // SAFETY: the file actions and attributes are initialised before
+            // use and destroyed once (by their Drop); every pointer passed
+            // is valid for the call; argv is NULL-terminated and outlives
+            // the call; environ is the process's environment.
+            unsafe {
+                let mut uninit = MaybeUninit::uninit();
+                check(libc::posix_spawn_file_actions_init(uninit.as_mut_ptr()))?;
+                let mut actions = Actions(uninit);
+                for (file, target) in [
+                    (&self.stdin, libc::STDIN_FILENO),
+                    (&self.stdout, libc::STDOUT_FILENO),
+                    (&self.stderr, libc::STDERR_FILENO),
+                ] {
+                    if let Some(file) = file {
+                        check(libc::posix_spawn_file_actions_adddup2(
+                            actions.0.as_mut_ptr(),
+                            file.as_raw_fd(),
+                            target,
+                        ))?;
+                    }
+                }
+                let mut uninit = MaybeUninit::uninit();
+                check(libc::posix_spawnattr_init(uninit.as_mut_ptr()))?;
+                let mut attributes = Attributes(uninit);
+                let attr = attributes.0.as_mut_ptr();
+                let scope = match self.scope {
+                    Scope::Session => libc::POSIX_SPAWN_SETSID as libc::c_short,
+                    Scope::Group => {
+                        check(libc::posix_spawnattr_setpgroup(attr, 0))?;
+                        libc::POSIX_SPAWN_SETPGROUP as libc::c_short
+                    }
+                };
+                // std ignores SIGPIPE in its programs and gives children the
+                // default action back; the caller may block signals to
+                // forward them (`Signals`): the command starts with none.
+                let mut set = MaybeUninit::uninit();
+                libc::sigemptyset(set.as_mut_ptr());
+                check(libc::posix_spawnattr_setsigmask(attr, set.as_ptr()))?;
+                libc::sigaddset(set.as_mut_ptr(), libc::SIGPIPE);
+                // The C library's own real-time signals (32 and 33 for
+                // glibc) are left ignored by its posix_spawn, and stay so
+                // after the exec, unless named here; forked, the command
+                // has their default action. sigaddset refuses them: their
+                // bits are set directly (a sigset_t holds signal n at bit
+                // n - 1).
+                let words = set.as_mut_ptr().cast::<libc::c_ulong>();
+                let width = libc::c_ulong::BITS as usize;
+                for signal in 32..libc::SIGRTMIN() {
+                    let bit = (signal - 1) as usize;
+                    *words.add(bit / width) |= 1 << (bit % width);
+                }
+                check(libc::posix_spawnattr_setsigdefault(attr, set.as_ptr()))?;
+                check(libc::posix_spawnattr_setflags(
+                    attr,
+                    scope
+                        | libc::POSIX_SPAWN_SETSIGMASK as libc::c_short
+                        | libc::POSIX_SPAWN_SETSIGDEF as libc::c_short,
+                ))?;
+                let mut pid = 0;
+                check(libc::posix_spawnp(
+                    &mut pid,
+                    argv[0],
+                    actions.0.as_ptr(),
+                    attr,
+                    argv.as_ptr(),
+                    environ,
+                ))?;
+                Ok(Pid::from_raw(pid))
+            }
+        };
+        Some(spawn())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn posix_spawn(&self) -> Option<io::Result<Pid>> {
+        None
+    }
+
+    /// Forks with std's `Command`, which makes the child lead a new session
+    /// (or group), applies the terminal and stdio, and execs.
+    fn fork(self, program: &str) -> Result<std::process::Child, SpawnError> {
         let mut command = Command::new(&self.command[0]);
         command.args(&self.command[1..]);
         for (file, set) in [
@@ -164,41 +381,24 @@ impl Spawn {
                 Ok(())
             });
         }
-        let inner = command.spawn().map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => SpawnError::NotFound {
-                program: program.clone(),
-            },
-            io::ErrorKind::PermissionDenied => SpawnError::NotExecutable {
-                program: program.clone(),
-                source,
-            },
-            _ if source.raw_os_error() == Some(libc::ENOEXEC)
-                || source.raw_os_error() == Some(libc::EISDIR) =>
-            {
-                SpawnError::NotExecutable {
-                    program: program.clone(),
-                    source,
-                }
-            }
-            _ => SpawnError::Failed {
-                program: program.clone(),
-                source,
-            },
-        })?;
-        let pid = Pid::from_raw(inner.id() as i32);
-        let pidfd =
-            PidFd::of_child(pid).map_err(|source| SpawnError::Failed { program, source })?;
-        let (pgid, sid) = match scope {
-            Scope::Session => (Pgid::from_raw(pid.as_raw()), Sid::from_raw(pid.as_raw())),
-            Scope::Group => (Pgid::from_raw(pid.as_raw()), Sid::current()),
-        };
-        Ok(Child {
-            pid,
-            pgid,
-            sid,
-            inner,
-            pidfd,
-        })
+        command
+            .spawn()
+            .map_err(|source| spawn_error(program, source))
+    }
+}
+
+/// Why `program` did not start, from the error of its exec (or fork).
+fn spawn_error(program: &str, source: io::Error) -> SpawnError {
+    let program = program.to_string();
+    match source.kind() {
+        io::ErrorKind::NotFound => SpawnError::NotFound { program },
+        io::ErrorKind::PermissionDenied => SpawnError::NotExecutable { program, source },
+        _ if source.raw_os_error() == Some(libc::ENOEXEC)
+            || source.raw_os_error() == Some(libc::EISDIR) =>
+        {
+            SpawnError::NotExecutable { program, source }
+        }
+        _ => SpawnError::Failed { program, source },
     }
 }
 
