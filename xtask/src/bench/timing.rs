@@ -85,7 +85,17 @@ impl Cmd {
     /// child's high-water mark is its own (a child forked from a large
     /// parent starts with the parent's).
     pub fn peak_rss_kib(&self, time: &Path, tries: usize) -> Result<u64, String> {
-        let mut peak = 0;
+        Ok(self
+            .peak_rss_samples_kib(time, tries)?
+            .into_iter()
+            .max()
+            .unwrap_or(0))
+    }
+
+    /// The peak resident set size in KiB of each of `tries` runs, as GNU
+    /// time's `%M` reports it, sorted.
+    pub fn peak_rss_samples_kib(&self, time: &Path, tries: usize) -> Result<Vec<u64>, String> {
+        let mut samples = Vec::with_capacity(tries);
         for _ in 0..tries {
             let output = Command::new(time)
                 .args(["-f", "%M"])
@@ -108,9 +118,10 @@ impl Cmd {
                 .last()
                 .and_then(|line| line.trim().parse::<u64>().ok())
                 .ok_or_else(|| format!("cannot read GNU time's %M from {stderr:?}"))?;
-            peak = peak.max(kib);
+            samples.push(kib);
         }
-        Ok(peak)
+        samples.sort_unstable();
+        Ok(samples)
     }
 }
 
