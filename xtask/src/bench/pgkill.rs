@@ -7,9 +7,10 @@
 //! has exited and the command has returned. Exits are observed through a
 //! pidfd per process, opened before the start and registered with one
 //! epoll instance: a zombie counts as gone, as pgkill counts it, and the
-//! observation costs next to nothing. A subreaper reaps every process of
-//! the tree as it dies (see [`super::victims`]), for every command alike,
-//! so that no zombie lingers in `/proc` for a scanning tool to read.
+//! observation costs next to nothing. The kernel reaps every process of
+//! the tree the moment it exits (its parents ignore SIGCHLD; see
+//! [`super::victims`]), for every command alike: no zombie lingers in
+//! `/proc` for a scanning tool to read, and nobody spends CPU time reaping.
 //!
 //! - `pkill -s S` returns after one pass of signals; the bench's pidfd
 //!   watch is then the "ideal reap" that the issue compares with: the
@@ -18,11 +19,15 @@
 //!   `kill(-G)`; the "poll until gone" is the same pidfd watch, the
 //!   cheapest poll there is (a `kill(-G, 0)` loop could not count a zombie
 //!   as gone: it sees the group until its last member is reaped). The
-//!   `reaped` column tells when such a loop would have ended.
+//!   `reaped` column tells when such a loop, polling every 50 µs after the
+//!   last exit, found no group left.
 //! - `pgkill --sid S --wait` / `--pgid G --wait` wait by themselves; the
 //!   watch only confirms that everything has exited when they return.
-//! - A floor, for reference: the bench's own `kill(-G, SIGTERM)` for each
-//!   group it knows, with no program started and no `/proc` read.
+//! - Floors, for reference: the bench's own `kill(-G, SIGTERM)` for each
+//!   group it knows, with no program started and no `/proc` read; and the
+//!   same with SIGSTOP first and SIGCONT after, the way pgkill empties a
+//!   session (a stopped process dies of its SIGTERM only once continued):
+//!   what that way costs before pgkill reads anything.
 //!
 //! pgkill and the others run as children of the namespace's init, outside
 //! the targeted session and groups (pgkill refuses targets that contain
@@ -95,7 +100,7 @@ fn outside(context: &Context) -> Result<(), String> {
     say!(
         "timed from the command's start until every process has exited (a pidfd per \
          process, opened before the start, in one epoll: a zombie counts as gone) and \
-         the command has returned; a subreaper reaps them as they die"
+         the command has returned; the kernel reaps them as they exit"
     );
     let versions = [tools::PKILL, tools::KILL]
         .iter()
