@@ -169,6 +169,25 @@ const BY_PATH: usize = 8;
 const EQUALS: usize = 9;
 
 impl Scenario {
+    /// Hands the lines to a shell driver as arguments, with the PATHs it
+    /// switches between: a line to complete with pgtree off PATH comes
+    /// between `<path>` and `<no-path>`.
+    fn pass_to(&self, command: &mut Command) {
+        command
+            .env("PATH", path_var(true))
+            .env("PATH_WITH", path_var(true))
+            .env("PATH_WITHOUT", path_var(false));
+        for case in &self.cases {
+            if !case.on_path {
+                command.arg("<path>");
+            }
+            command.arg(&case.line);
+            if !case.on_path {
+                command.arg("<no-path>");
+            }
+        }
+    }
+
     fn new() -> Scenario {
         let session = Victim::start(true);
         let group = Victim::start(false);
@@ -369,19 +388,8 @@ fn bash_completes_live_ids() {
         .args(["--norc", "--noprofile", "-c", BASH_DRIVER, "bash"])
         .env("BASH_COMPLETION_USER_DIR", &scratch.0)
         .env("HOME", &scratch.0)
-        .env("PATH", path_var(true))
-        .env("PATH_WITH", path_var(true))
-        .env("PATH_WITHOUT", path_var(false))
         .stderr(Stdio::null());
-    for case in &scenario.cases {
-        if !case.on_path {
-            command.arg("<path>");
-        }
-        command.arg(&case.line);
-        if !case.on_path {
-            command.arg("<no-path>");
-        }
-    }
+    scenario.pass_to(&mut command);
     let offers = parse_offers(&run(command, "bash"), scenario.cases.len());
     scenario.check("bash", &offers, false);
 }
@@ -416,19 +424,8 @@ fn fish_completes_live_ids_with_descriptions() {
         .env("HOME", &scratch.0)
         .env("XDG_CONFIG_HOME", scratch.0.join("config"))
         .env("XDG_DATA_HOME", scratch.0.join("data"))
-        .env("XDG_CACHE_HOME", scratch.0.join("cache"))
-        .env("PATH", path_var(true))
-        .env("PATH_WITH", path_var(true))
-        .env("PATH_WITHOUT", path_var(false));
-    for case in &scenario.cases {
-        if !case.on_path {
-            command.arg("<path>");
-        }
-        command.arg(&case.line);
-        if !case.on_path {
-            command.arg("<no-path>");
-        }
-    }
+        .env("XDG_CACHE_HOME", scratch.0.join("cache"));
+    scenario.pass_to(&mut command);
     let offers = parse_offers(&run(command, "fish"), scenario.cases.len());
     scenario.check("fish", &offers, true);
 }
@@ -526,19 +523,8 @@ fn zsh_completes_live_ids_with_descriptions() {
         .env("ZDOTDIR", &scratch.0)
         .env("HOME", &scratch.0)
         .env("PROCGROUP_FPATH", repo().join("completions/zsh"))
-        .env("PROCGROUP_OUT", &out)
-        .env("PATH", path_var(true))
-        .env("PATH_WITH", path_var(true))
-        .env("PATH_WITHOUT", path_var(false));
-    for case in &scenario.cases {
-        if !case.on_path {
-            command.arg("<path>");
-        }
-        command.arg(&case.line);
-        if !case.on_path {
-            command.arg("<no-path>");
-        }
-    }
+        .env("PROCGROUP_OUT", &out);
+    scenario.pass_to(&mut command);
     let offers = parse_offers(&run(command, "zsh"), scenario.cases.len());
     scenario.check("zsh", &offers, true);
 }
