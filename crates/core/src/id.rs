@@ -183,8 +183,29 @@ mod tests {
 
     #[test]
     fn self_means_the_caller() {
-        assert_eq!(Sid::parse_or_self("self").unwrap(), Sid::current());
-        assert_eq!(Pgid::parse_or_self("self").unwrap(), Pgid::current());
+        // Inside a PID namespace entered from outside (CI containers,
+        // nsenter) the caller's own session and group read as 0: then
+        // `self` is refused rather than turned into 0.
+        fn check<T: Copy + PartialEq + fmt::Debug + Into<i32>>(parsed: Result<T>, current: T) {
+            if current.into() > 0 {
+                assert_eq!(parsed.unwrap(), current);
+            } else {
+                let message = parsed.unwrap_err().to_string();
+                assert!(message.contains("outside this PID namespace"), "{message}");
+            }
+        }
+        check(Sid::parse_or_self("self"), Sid::current());
+        check(Pgid::parse_or_self("self"), Pgid::current());
         assert!("self".parse::<Pid>().is_err());
+    }
+
+    #[test]
+    fn an_own_id_of_zero_is_refused() {
+        let message = own(Sid::from_raw(0), "session").unwrap_err().to_string();
+        assert!(
+            message.contains("session is outside this PID namespace"),
+            "{message}"
+        );
+        assert_eq!(own(Pgid::from_raw(7), "group").unwrap(), Pgid::from_raw(7));
     }
 }
