@@ -20,9 +20,11 @@ chmod +x job
     trap 'pgkill --sid "$sid" --wait -k 2s' EXIT
     echo "$sid" >"$TMPDIR/sid"
 
-    # The script's work; here: look at the job, which is there, whole.
+    # The script's work; here: look at the job, which is there, whole once
+    # it is the shell and its two sleeps (setsid-run has exited, and each
+    # sleep has been exec'd, so it is in its group).
     tries=0
-    until [ "$(pgtree -s "$sid" --plain --no-headers -o pid | wc -l)" -eq 3 ]; do
+    until [ "$(pgtree -s "$sid" --plain --no-headers -o comm | sort | tr '\n' ' ')" = "job sleep sleep " ]; do
         tries=$((tries + 1))
         [ "$tries" -lt 100 ] || { echo "the job did not start" >&2; exit 1; }
         sleep 0.05

@@ -6,7 +6,8 @@ command -v jq >/dev/null || { echo "skip: jq is not installed"; exit 77; }
 sid=$(setsid-run -d --print sid -- sh -c 'sleep 300 & sleep 300 & wait')
 trap 'pgkill --sid "$sid" --wait -k 2s' EXIT
 tries=0
-until [ "$(pgtree -s "$sid" --plain --no-headers -o pid | wc -l)" -eq 3 ]; do
+# Until both children have been exec'd: a fork of sh still reads "sh".
+until [ "$(pgtree -s "$sid" --plain --no-headers -o comm | sort | tr '\n' ' ')" = "sh sleep sleep " ]; do
     tries=$((tries + 1))
     [ "$tries" -lt 100 ] || { echo "the job did not start" >&2; exit 1; }
     sleep 0.05
