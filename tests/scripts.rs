@@ -10,7 +10,6 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const MARK: &str = "PROCGROUP_SCRIPT_TEST";
@@ -74,16 +73,12 @@ impl Drop for Guard {
 }
 
 fn run_script(name: &str) {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = root.join("tests/scripts").join(name);
-    let value = format!(
-        "{}-{}-{name}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let scratch = std::env::temp_dir().join(format!("procgroup-script-{value}"));
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = crate::support::fresh_dir(&std::env::temp_dir(), "procgroup-script");
+    // The directory's name is unique while it exists: the mark of what the
+    // script started.
+    let value = format!("{}-{name}", scratch.file_name().unwrap().to_string_lossy());
     let guard = Guard {
         value: value.clone(),
     };

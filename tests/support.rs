@@ -387,15 +387,28 @@ impl Drop for Namespace {
 
 /// A fresh scratch directory under cargo's target/tmp.
 fn scratch_dir() -> PathBuf {
+    fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "ns")
+}
+
+/// A directory `<root>/<prefix>-<pid>-<n>` made by this call, so no other
+/// test run has it: the pid alone does not tell runs apart when each runs
+/// in a PID namespace of its own (where the test binary is always pid 2 or
+/// so). Its name is unique while it exists, also as a marker.
+pub fn fresh_dir(root: &Path, prefix: &str) -> PathBuf {
     static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "ns-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    std::fs::create_dir_all(root).unwrap();
+    loop {
+        let dir = root.join(format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        ));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return dir,
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(error) => panic!("{}: {error}", dir.display()),
+        }
+    }
 }
 
 /// The lines of a pipe, on a channel.
