@@ -402,7 +402,11 @@ signals every group and rescans until a rescan finds no new group. For a
 terminating signal it first stops every group (SIGSTOP, in rounds until
 none is new), so that nothing can fork away, then signals them and
 continues them (SIGCONT); SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
-pgkill meanwhile wait until it has continued what it stopped.
+pgkill meanwhile wait until it has continued what it stopped. Parents'
+groups are stopped first, the signal is sent once every process has
+stopped, and children's groups are continued first: a group left stopped
+after its parent died would be orphaned, and the kernel would send it
+SIGHUP instead of the signal asked for.
 .PP
 A target that contains pgkill itself, one of its ancestors (the calling
 shell), or pid 1 (the init of the system or of a container, also when

@@ -373,6 +373,15 @@ impl Delivery {
 
     /// Signals every group of a session, rescanning until no new group
     /// appears; with `stop_first`, freezes the session first.
+    ///
+    /// A stopped group must never outlive, stopped, the parent that ties it
+    /// to the session: the kernel then sends the orphaned group SIGHUP (and
+    /// SIGCONT), and its processes die of the wrong signal. So groups are
+    /// stopped parents first (a job-control shell whose job stops before it
+    /// does returns from `wait` and may exit); the signal goes out only once
+    /// every process has stopped (one whose SIGSTOP is still pending takes a
+    /// lower-numbered signal such as SIGTERM first, and dies at once); and
+    /// groups are continued children first.
     fn signal_session(
         &mut self,
         sid: Sid,
@@ -382,36 +391,16 @@ impl Delivery {
     ) -> Result<()> {
         let _blocked = stop_first.then(BlockedSignals::new);
         let mut stopped: Vec<Pgid> = Vec::new();
-        // Every group sent SIGSTOP, stopped or not: one the kernel refused
-        // (EPERM) is not tried again round after round.
-        let mut tried: HashSet<Pgid> = HashSet::new();
         let mut members = members;
+        let mut result = Ok(());
         if stop_first {
-            // Rounds until every group is stopped: a stopped process cannot
-            // fork, so this converges.
-            let mut rounds = 0;
-            loop {
-                let fresh: Vec<Pgid> = groups_of(&members)
-                    .into_iter()
-                    .filter(|pgid| !tried.contains(pgid))
-                    .collect();
-                if fresh.is_empty() || rounds == MAX_ROUNDS {
-                    break;
-                }
-                for pgid in fresh {
-                    tried.insert(pgid);
-                    // A group that vanished meanwhile needs no stopping.
-                    if kill_group(pgid, Signal::STOP).is_ok() {
-                        stopped.push(pgid);
-                    }
-                }
-                members = session_members(sid)?;
-                rounds += 1;
-            }
+            result = stop_session(sid, &mut members, &mut stopped);
         }
-        let order = continue_order(&stopped, &members);
-        let result = self.signal_session_groups(sid, members, signal);
-        for pgid in order {
+        if result.is_ok() {
+            result = self.signal_session_groups(sid, members.clone(), signal);
+        }
+        // Nothing is left stopped, whatever failed.
+        for pgid in children_first(stopped, &members) {
             let _ = kill_group(pgid, Signal::CONT);
         }
         result
@@ -816,32 +805,115 @@ fn created_since(snapshot: &Snapshot, scopes: &[Target]) -> bool {
     false
 }
 
-/// The order in which to continue stopped groups: the deepest in the
-/// process tree first. A group whose parent (in another group) dies while
-/// it is still stopped becomes an orphaned group with stopped members, and
-/// the kernel sends it SIGHUP: a process that handles the signal sent but
-/// not SIGHUP would die of the wrong signal. Continuing children's groups
-/// before their parents' avoids that (cycles between groups aside).
-fn continue_order(stopped: &[Pgid], members: &[Process]) -> Vec<Pgid> {
-    let parent: HashMap<Pid, Pid> = members.iter().map(|p| (p.pid, p.ppid)).collect();
-    let depth = |mut pid: Pid| {
-        let mut depth = 0;
-        while let Some(&up) = parent.get(&pid) {
-            if up == pid || depth > members.len() {
-                break;
-            }
-            depth += 1;
-            pid = up;
+/// Stops every group of session `sid`, parents' groups before their
+/// children's, in rounds until a rescan finds no group not yet stopped and
+/// every member stopped (a stopped process cannot fork, so this converges).
+/// `members` ends as the last rescan; `stopped` holds every group the
+/// kernel accepted SIGSTOP for.
+fn stop_session(sid: Sid, members: &mut Vec<Process>, stopped: &mut Vec<Pgid>) -> Result<()> {
+    // Every group sent SIGSTOP, stopped or not: one the kernel refused
+    // (EPERM) is not tried again round after round.
+    let mut tried: HashSet<Pgid> = HashSet::new();
+    for _ in 0..MAX_ROUNDS {
+        let fresh: Vec<Pgid> = groups_of(members)
+            .into_iter()
+            .filter(|pgid| !tried.contains(pgid))
+            .collect();
+        if fresh.is_empty() {
+            break;
         }
-        depth
-    };
-    let mut deepest: HashMap<Pgid, usize> = HashMap::new();
-    for process in members {
-        let entry = deepest.entry(process.pgid).or_default();
-        *entry = (*entry).max(depth(process.pid));
+        for pgid in children_first(fresh, members).into_iter().rev() {
+            tried.insert(pgid);
+            // A group that vanished meanwhile needs no stopping.
+            if kill_group(pgid, Signal::STOP).is_ok() {
+                stopped.push(pgid);
+            }
+        }
+        *members = session_members(sid)?;
+        await_stopped(members);
     }
-    let mut order = stopped.to_vec();
-    order.sort_by_key(|pgid| std::cmp::Reverse(deepest.get(pgid).copied().unwrap_or(0)));
+    Ok(())
+}
+
+/// How long to wait for signalled processes to reach the stopped state.
+const STOP_PATIENCE: Duration = Duration::from_millis(100);
+
+/// Waits until every process of `members` that pgkill may signal is
+/// stopped (or gone), within [`STOP_PATIENCE`]: one in uninterruptible
+/// sleep stops only when it wakes. The kernel tells nobody but the parent
+/// when a process stops, so this reads /proc, the stat of those not yet
+/// stopped, between short pauses.
+fn await_stopped(members: &[Process]) {
+    let stopped = |state: u8| matches!(state, b'T' | b't');
+    let mut running: Vec<&Process> = members
+        .iter()
+        .filter(|p| !stopped(p.state))
+        // A process pgkill may not signal was not stopped and never will be.
+        .filter(|p| may_signal(p.pid))
+        .collect();
+    let start = Instant::now();
+    while !running.is_empty() && start.elapsed() < STOP_PATIENCE {
+        std::thread::sleep(Duration::from_micros(200));
+        running.retain(|p| {
+            crate::snapshot::read_stat_of(p.pid).is_some_and(|stat| {
+                stat.starttime == p.starttime && !stopped(stat.state) && stat.state != b'Z'
+            })
+        });
+    }
+}
+
+/// Whether the kernel lets the caller signal `pid` (a probe, not a wait).
+fn may_signal(pid: Pid) -> bool {
+    assert!(pid.is_valid(), "kill() with a pid that is not positive");
+    // SAFETY: kill(2) with a positive pid and signal 0 sends nothing.
+    let result = unsafe { libc::kill(pid.as_raw(), 0) };
+    result == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EPERM)
+}
+
+/// `groups` ordered so that each comes before every group holding a parent
+/// of one of its members (cycles between groups are broken by pgid).
+fn children_first(mut groups: Vec<Pgid>, members: &[Process]) -> Vec<Pgid> {
+    groups.sort();
+    let group_of: HashMap<Pid, Pgid> = members.iter().map(|p| (p.pid, p.pgid)).collect();
+    // parent group -> its child groups, both among `groups`.
+    let mut children: HashMap<Pgid, HashSet<Pgid>> = HashMap::new();
+    for process in members {
+        if let Some(&parent) = group_of.get(&process.ppid) {
+            if parent != process.pgid
+                && groups.binary_search(&parent).is_ok()
+                && groups.binary_search(&process.pgid).is_ok()
+            {
+                children.entry(parent).or_default().insert(process.pgid);
+            }
+        }
+    }
+    let mut order: Vec<Pgid> = Vec::with_capacity(groups.len());
+    let mut placed: HashSet<Pgid> = HashSet::new();
+    while order.len() < groups.len() {
+        let ready: Vec<Pgid> = groups
+            .iter()
+            .filter(|g| !placed.contains(*g))
+            .filter(|g| {
+                children
+                    .get(*g)
+                    .is_none_or(|c| c.iter().all(|c| placed.contains(c)))
+            })
+            .copied()
+            .collect();
+        // None ready: a cycle; the lowest pgid left breaks it.
+        let ready = if ready.is_empty() {
+            groups
+                .iter()
+                .filter(|g| !placed.contains(*g))
+                .take(1)
+                .copied()
+                .collect()
+        } else {
+            ready
+        };
+        placed.extend(ready.iter().copied());
+        order.extend(ready);
+    }
     order
 }
 
@@ -944,4 +1016,50 @@ fn fd_budget() -> usize {
         .unwrap_or(usize::MAX)
         .saturating_sub(64)
         .max(16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::tests::process;
+
+    fn pgids(raw: &[i32]) -> Vec<Pgid> {
+        raw.iter().map(|&g| Pgid::from_raw(g)).collect()
+    }
+
+    #[test]
+    fn children_groups_come_before_their_parents() {
+        // A shell (group 10) with a job (group 30) whose child leads group
+        // 20; group 30 also holds a deep pipeline, so depth alone would
+        // put it first, before its child group 20.
+        let members = [
+            process(10, 1, 10, 10, "sh"),
+            process(30, 10, 30, 10, "job"),
+            process(31, 30, 30, 10, "stage"),
+            process(32, 31, 30, 10, "stage"),
+            process(33, 32, 30, 10, "stage"),
+            process(20, 30, 20, 10, "child"),
+            process(40, 10, 40, 10, "other"),
+        ];
+        let order = children_first(pgids(&[10, 20, 30, 40]), &members);
+        let at = |g: i32| order.iter().position(|&p| p == Pgid::from_raw(g)).unwrap();
+        assert_eq!(order.len(), 4);
+        assert!(at(20) < at(30), "{order:?}");
+        assert!(at(30) < at(10) && at(40) < at(10), "{order:?}");
+    }
+
+    #[test]
+    fn cycles_between_groups_still_give_every_group_once() {
+        // 5 and 7 each hold a parent of the other's member.
+        let members = [
+            process(5, 1, 5, 5, "a"),
+            process(7, 5, 7, 5, "b"),
+            process(8, 7, 5, 5, "c"),
+        ];
+        let mut order = children_first(pgids(&[7, 5]), &members);
+        order.sort();
+        assert_eq!(order, pgids(&[5, 7]));
+        // Groups outside the list are ignored, not added.
+        assert_eq!(children_first(pgids(&[7]), &members), pgids(&[7]));
+    }
 }
