@@ -162,6 +162,8 @@ const NESTED: usize = 6;
 const COMMAND: usize = 7;
 const BY_PATH: usize = 8;
 const EQUALS: usize = 9;
+const KILL_STYLE: usize = 10;
+const OPTIONS: usize = 11;
 
 impl Scenario {
     /// Hands the lines to a shell driver as arguments, with the PATHs it
@@ -205,6 +207,8 @@ impl Scenario {
                 on_path: false,
             },
             case("pgkill --sid="),
+            case("pgkill -TE"),
+            case("pgkill --s"),
         ];
         Scenario {
             session,
@@ -285,6 +289,22 @@ impl Scenario {
             show(BY_PATH)
         );
         assert!(offer(EQUALS, &sid).is_some(), "--sid=; {}", show(EQUALS));
+        assert_eq!(words(KILL_STYLE), ["-TERM"], "{}", show(KILL_STYLE));
+        if described {
+            assert_eq!(
+                offers[KILL_STYLE][0].1,
+                "Terminated",
+                "{}",
+                show(KILL_STYLE)
+            );
+        }
+        for option in ["--sid", "--signal"] {
+            assert!(
+                words(OPTIONS).contains(&option),
+                "{option}; {}",
+                show(OPTIONS)
+            );
+        }
     }
 }
 

@@ -88,3 +88,8 @@ complete -c pgkill -l force -d 'Signal even a target that contains pgkill itself
 complete -c pgkill -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgkill -s V -l version -d 'Print version'
 complete -c pgkill -f
+
+# kill's habit, -SIG as the first argument (pgkill reads it only there).
+complete -c pgkill -f \
+    -n 'test (count (commandline -opc)) = 1; and string match -qr -- "^-[A-Z]" (commandline -ct)' \
+    -a '(__procgroup_signals | string replace -r -- ^ -)'

@@ -19,6 +19,11 @@
 //! setsid-run completes its own options, then the command and that
 //! command's own completion (bash-completion's `_command_offset`, zsh's
 //! `_normal`, fish's `__fish_complete_subcommand`).
+//!
+//! pgkill also completes kill's habit, `-SIG` as the first argument, when
+//! the word there is a dash and a capital letter: `-TE` -> `-TERM`. Only
+//! there: pgkill reads the form nowhere else (`rewrite_args`), and a lower
+//! case letter after the dash is one of its options.
 
 use std::fmt::Write as _;
 
@@ -205,8 +210,14 @@ fn bash(command: &Command, name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -
     } else {
         BASH_WRAPPER
     };
+    let kill_signal = if name == "pgkill" {
+        BASH_KILL_SIGNAL
+    } else {
+        ""
+    };
     out.push_str(
         &template
+            .replace("@KILL_SIGNAL@", kill_signal)
             .replace("@OURS@", &ours)
             .replace("@CLAP@", clap_function)
             .replace("@CASES@", &cases)
@@ -221,10 +232,20 @@ const BASH_WRAPPER: &str = r#"
 @OURS@() {
     local cur opt pre
     _procgroup_option_value
-    case $opt in
+@KILL_SIGNAL@    case $opt in
 @CASES@    esac
     @CLAP@ "$@"
 }
+"#;
+
+/// pgkill's `-SIG` as the first argument: the signals after a dash, with
+/// clap's options (`-V` is one).
+const BASH_KILL_SIGNAL: &str = r#"    # kill's habit, -SIG as the first argument (pgkill reads it only there).
+    if ((COMP_CWORD == 1)) && [[ $cur == -[A-Z]* ]]; then
+        @CLAP@ "$@"
+        mapfile -t -O ${#COMPREPLY[@]} COMPREPLY < <(compgen -P - -W "$_procgroup_signals" -- "${cur#-}")
+        return 0
+    fi
 "#;
 
 /// The bash function registered for setsid-run.
@@ -290,11 +311,26 @@ fn zsh_spec_flag(line: &str) -> Option<&str> {
     Some(&spec[..end])
 }
 
+/// The line of clap's zsh function that calls `_arguments`.
+const ZSH_ARGUMENTS: &str = r#"    _arguments "${_arguments_options[@]}" : \"#;
+
+/// pgkill's `-SIG` as the first argument, before `_arguments`, which still
+/// offers the options (`-V` is one).
+const ZSH_KILL_SIGNAL: &str = r#"    # kill's habit, -SIG as the first argument (pgkill reads it only there).
+    if (( CURRENT == 2 )) && [[ $PREFIX == -[A-Z]* ]]; then
+        _procgroup_signals -P - && ret=0
+    fi
+"#;
+
 fn zsh(name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -> String {
     let mut functions = String::new();
     let mut out = String::new();
     let mut replaced = 0;
     for line in clap.lines() {
+        if name == "pgkill" && line == ZSH_ARGUMENTS {
+            out.push_str(ZSH_KILL_SIGNAL);
+            replaced += 1;
+        }
         let arg = zsh_spec_flag(line).and_then(|flag| {
             dynamic
                 .iter()
@@ -344,10 +380,10 @@ fn zsh(name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -> String {
         .iter()
         .map(|(arg, _)| flags(arg).len())
         .sum::<usize>()
-        + usize::from(name == "setsid-run");
+        + usize::from(name == "setsid-run" || name == "pgkill");
     assert_eq!(
         replaced, expected,
-        "every dynamic zsh spec of {name} was found"
+        "every zsh line of {name} that we change was found"
     );
 
     let signals: Vec<String> = signals()
@@ -455,8 +491,19 @@ fn fish(command: &Command, name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -
         // No file arguments: pgtree's PATTERN is a regular expression.
         writeln!(script, "complete -c {name} -f").unwrap();
     }
+    if name == "pgkill" {
+        script.push_str(FISH_KILL_SIGNAL);
+    }
     script
 }
+
+/// pgkill's `-SIG` as the first argument.
+const FISH_KILL_SIGNAL: &str = r#"
+# kill's habit, -SIG as the first argument (pgkill reads it only there).
+complete -c pgkill -f \
+    -n 'test (count (commandline -opc)) = 1; and string match -qr -- "^-[A-Z]" (commandline -ct)' \
+    -a '(__procgroup_signals | string replace -r -- ^ -)'
+"#;
 
 /// The command's words, for fish's setsid-run completion.
 const FISH_SETSID_RUN: &str = r#"
