@@ -164,6 +164,7 @@ const BY_PATH: usize = 8;
 const EQUALS: usize = 9;
 const KILL_STYLE: usize = 10;
 const OPTIONS: usize = 11;
+const TTY: usize = 12;
 
 impl Scenario {
     /// Hands the lines to a shell driver as arguments, with the PATHs it
@@ -209,6 +210,7 @@ impl Scenario {
             case("pgkill --sid="),
             case("pgkill -TE"),
             case("pgkill --s"),
+            case("pgtree --tty "),
         ];
         Scenario {
             session,
@@ -303,6 +305,18 @@ impl Scenario {
                 words(OPTIONS).contains(&option),
                 "{option}; {}",
                 show(OPTIONS)
+            );
+        }
+        // No terminal, quoted so that the shell does not glob it: bash and
+        // zsh give the word as they insert it; fish's complete -C prints it
+        // unquoted, and fish quotes it when it inserts it.
+        let no_tty = if shell == "fish" { "?" } else { r"\?" };
+        let no_tty = offer(TTY, no_tty).unwrap_or_else(|| panic!("no {no_tty}; {}", show(TTY)));
+        if described {
+            assert!(
+                no_tty.1.ends_with("no controlling terminal"),
+                "{}",
+                show(TTY)
             );
         }
     }

@@ -34,6 +34,7 @@ BEGIN {
     split(head, items, ",")
     for (i in items) used[items[i]] = 1
     if (kind == "sid") say("self", "the session of this shell")
+    if (kind == "tty") say("?", "no controlling terminal")
 }
 $1 == skip || $2 == skip { next }
 kind == "pid" { if ($1 > 0) say($1, $6); next }

@@ -178,6 +178,13 @@ fn bash(command: &Command, name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -
     let mut cases = String::new();
     for (arg, values) in dynamic {
         let reply = match values {
+            Values::Live("tty") => [
+                "# bash inserts a reply as it is, and would glob a bare ? (no",
+                "# terminal): it is offered as \\?, and matched when typed so.",
+                r#"mapfile -t COMPREPLY < <(_procgroup_live tty "${cur//\\}" "$pre")"#,
+                r#"COMPREPLY=("${COMPREPLY[@]//\?/\\?}")"#,
+            ]
+            .join("\n            "),
             Values::Live(kind) => {
                 format!("mapfile -t COMPREPLY < <(_procgroup_live {kind} \"$cur\" \"$pre\")")
             }

@@ -4,7 +4,8 @@
 # candidate a line: head, value, and unless sep is empty, sep and a
 # description. Variables:
 #   kind    pid (description: name), pgid (leader's name), sid (leader's
-#           name and tty) or tty (session leader's name)
+#           name and tty) or tty (session leader's name; and `?`, no
+#           terminal, which pgtree --tty accepts)
 #   skip    the process that runs pgtree for the completion: it and its
 #           children (pgtree, awk) are not candidates
 #   head    the comma list typed before the item being completed: printed
@@ -20,6 +21,7 @@ BEGIN {
     split(head, items, ",")
     for (i in items) used[items[i]] = 1
     if (kind == "sid") say("self", "the session of this shell")
+    if (kind == "tty") say("?", "no controlling terminal")
 }
 $1 == skip || $2 == skip { next }
 kind == "pid" { if ($1 > 0) say($1, $6); next }
