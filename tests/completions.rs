@@ -165,6 +165,8 @@ const EQUALS: usize = 9;
 const KILL_STYLE: usize = 10;
 const OPTIONS: usize = 11;
 const TTY: usize = 12;
+const DURATION: usize = 13;
+const UNITS: usize = 14;
 
 impl Scenario {
     /// Hands the lines to a shell driver as arguments, with the PATHs it
@@ -211,6 +213,8 @@ impl Scenario {
             case("pgkill -TE"),
             case("pgkill --s"),
             case("pgtree --tty "),
+            case("pgkill --timeout "),
+            case("setsid-run --kill-after=5"),
         ];
         Scenario {
             session,
@@ -319,6 +323,23 @@ impl Scenario {
                 show(TTY)
             );
         }
+        // The tests run in the repository: file names would be offered.
+        assert!(offers[DURATION].is_empty(), "{}", show(DURATION));
+        let mut units: Vec<&str> = words(UNITS)
+            .into_iter()
+            .map(|word| word.trim_start_matches("--kill-after="))
+            .collect();
+        units.sort_unstable();
+        assert_eq!(units, ["5h", "5m", "5ms", "5s"], "{}", show(UNITS));
+        if described {
+            assert!(
+                offers[UNITS]
+                    .iter()
+                    .any(|(word, help)| word.ends_with("5s") && help == "seconds"),
+                "{}",
+                show(UNITS)
+            );
+        }
     }
 }
 
@@ -368,7 +389,8 @@ fn run(mut command: Command, what: &str) -> Vec<u8> {
 
 /// bash: bash-completion finds our script in its user directory and loads
 /// it on demand; the registered function is called with COMP_WORDS split as
-/// readline splits them (at spaces, and around '=').
+/// readline splits them (at spaces, and around '='). When it offers nothing,
+/// file names are offered, as readline does for `complete -o default`.
 const BASH_DRIVER: &str = r#"
 source /usr/share/bash-completion/bash_completion
 set -f
@@ -395,6 +417,9 @@ for line in "$@"; do
     function=${function%% *}
     COMPREPLY=()
     "$function" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    if ((${#COMPREPLY[@]} == 0)) && [[ $spec == *'-o default'* ]]; then
+        mapfile -t COMPREPLY < <(compgen -f -- "${COMP_WORDS[COMP_CWORD]}")
+    fi
     printf '%s\n' "${COMPREPLY[@]}" '<end>'
 done
 "#;

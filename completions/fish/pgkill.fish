@@ -74,13 +74,22 @@ function __procgroup_signals
     printf '%s\n' HUP\t'Hangup' INT\t'Interrupt' QUIT\t'Quit' ILL\t'Illegal instruction' TRAP\t'Trace/breakpoint trap' ABRT\t'Aborted' BUS\t'Bus error' FPE\t'Floating point exception' KILL\t'Killed' USR1\t'User defined signal 1' SEGV\t'Segmentation fault' USR2\t'User defined signal 2' PIPE\t'Broken pipe' ALRM\t'Alarm clock' TERM\t'Terminated' STKFLT\t'Stack fault' CHLD\t'Child exited' CONT\t'Continued' STOP\t'Stopped (signal)' TSTP\t'Stopped' TTIN\t'Stopped (tty input)' TTOU\t'Stopped (tty output)' URG\t'Urgent I/O condition' XCPU\t'CPU time limit exceeded' XFSZ\t'File size limit exceeded' VTALRM\t'Virtual timer expired' PROF\t'Profiling timer expired' WINCH\t'Window changed' IO\t'I/O possible' PWR\t'Power failure' SYS\t'Bad system call' RTMIN\t'Real-time signal RTMIN' RTMAX\t'Real-time signal RTMAX'
 end
 
+# A duration: the units that can follow the number typed (300 -> 300ms,
+# 300s, 300m, 300h); nothing before a number, never file names.
+function __procgroup_duration
+    set -l token (commandline -ct | string replace -r -- '^--[^=]*=' '')
+    set -l number (string match -r -- '^[0-9.]+' "$token"); or return
+    printf '%s\n' $number'ms'\t'milliseconds' $number's'\t'seconds' \
+        $number'm'\t'minutes' $number'h'\t'hours'
+end
+
 complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
 complete -c pgkill -s g -l pgid -d 'Signal this whole process group; `self` is pgkill\'s own group' -r -f -a '(__procgroup_live pgid)'
 complete -c pgkill -s s -l sid -d 'Signal every group of this session; `self` is pgkill\'s own session' -r -f -a '(__procgroup_live sid)'
 complete -c pgkill -l signal -d 'The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number [default: TERM]' -r -f -a '(__procgroup_signals)'
 complete -c pgkill -s l -l list -d 'List the signals; with a name, number or exit status (128+N), translate it' -r -f -a '(__procgroup_signals)'
-complete -c pgkill -l timeout -d 'Stop waiting after DURATION (500ms, 5s, 1m); implies --wait' -r
-complete -c pgkill -s k -l kill-after -d 'Send SIGKILL to whatever is alive DURATION after the signal; implies --wait' -r
+complete -c pgkill -l timeout -d 'Stop waiting after DURATION (500ms, 5s, 1m); implies --wait' -r -f -a '(__procgroup_duration)'
+complete -c pgkill -s k -l kill-after -d 'Send SIGKILL to whatever is alive DURATION after the signal; implies --wait' -r -f -a '(__procgroup_duration)'
 complete -c pgkill -s n -l dry-run -d 'Show what would be signalled, grouped by session and group; signal nothing'
 complete -c pgkill -s w -l wait -d 'Wait until every targeted process has exited (a zombie has)'
 complete -c pgkill -s v -l verbose -d 'Print a line per signalled process on stderr'

@@ -74,6 +74,15 @@ function __procgroup_signals
     printf '%s\n' HUP\t'Hangup' INT\t'Interrupt' QUIT\t'Quit' ILL\t'Illegal instruction' TRAP\t'Trace/breakpoint trap' ABRT\t'Aborted' BUS\t'Bus error' FPE\t'Floating point exception' KILL\t'Killed' USR1\t'User defined signal 1' SEGV\t'Segmentation fault' USR2\t'User defined signal 2' PIPE\t'Broken pipe' ALRM\t'Alarm clock' TERM\t'Terminated' STKFLT\t'Stack fault' CHLD\t'Child exited' CONT\t'Continued' STOP\t'Stopped (signal)' TSTP\t'Stopped' TTIN\t'Stopped (tty input)' TTOU\t'Stopped (tty output)' URG\t'Urgent I/O condition' XCPU\t'CPU time limit exceeded' XFSZ\t'File size limit exceeded' VTALRM\t'Virtual timer expired' PROF\t'Profiling timer expired' WINCH\t'Window changed' IO\t'I/O possible' PWR\t'Power failure' SYS\t'Bad system call' RTMIN\t'Real-time signal RTMIN' RTMAX\t'Real-time signal RTMAX'
 end
 
+# A duration: the units that can follow the number typed (300 -> 300ms,
+# 300s, 300m, 300h); nothing before a number, never file names.
+function __procgroup_duration
+    set -l token (commandline -ct | string replace -r -- '^--[^=]*=' '')
+    set -l number (string match -r -- '^[0-9.]+' "$token"); or return
+    printf '%s\n' $number'ms'\t'milliseconds' $number's'\t'seconds' \
+        $number'm'\t'minutes' $number'h'\t'hours'
+end
+
 function __procgroup_pgtree_columns
     __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line'
 end

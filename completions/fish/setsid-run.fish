@@ -74,6 +74,15 @@ function __procgroup_signals
     printf '%s\n' HUP\t'Hangup' INT\t'Interrupt' QUIT\t'Quit' ILL\t'Illegal instruction' TRAP\t'Trace/breakpoint trap' ABRT\t'Aborted' BUS\t'Bus error' FPE\t'Floating point exception' KILL\t'Killed' USR1\t'User defined signal 1' SEGV\t'Segmentation fault' USR2\t'User defined signal 2' PIPE\t'Broken pipe' ALRM\t'Alarm clock' TERM\t'Terminated' STKFLT\t'Stack fault' CHLD\t'Child exited' CONT\t'Continued' STOP\t'Stopped (signal)' TSTP\t'Stopped' TTIN\t'Stopped (tty input)' TTOU\t'Stopped (tty output)' URG\t'Urgent I/O condition' XCPU\t'CPU time limit exceeded' XFSZ\t'File size limit exceeded' VTALRM\t'Virtual timer expired' PROF\t'Profiling timer expired' WINCH\t'Window changed' IO\t'I/O possible' PWR\t'Power failure' SYS\t'Bad system call' RTMIN\t'Real-time signal RTMIN' RTMAX\t'Real-time signal RTMAX'
 end
 
+# A duration: the units that can follow the number typed (300 -> 300ms,
+# 300s, 300m, 300h); nothing before a number, never file names.
+function __procgroup_duration
+    set -l token (commandline -ct | string replace -r -- '^--[^=]*=' '')
+    set -l number (string match -r -- '^[0-9.]+' "$token"); or return
+    printf '%s\n' $number'ms'\t'milliseconds' $number's'\t'seconds' \
+        $number'm'\t'minutes' $number'h'\t'hours'
+end
+
 # The command's words, the one being completed last, once setsid-run's own
 # options are over; fails before that.
 function __procgroup_setsid_run_command
@@ -98,9 +107,9 @@ function __procgroup_setsid_run_command
     return 1
 end
 
-complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l timeout -d 'End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait' -r
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l timeout -d 'End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait' -r -f -a '(__procgroup_duration)'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l signal -d 'The signal for --timeout and --cleanup' -r -f -a '(__procgroup_signals)'
-complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l kill-after -d 'SIGKILL what is left DURATION after --timeout\'s or --cleanup\'s signal' -r
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l kill-after -d 'SIGKILL what is left DURATION after --timeout\'s or --cleanup\'s signal' -r -f -a '(__procgroup_duration)'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stdout -d 'Write COMMAND\'s stdout to FILE (truncated)' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stderr -d 'Write COMMAND\'s stderr to FILE (truncated)' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l log -d 'Append COMMAND\'s stdout and stderr to FILE' -r -F

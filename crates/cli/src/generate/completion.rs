@@ -43,6 +43,10 @@ enum Values {
     User,
     /// A comma list of fixed words with descriptions (pgtree's columns).
     List(Vec<(String, String)>),
+    /// A duration (an option whose value is named DURATION): the units
+    /// after the number typed, never file names, which clap's scripts
+    /// offer for a value of no known kind.
+    Duration,
 }
 
 /// The options of `command` whose values we complete, with what they are.
@@ -66,6 +70,12 @@ fn dynamic_args(command: &Command) -> Vec<(&Arg, Values)> {
                         })
                         .collect(),
                 ),
+                _ if arg
+                    .get_value_names()
+                    .is_some_and(|names| names.iter().any(|name| name == "DURATION")) =>
+                {
+                    Values::Duration
+                }
                 _ => return None,
             };
             Some((arg, values))
@@ -196,6 +206,7 @@ fn bash(command: &Command, name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -
                 let words: Vec<&str> = items.iter().map(|(word, _)| word.as_str()).collect();
                 format!("_procgroup_reply '{}' \"$cur\" \"$pre\"", words.join(" "))
             }
+            Values::Duration => "_procgroup_duration \"$cur\" \"$pre\"".to_string(),
         };
         writeln!(
             cases,
@@ -376,6 +387,7 @@ fn zsh(name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -> String {
                 }
                 format!("_sequence {function}")
             }
+            Values::Duration => "_procgroup_duration".to_string(),
         };
         let spec = line
             .strip_suffix(":' \\")
@@ -462,6 +474,7 @@ fn fish(command: &Command, name: &str, clap: &str, dynamic: &[(&Arg, Values)]) -
                 .unwrap();
                 function
             }
+            Values::Duration => "__procgroup_duration".to_string(),
         };
         assert!(rest.ends_with(" -r -f"), "clap ends {line} with -r -f");
         writeln!(out, "{rest} -a '({function})'").unwrap();
@@ -557,9 +570,20 @@ mod tests {
         );
         assert_eq!(
             kinds(crate::pgkill::command()),
-            ["pids", "pgids", "sids", "signal", "list"]
+            [
+                "pids",
+                "pgids",
+                "sids",
+                "signal",
+                "list",
+                "timeout",
+                "kill_after"
+            ]
         );
-        assert_eq!(kinds(crate::setsid_run::command()), ["signal"]);
+        assert_eq!(
+            kinds(crate::setsid_run::command()),
+            ["timeout", "signal", "kill_after"]
+        );
     }
 
     #[test]

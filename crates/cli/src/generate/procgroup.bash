@@ -58,3 +58,18 @@ _procgroup_option_value() {
 }
 
 _procgroup_signals='@SIGNALS@'
+
+# COMPREPLY: the units that can follow the number of the duration $1 (300
+# -> 300ms 300s 300m 300h), each after $2. Otherwise the word itself:
+# nothing to offer, and an empty reply would make bash offer file names
+# (-o default).
+_procgroup_duration() {
+    local number=${1%%[!0-9.]*}
+    COMPREPLY=()
+    [[ -n $number ]] &&
+        mapfile -t COMPREPLY < <(compgen -P "$2$number" -W 'ms s m h' -- "${1#"$number"}")
+    if ((${#COMPREPLY[@]} == 0)); then
+        COMPREPLY=("$2$1")
+        compopt -o nospace 2>/dev/null
+    fi
+}

@@ -40,3 +40,12 @@ end
 function __procgroup_signals
     printf '%s\n' @SIGNALS@
 end
+
+# A duration: the units that can follow the number typed (300 -> 300ms,
+# 300s, 300m, 300h); nothing before a number, never file names.
+function __procgroup_duration
+    set -l token (commandline -ct | string replace -r -- '^--[^=]*=' '')
+    set -l number (string match -r -- '^[0-9.]+' "$token"); or return
+    printf '%s\n' $number'ms'\t'milliseconds' $number's'\t'seconds' \
+        $number'm'\t'minutes' $number'h'\t'hours'
+end

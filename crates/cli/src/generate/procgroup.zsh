@@ -42,3 +42,16 @@ _procgroup_signals() {
   signals=( @SIGNALS@ )
   _describe -t signals signal signals "$@"
 }
+
+# A duration: the units that can follow the number typed (300 -> 300ms,
+# 300s, 300m, 300h); before a number only a hint, never file names.
+(( $+functions[_procgroup_duration] )) ||
+_procgroup_duration() {
+  local -a units
+  units=( 'ms:milliseconds' 's:seconds' 'm:minutes' 'h:hours' )
+  if compset -P '[0-9.]##'; then
+    _describe -t units unit units "$@"
+  else
+    _message -e durations 'duration, e.g. 300ms, 2s, 1m'
+  fi
+}
