@@ -650,7 +650,9 @@ impl Delivery {
     /// there were any, even if they were gone again before their signal:
     /// they may have forked others meanwhile.
     fn signal_newcomers(&mut self) -> Result<bool> {
-        if self.scopes.is_empty() {
+        let emptied = |scope: &Target| matches!(*scope, Target::Pgid(pgid) if group_is_gone(pgid));
+        if self.scopes.iter().all(emptied) {
+            // No scan needed: nothing is left to fork a newcomer.
             return Ok(false);
         }
         let snapshot = Snapshot::read(Fields::default())?;
@@ -936,6 +938,20 @@ fn group_exists(pgid: Pgid, members: &[Process]) -> bool {
         crate::snapshot::read_stat_of(member.pid)
             .is_some_and(|stat| stat.starttime == member.starttime && stat.pgrp == pgid.as_raw())
     })
+}
+
+/// Whether the kernel knows no process in group `pgid`, not even a zombie.
+/// Then the group can get no newcomer: no member is left to fork one, and
+/// setpgid() joins only a group that exists. (A process whose pid equals
+/// `pgid` may found a new group of that id later; it is someone else.)
+fn group_is_gone(pgid: Pgid) -> bool {
+    assert!(
+        pgid.is_valid(),
+        "kill() with a group id that is not positive"
+    );
+    // SAFETY: kill(2) with a negative, nonzero id and signal 0 sends nothing.
+    let result = unsafe { libc::kill(-pgid.as_raw(), 0) };
+    result != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 /// `kill(-pgid, signal)`, only ever with a valid (positive) pgid.
