@@ -1075,3 +1075,48 @@ done"#);
         "without -c the new session has no terminal: {text}"
     );
 }
+
+/// The command starts as exec would start it: no signal blocked (setsid-run
+/// blocks the ones it forwards), SIGPIPE at its default (setsid-run ignores
+/// it), a signal its caller ignores still ignored (`nohup setsid-run …`),
+/// and descriptors 0 and 1 open on /dev/null when setsid-run got them
+/// closed, never on a file setsid-run opened (here the pid file). Both ways
+/// of starting: posix_spawn (`sh -c`), and the fork that runs a script
+/// without a `#!` line through sh.
+#[test]
+fn the_command_gets_the_callers_signals_and_open_standard_descriptors() {
+    let Some(ns) = empty() else { return };
+    // The signal state, read by the command's own process (exec keeps it).
+    let signals = "exec grep -E '^Sig(Ign|Blk)' /proc/self/status\n";
+    // The descriptors the shell got, read before they are redirected.
+    let descriptors = r#"stdin=$(readlink /proc/$$/fd/0) stdout=$(readlink /proc/$$/fd/1)
+printf '%s\n' "$stdin" "$stdout" >"$DIR/out"
+"#;
+    for (probe, redirect) in [(signals, r#">"$DIR/out""#), (descriptors, "<&- >&-")] {
+        std::fs::write(ns.dir().join("no-shebang"), probe).unwrap();
+        std::fs::write(ns.dir().join("probe.sh"), probe).unwrap();
+        for command in [r#"sh "$DIR/probe.sh""#, r#""$DIR/no-shebang""#] {
+            let output = ns.sh(&format!(
+                r#"chmod +x "$DIR/no-shebang"
+trap '' USR1
+"$SETSID_RUN" -w --pidfile "$DIR/pid" -- {command} {redirect}"#
+            ));
+            assert_exit(&output, 0);
+            let text = std::fs::read_to_string(ns.dir().join("out")).unwrap();
+            if probe == descriptors {
+                assert_eq!(text, "/dev/null\n/dev/null\n", "{command}");
+                continue;
+            }
+            let mask = |name: &str| {
+                let line = text.lines().find_map(|l| l.strip_prefix(name)).unwrap();
+                u64::from_str_radix(line.trim(), 16).unwrap()
+            };
+            assert_eq!(mask("SigBlk:"), 0, "{command}: {text}");
+            // Signals 32 and 33 are glibc's own; whether they arrive
+            // ignored depends on how the test's processes were spawned.
+            let glibc = 0b11 << 31;
+            let usr1 = 1 << (libc::SIGUSR1 - 1);
+            assert_eq!(mask("SigIgn:") & !glibc, usr1, "{command}: {text}");
+        }
+    }
+}

@@ -42,6 +42,40 @@ impl From<io::Error> for Failure {
     }
 }
 
+/// The start of each tool's process, in place of the Rust runtime's.
+///
+/// The binaries define C's `main` (`#![no_main]`): the runtime's own
+/// start-up (a stack-overflow handler, for which glibc reads
+/// /proc/self/maps) cost setsid-run a tenth of its run time and a sixth of
+/// its memory. What of it the tools rely on is done here: SIGPIPE ignored
+/// (a closed pipe is an EPIPE error, see [`Failure`]; commands started get
+/// the default back), descriptors 0 to 2 open (so that no file opened later
+/// becomes standard output), and standard output flushed at the end. A
+/// stack overflow is a plain SIGSEGV, without the runtime's message.
+pub fn run_process(main: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    open_standard_fds();
+    let code = main();
+    let _ = io::Write::flush(&mut io::stdout());
+    code
+}
+
+/// Opens /dev/null on whichever of descriptors 0, 1 and 2 is closed.
+fn open_standard_fds() {
+    for fd in 0..3 {
+        // SAFETY: fcntl(F_GETFD) only reads the descriptor's flags.
+        let closed = unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1
+            && io::Error::last_os_error().raw_os_error() == Some(libc::EBADF);
+        if closed {
+            // The lowest free descriptor: this one, as the lower ones are
+            // open by now. Should it fail, the tool runs on regardless.
+            // SAFETY: a NUL-terminated path; the descriptor is kept open.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+}
+
 /// Parses the command line, runs the tool, and turns every outcome into an
 /// exit code, printing `tool: error: …` in this one place.
 pub fn main_with<A: Parser>(tool: &str, run: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
