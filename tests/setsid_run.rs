@@ -16,6 +16,17 @@ fn empty() -> Option<Namespace> {
     Namespace::start("")
 }
 
+/// Process `pid` once its exec has finished. setsid-run returns once the
+/// exec has passed its point of no return (where the kernel resumes a
+/// vfork parent), a moment before the new program's arguments are in
+/// place: until then /proc shows an empty command line.
+fn exec_done(ns: &Namespace, pid: i32, what: &str) -> Proc {
+    wait_until(what, || {
+        ns.stat(pid).is_some_and(|p| !p.cmdline().is_empty())
+    });
+    ns.stat(pid).expect(what)
+}
+
 /// Runs setsid-run with `args` inside the namespace.
 fn setsid_run(ns: &Namespace, args: &[&str]) -> Output {
     ns.run(SETSID_RUN, args)
@@ -197,7 +208,7 @@ SHELL=/bin/sh script -q -c 'exec sh "$DIR/session.sh"' /dev/null </dev/null >/de
         assert!(ns.is_gone(p.pid), "{p:?} survived the session's SIGKILL");
     }
 
-    let sleep = ns.stat(pid).expect("the sleep lives on");
+    let sleep = exec_done(&ns, pid, "the sleep lives on");
     assert_eq!(sleep.state, 'S', "{sleep:?}");
     assert_eq!(sleep.cmdline(), "sleep 1000");
     assert_eq!(sleep.ppid, 1, "reparented to the namespace's init");
@@ -597,7 +608,7 @@ fn pidfile_refuses_a_second_start_while_the_first_runs() {
             std::fs::read_to_string(&pid_file).unwrap(),
             format!("{pid}\n")
         );
-        let first = ns.stat(pid).expect("the first instance runs");
+        let first = exec_done(&ns, pid, "the first instance runs");
         assert_eq!(
             first.cmdline(),
             "sleep 1000",
@@ -766,7 +777,7 @@ echo status=$?"#
             .unwrap_or(0);
         pid > 0
     });
-    let command = ns.stat(pid).expect("the pid file names a live process");
+    let command = exec_done(&ns, pid, "the pid file names a live process");
     assert_eq!(command.cmdline(), "sleep 1000");
     assert_eq!(command.ppid, setsid_run_pid, "setsid-run waits for it");
     job.send("TERM");
@@ -809,7 +820,7 @@ echo "status=$?"'"#);
     let caller = numbers(lines[0]);
     assert_eq!(caller[0], caller[1], "the caller leads its session");
     let ids = numbers(lines[1]);
-    let sleep = ns.stat(ids[0]).expect("the sleep runs");
+    let sleep = exec_done(&ns, ids[0], "the sleep runs");
     assert_eq!(sleep.cmdline(), "sleep 1000");
     assert_eq!(sleep.pgid, sleep.pid, "a group of its own");
     assert_eq!(sleep.sid, caller[0], "in the caller's session");
@@ -882,7 +893,7 @@ fn detach_returns_at_once_and_redirects() {
         .strip_prefix("pid=")
         .and_then(|pid| pid.parse().ok())
         .unwrap_or_else(|| panic!("{text:?}"));
-    let sleep = ns.stat(pid).expect("the sleep runs");
+    let sleep = exec_done(&ns, pid, "the sleep runs");
     assert_eq!(sleep.cmdline(), "sleep 1000");
     assert_eq!((sleep.pgid, sleep.sid), (pid, pid));
     for fd in 0..3 {
