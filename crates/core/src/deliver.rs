@@ -867,9 +867,7 @@ fn await_stopped(members: &[Process]) {
 /// Whether the kernel lets the caller signal `pid` (a probe, not a wait).
 fn may_signal(pid: Pid) -> bool {
     assert!(pid.is_valid(), "kill() with a pid that is not positive");
-    // SAFETY: kill(2) with a positive pid and signal 0 sends nothing.
-    let result = unsafe { libc::kill(pid.as_raw(), 0) };
-    result == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EPERM)
+    errno_of(kill(pid.as_raw(), 0)) != Some(libc::EPERM)
 }
 
 /// `groups` ordered so that each comes before every group holding a parent
@@ -949,9 +947,7 @@ fn group_is_gone(pgid: Pgid) -> bool {
         pgid.is_valid(),
         "kill() with a group id that is not positive"
     );
-    // SAFETY: kill(2) with a negative, nonzero id and signal 0 sends nothing.
-    let result = unsafe { libc::kill(-pgid.as_raw(), 0) };
-    result != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    errno_of(kill(-pgid.as_raw(), 0)) == Some(libc::ESRCH)
 }
 
 /// `kill(-pgid, signal)`, only ever with a valid (positive) pgid.
@@ -960,12 +956,24 @@ fn kill_group(pgid: Pgid, signal: Signal) -> io::Result<()> {
         pgid.is_valid(),
         "kill() with a group id that is not positive"
     );
-    // SAFETY: kill(2) with a negative, nonzero id and a valid signal.
-    if unsafe { libc::kill(-pgid.as_raw(), signal.number()) } == 0 {
+    kill(-pgid.as_raw(), signal.number())
+}
+
+/// kill(2); never with 0 or -1, which would reach every process of the
+/// caller's group or every process it may signal.
+fn kill(id: i32, signal: i32) -> io::Result<()> {
+    assert!(id != 0 && id != -1, "kill() with {id}");
+    // SAFETY: kill(2) has no memory effects; the id names one process or
+    // one group.
+    if unsafe { libc::kill(id, signal) } == 0 {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+fn errno_of(result: io::Result<()>) -> Option<i32> {
+    result.err().and_then(|error| error.raw_os_error())
 }
 
 fn outcome_of(result: io::Result<()>) -> Outcome {
