@@ -396,11 +396,12 @@ impl Delivery {
         if stop_first {
             result = stop_session(sid, &mut members, &mut stopped);
         }
+        let continue_order = children_first(stopped, &members);
         if result.is_ok() {
-            result = self.signal_session_groups(sid, members.clone(), signal);
+            result = self.signal_session_groups(sid, members, signal);
         }
         // Nothing is left stopped, whatever failed.
-        for pgid in children_first(stopped, &members) {
+        for pgid in continue_order {
             let _ = kill_group(pgid, Signal::CONT);
         }
         result
