@@ -1248,3 +1248,361 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
         assert_untouched(ns, ns.var("sentinel"));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Hardening: never the wrong process, never a session left stopped.
+
+/// In the namespace, starts `$DIR/newcomer 1000` as the next fork with
+/// `pid`, leading a session and group of its own (so that `pid` is also a
+/// group id and a session id again); asserts it got that pid.
+fn newcomer_leading(ns: &Namespace, pid: i32) {
+    let output = ns.sh(&format!(
+        "echo {} > /proc/sys/kernel/ns_last_pid\n\
+         setsid \"$DIR/newcomer\" 1000 </dev/null >/dev/null 2>&1 &\necho $!",
+        pid - 1
+    ));
+    assert_exit(&output, 0);
+    let got: i32 = support::stdout(&output).trim().parse().unwrap();
+    assert_eq!(got, pid, "ns_last_pid did not hand pid {pid} over");
+    ns.wait_for("the newcomer leads its own session", |_| {
+        ns.stat(pid).is_some_and(|p| {
+            p.comm == b"newcomer" && p.state == 'S' && p.pgid == pid && p.sid == pid
+        })
+    });
+}
+
+/// The one child of host process `parent` (host pid), once it has one.
+fn only_child(parent: i32) -> i32 {
+    let mut found = None;
+    wait_until(&format!("{parent} has a child"), || {
+        found = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|pid| pid.parse::<i32>().ok())
+            .next();
+        found.is_some()
+    });
+    found.unwrap()
+}
+
+/// Whether strace is here (`.ci/run` installs it); skips otherwise.
+fn have_strace() -> bool {
+    let ok = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: strace is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// Two targets: A empties at once, B ignores TERM. While pgkill waits for
+/// B, a stranger takes the pid A and founds a session (and group) A of its
+/// own. The escalation to SIGKILL at `-k` must not reach it: an id that
+/// was empty once is never signalled by number again.
+#[test]
+fn escalation_never_reaches_a_stranger_that_took_an_emptied_id() {
+    for flag in ["--pgid", "--sid"] {
+        let script = r#"
+cp /bin/sleep "$DIR/newcomer"
+setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+echo a=$!
+setsid sh -c 'trap "" TERM; exec sleep 1000' </dev/null >/dev/null 2>&1 &
+echo b=$!
+"#;
+        let Some(ns) = Namespace::start(script) else {
+            return;
+        };
+        let (a, b) = (ns.var("a"), ns.var("b"));
+        ns.wait_for("both targets run", |_| {
+            [a, b]
+                .iter()
+                .all(|&p| ns.stat(p).is_some_and(|p| p.state == 'S' && p.sid == p.pid))
+        });
+        let targets = format!("{a},{b}");
+        let running = Running::start(
+            ns.command(PGKILL)
+                .args([flag, &targets, "--wait", "-k", "2s", "--json"]),
+        );
+        wait_until("A is dead and reaped", || ns.stat(a).is_none());
+        newcomer_leading(&ns, a);
+        let output = running.finish();
+        assert_exit(&output, 0);
+        assert_untouched(&ns, a);
+        let (_, rows) = report(&output);
+        assert!(
+            rows.iter().all(|row| row.comm != "newcomer"),
+            "{flag}: the report names the stranger: {rows:?}"
+        );
+        assert!(ns.is_gone(b), "{flag}: B survived the escalation");
+    }
+}
+
+/// One target whose last member leaves slowly: once the group is empty,
+/// a stranger founds a group of the same id while pgkill looks for
+/// newcomers (its probe delayed by strace to open the window). The
+/// stranger is no newcomer: it is neither signalled nor waited for.
+#[test]
+fn the_newcomer_rescan_never_takes_a_stranger_for_a_member() {
+    if !have_strace() {
+        return;
+    }
+    let script = r#"
+cp /bin/sleep "$DIR/newcomer"
+setsid sh -c '(trap "" TERM; sleep 2) & exec sleep 1000' </dev/null >/dev/null 2>&1 &
+echo a=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let a = ns.var("a");
+    ns.wait_for("the group is in place", |ps| {
+        let group: Vec<&Proc> = ps.iter().filter(|p| p.pgid == a).collect();
+        group.iter().all(|p| p.state == 'S')
+            && ["sleep 2", "sleep 1000"]
+                .iter()
+                .all(|args| group.iter().any(|p| p.cmdline() == *args))
+    });
+    // Every kill() but the first (the TERM) is delayed: the probes for
+    // newcomers happen late, when the stranger is there.
+    let id = a.to_string();
+    let running = Running::start(ns.command("strace").args([
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=kill",
+        "-e",
+        "inject=kill:delay_enter=1500000:when=2+",
+        PGKILL,
+        "--pgid",
+        &id,
+        "--wait",
+        "--json",
+    ]));
+    wait_until("group A is empty and reaped", || {
+        ns.processes().iter().all(|p| p.pgid != a)
+    });
+    newcomer_leading(&ns, a);
+    let output = running.finish();
+    assert_exit(&output, 0);
+    assert_untouched(&ns, a);
+    let (_, rows) = report(&output);
+    assert!(
+        rows.iter().all(|row| row.comm != "newcomer"),
+        "the report names the stranger: {rows:?}"
+    );
+}
+
+/// `--pid P`: the pidfd is opened before the process table is read, so
+/// the stat that identifies the target is read from the process the fd
+/// pins (a start time, with its 10 ms tick, cannot tell two processes
+/// apart).
+#[test]
+fn a_pid_target_is_pinned_before_it_is_read() {
+    if !have_strace() {
+        return;
+    }
+    let script = "sleep 1000 </dev/null >/dev/null 2>&1 &\necho target=$!\n";
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let target = ns.var("target");
+    let trace = ns.dir().join("trace");
+    let output = ns.run(
+        "strace",
+        [
+            "-qq",
+            "-o",
+            trace.to_str().unwrap(),
+            "-e",
+            "trace=pidfd_open,openat,open",
+            PGKILL,
+            "-n",
+            "--pid",
+            &target.to_string(),
+        ],
+    );
+    assert_exit(&output, 0);
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let position = |needle: &str| {
+        trace
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in the trace:\n{trace}"))
+    };
+    let pinned = position(&format!("pidfd_open({target},"));
+    let read = [format!("\"{target}/stat\""), format!("/{target}/stat\"")]
+        .iter()
+        .filter_map(|needle| trace.find(needle.as_str()))
+        .min()
+        .unwrap_or_else(|| panic!("{target}/stat is never opened:\n{trace}"));
+    assert!(
+        pinned < read,
+        "the stat of {target} was read before its pidfd was opened:\n{trace}"
+    );
+}
+
+/// A group of two owners, signalled by an unprivileged user: the kernel's
+/// kill(-G) succeeds when any member got the signal; pgkill reports per
+/// member what the kernel allowed, exits 3, and does not wait for what it
+/// could not signal.
+#[test]
+fn a_group_of_mixed_owners_is_reported_per_member() {
+    let script = r#"
+setsid sh -c 'setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 & exec sleep 1000' </dev/null >/dev/null 2>&1 &
+echo g=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let g = ns.var("g");
+    ns.wait_for("both members run", |ps| {
+        ps.iter()
+            .filter(|p| p.pgid == g && p.cmdline() == "sleep 1000" && p.state == 'S')
+            .count()
+            == 2
+    });
+    let members: Vec<Proc> = ns.processes().into_iter().filter(|p| p.pgid == g).collect();
+    let root = members.iter().find(|p| p.uid == 0).unwrap().clone();
+    let nobody = members.iter().find(|p| p.uid == 65534).unwrap().clone();
+    let id = g.to_string();
+    for wait in [false, true] {
+        // CONT changes nothing for a sleeping process; USR1 ends it.
+        let mut args = vec!["--reuid=65534", "--regid=65534", "--clear-groups", PGKILL];
+        if wait {
+            args.extend(["-USR1", "--timeout", "5s"]);
+        } else {
+            args.push("-CONT");
+        }
+        args.extend(["--json", "--pgid", &id]);
+        let start = Instant::now();
+        let output = ns.run("setpriv", &args);
+        let took = start.elapsed();
+        assert_exit(&output, 3);
+        let (_, rows) = report(&output);
+        let outcome = |pid: i32| {
+            rows.iter()
+                .find(|row| row.pid == pid)
+                .and_then(|row| row.outcome.clone())
+        };
+        assert_eq!(outcome(root.pid).as_deref(), Some("permission-denied"));
+        let expected = if wait { "exited" } else { "signalled" };
+        assert_eq!(outcome(nobody.pid).as_deref(), Some(expected));
+        assert_untouched(&ns, root.pid);
+        assert!(
+            took < Duration::from_secs(3),
+            "waited {took:?} for what it could not signal"
+        );
+    }
+    assert!(ns.is_gone(nobody.pid));
+}
+
+/// Signals pgkill does not expect, sent while it holds a session stopped
+/// (its kill() calls slowed down by strace): whatever becomes of pgkill,
+/// nothing of the session is left stopped.
+#[test]
+fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
+    if !have_strace() {
+        return;
+    }
+    for signal in [libc::SIGIO, libc::SIGPWR, libc::SIGRTMIN(), libc::SIGPROF] {
+        let script = format!("{JOBS}\necho sid=$!\n");
+        let Some(ns) = Namespace::start(&script) else {
+            return;
+        };
+        let sid = ns.var("sid");
+        settled_session(&ns, sid, 4);
+        let id = sid.to_string();
+        let running = Running::start(ns.command("strace").args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=kill",
+            "-e",
+            "inject=kill:delay_enter=150000",
+            PGKILL,
+            "--sid",
+            &id,
+        ]));
+        let strace = only_child(running.nsenter.id() as i32);
+        let pgkill = only_child(strace);
+        ns.wait_for("pgkill has stopped a group", |ps| {
+            ps.iter().any(|p| p.sid == sid && p.state == 'T')
+        });
+        let fd = pidfd(pgkill).expect("pgkill runs");
+        assert_eq!(host_stat(pgkill).map(|p| p.ppid), Some(strace));
+        pidfd_signal(&fd, signal);
+        let _ = running.finish();
+        ns.wait_for(
+            &format!("signal {signal}: the session is gone, nothing left stopped"),
+            |ps| ps.iter().all(|p| p.sid != sid || !alive(p)),
+        );
+    }
+}
+
+/// Targets that match nothing are one line, with a count, however many.
+#[test]
+fn unmatched_targets_are_one_error_line() {
+    let Some(ns) = Namespace::start("sleep 1000 </dev/null >/dev/null 2>&1 &\necho live=$!\n")
+    else {
+        return;
+    };
+    let live = ns.var("live");
+    let free = unused_pid(&ns);
+    let absent: Vec<String> = (free..free + 300).map(|p| p.to_string()).collect();
+    let output = pgkill(&ns, &["-n", "--pid", &absent.join(",")]);
+    assert_exit(&output, 1);
+    let line = support::assert_one_line_error(&output, "pgkill", 1, "300 absent pids");
+    assert!(
+        line.contains("300") && line.contains(&free.to_string()),
+        "{line}"
+    );
+    let output = pgkill(
+        &ns,
+        &[
+            "-n",
+            "--pid",
+            &format!("{live},{free}"),
+            "--sid",
+            &free.to_string(),
+        ],
+    );
+    assert_exit(&output, 3);
+    support::assert_one_line_error(&output, "pgkill", 3, &free.to_string());
+}
+
+/// A session hidden from the caller (/proc mounted with hidepid) is not
+/// "no such session": it exists, and the caller cannot see it.
+#[test]
+fn a_hidden_session_is_not_called_missing() {
+    let script = r#"
+mount -o remount,hidepid=invisible /proc
+setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+echo sid=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let sid = ns.var("sid").to_string();
+    let output = ns.run(
+        "setpriv",
+        [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            PGKILL,
+            "--sid",
+            &sid,
+        ],
+    );
+    let line = support::assert_one_line_error(&output, "pgkill", 1, "a hidden session");
+    assert!(
+        line.contains("no visible process") && line.contains(&sid),
+        "{line}"
+    );
+    assert_untouched(&ns, ns.var("sid"));
+}

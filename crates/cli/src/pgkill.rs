@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args as _, Parser};
 use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
-use procgroup::{parse_duration, Fields, Pgid, Pid, Process, Sid, Signal, Snapshot};
+use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
 
 use crate::common::{core, escape, json_string, main_with_args, Failure};
 
@@ -162,10 +162,9 @@ fn run(args: Args) -> Result<i32, Failure> {
         ));
     }
     let signal = args.signal.unwrap_or(Signal::TERM);
-    let snapshot = Snapshot::read(Fields::default()).map_err(|e| Failure::new(1, e.to_string()))?;
-    let plan = deliver::resolve(&snapshot, &targets);
+    let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
     if !args.force {
-        if let Some(refusal) = plan.refusal(&snapshot) {
+        if let Some(refusal) = plan.refusal() {
             return Err(Failure::usage(format!(
                 "refusing to signal {refusal}; use --force to do it anyway"
             )));

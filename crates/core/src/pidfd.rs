@@ -7,37 +7,16 @@ use std::time::Duration;
 
 use crate::{Pid, Signal};
 
-/// A pidfd, confirmed to refer to the process that started at `starttime`.
+/// A pidfd: a handle on one process, which a reused PID cannot redirect.
 #[derive(Debug)]
 pub struct PidFd {
     fd: OwnedFd,
 }
 
-/// What opening a pidfd found.
-#[derive(Debug)]
-pub enum Opened {
-    /// The process is (or was, if now a zombie) the expected one.
-    Same(PidFd),
-    /// No such process, or the PID now belongs to a process that started
-    /// later: the expected one has exited.
-    Gone,
-}
-
 impl PidFd {
-    /// Opens a pidfd for `pid` and confirms it is the process that started
-    /// at `starttime` (clock ticks since boot). The pidfd is opened FIRST
-    /// and the start time read after: if it matches, the fd pins that very
-    /// process, whatever happens to the PID later.
-    pub fn open(pid: Pid, starttime: u64) -> io::Result<Opened> {
-        match PidFd::open_unchecked(pid)? {
-            Some(pidfd) if pidfd.started_at(pid, starttime) => Ok(Opened::Same(pidfd)),
-            _ => Ok(Opened::Gone),
-        }
-    }
-
     /// Opens a pidfd for whichever process has `pid` now (`None`: no
     /// process has it). Nothing says yet that it is the one expected:
-    /// [`PidFd::started_at`] tells, read after this.
+    /// [`PidFd::stat`], read after this, tells.
     pub(crate) fn open_unchecked(pid: Pid) -> io::Result<Option<PidFd>> {
         // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
@@ -54,11 +33,21 @@ impl PidFd {
         }))
     }
 
-    /// Whether this pidfd, opened for `pid` by [`PidFd::open_unchecked`],
-    /// is the process that started at `starttime`: the start time is read
-    /// now, after the open, so a match pins that very process.
-    pub(crate) fn started_at(&self, pid: Pid, starttime: u64) -> bool {
-        crate::snapshot::read_stat_of(pid).is_some_and(|stat| stat.starttime == starttime)
+    /// The stat of the process this fd pins, which had `pid` when the fd
+    /// was opened. It is read by pid, then the fd tells that its process
+    /// was not reaped meanwhile: until then nobody else can have the pid,
+    /// so the stat read is that very process's (a zombie's too).
+    pub(crate) fn stat(&self, pid: Pid) -> Option<crate::stat::Stat> {
+        let stat = crate::snapshot::read_stat_of(pid)?;
+        (!self.is_reaped()).then_some(stat)
+    }
+
+    /// Whether the process is gone for good: reaped, so that its pid may
+    /// be someone else's by now. A zombie is not reaped.
+    pub fn is_reaped(&self) -> bool {
+        // Signal 0 is checked, not sent; EPERM still means the process is there.
+        self.send_number(0)
+            .is_err_and(|error| error.raw_os_error() == Some(libc::ESRCH))
     }
 
     /// Opens a pidfd for a child of the caller that has not been reaped:
@@ -89,12 +78,16 @@ impl PidFd {
 
     /// Sends `signal` to exactly this process.
     pub fn send(&self, signal: Signal) -> io::Result<()> {
+        self.send_number(signal.number())
+    }
+
+    fn send_number(&self, signal: i32) -> io::Result<()> {
         // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
         let result = unsafe {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
                 self.fd.as_raw_fd(),
-                signal.number(),
+                signal,
                 std::ptr::null::<libc::siginfo_t>(),
                 0,
             )

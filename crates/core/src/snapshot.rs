@@ -56,6 +56,27 @@ impl Process {
     }
 }
 
+impl From<crate::stat::Stat> for Process {
+    /// The process a stat line describes, without the fields read from
+    /// other files.
+    fn from(stat: crate::stat::Stat) -> Process {
+        Process {
+            pid: Pid::from_raw(stat.pid),
+            ppid: Pid::from_raw(stat.ppid),
+            pgid: Pgid::from_raw(stat.pgrp),
+            sid: Sid::from_raw(stat.session),
+            tty_nr: stat.tty_nr,
+            tpgid: stat.tpgid,
+            state: stat.state,
+            starttime: stat.starttime,
+            kernel_thread: stat.is_kernel_thread(),
+            comm: stat.comm,
+            args: None,
+            uid: None,
+        }
+    }
+}
+
 /// What to read beyond `/proc/<pid>/stat`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fields {
@@ -130,7 +151,7 @@ pub(crate) mod linux {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::{Fields, Process};
-    use crate::{stat, Error, Pgid, Pid, Result, Sid};
+    use crate::{stat, Error, Pid, Result};
 
     /// Reads every process in `/proc`.
     ///
@@ -238,18 +259,9 @@ pub(crate) mod linux {
             None
         };
         Some(Process {
-            pid: Pid::from_raw(stat.pid),
-            ppid: Pid::from_raw(stat.ppid),
-            pgid: Pgid::from_raw(stat.pgrp),
-            sid: Sid::from_raw(stat.session),
-            tty_nr: stat.tty_nr,
-            tpgid: stat.tpgid,
-            state: stat.state,
-            starttime: stat.starttime,
-            kernel_thread: stat.is_kernel_thread(),
-            comm: stat.comm,
             args,
             uid,
+            ..Process::from(stat)
         })
     }
 

@@ -8,7 +8,7 @@
 use std::process::{Child, Command, Stdio};
 
 use procgroup::deliver::{self, Delivery, Outcome, Target};
-use procgroup::{Fields, Pid, Signal, Snapshot};
+use procgroup::{Pid, Signal};
 
 const INSIDE: &str = "PROCGROUP_TEST_IN_NAMESPACE";
 
@@ -75,8 +75,7 @@ fn a_reused_pid_is_never_signalled() {
     }
     let mut original = Sleeper::start();
     let pid = original.pid();
-    let snapshot = Snapshot::read(Fields::default()).unwrap();
-    let plan = deliver::resolve(&snapshot, &[Target::Pid(pid)]);
+    let plan = deliver::resolve(&[Target::Pid(pid)]).unwrap();
     assert_eq!(plan.processes().len(), 1);
 
     // The original dies and is reaped; its PID goes to a newcomer.
@@ -104,8 +103,7 @@ fn waiting_ends_when_the_original_dies_not_the_newcomer() {
     }
     let mut original = Sleeper::start();
     let pid = original.pid();
-    let snapshot = Snapshot::read(Fields::default()).unwrap();
-    let plan = deliver::resolve(&snapshot, &[Target::Pid(pid)]);
+    let plan = deliver::resolve(&[Target::Pid(pid)]).unwrap();
     // A signal it survives, so that the wait has something to wait for.
     let mut delivery = Delivery::new(Signal::CONT);
     delivery.send(&plan).unwrap();

@@ -4,34 +4,7 @@
 use std::io;
 
 use super::Outcome;
-use crate::{Pgid, Pid, Process, Signal};
-
-/// Whether the kernel lets the caller signal `pid` (a probe, not a wait).
-pub(super) fn may_signal(pid: Pid) -> bool {
-    assert!(pid.is_valid(), "kill() with a pid that is not positive");
-    errno_of(kill(pid.as_raw(), 0)) != Some(libc::EPERM)
-}
-
-/// Whether a member seen in the snapshot is still there and still in the
-/// group: then the group id cannot have been reused.
-pub(super) fn group_exists(pgid: Pgid, members: &[Process]) -> bool {
-    members.iter().any(|member| {
-        crate::snapshot::read_stat_of(member.pid)
-            .is_some_and(|stat| stat.starttime == member.starttime && stat.pgrp == pgid.as_raw())
-    })
-}
-
-/// Whether the kernel knows no process in group `pgid`, not even a zombie.
-/// Then the group can get no newcomer: no member is left to fork one, and
-/// setpgid() joins only a group that exists. (A process whose pid equals
-/// `pgid` may found a new group of that id later; it is someone else.)
-pub(super) fn group_is_gone(pgid: Pgid) -> bool {
-    assert!(
-        pgid.is_valid(),
-        "kill() with a group id that is not positive"
-    );
-    errno_of(kill(-pgid.as_raw(), 0)) == Some(libc::ESRCH)
-}
+use crate::{Pgid, Signal};
 
 /// `kill(-pgid, signal)`, only ever with a valid (positive) pgid.
 pub(super) fn kill_group(pgid: Pgid, signal: Signal) -> io::Result<()> {
@@ -55,8 +28,13 @@ pub(super) fn kill(id: i32, signal: i32) -> io::Result<()> {
     }
 }
 
-pub(super) fn errno_of(result: io::Result<()>) -> Option<i32> {
-    result.err().and_then(|error| error.raw_os_error())
+/// Whether the kernel knows `id` (a pid, or a group as `-pgid`): kill(2)
+/// with signal 0, which checks and sends nothing.
+pub(super) fn exists(id: i32) -> bool {
+    match kill(id, 0) {
+        Ok(()) => true,
+        Err(error) => error.raw_os_error() != Some(libc::ESRCH),
+    }
 }
 
 pub(super) fn outcome_of(result: io::Result<()>) -> Outcome {

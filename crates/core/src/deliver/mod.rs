@@ -1,29 +1,32 @@
 //! Resolving targets and delivering signals to them, race-safely, then
 //! waiting for them to exit.
 //!
-//! - A process (`--pid`) is signalled through a pidfd opened before its
-//!   start time is checked, so a reused PID is never hit.
-//! - A group (`--pgid`) gets one `kill(-pgid)`, atomic in the kernel, after
-//!   a member confirms the group still exists (a live group's id cannot be
-//!   reused).
+//! - A process (`--pid`) is pinned with a pidfd before the process table
+//!   is read, so that what identifies it is read from the process the fd
+//!   holds; it is signalled through that fd: a reused PID is never hit.
+//! - A group (`--pgid`) gets one `kill(-pgid)`, atomic in the kernel.
 //! - A session (`--sid`) has no kernel call: it is the union of its groups.
 //!   For a terminating signal every group is first stopped (SIGSTOP), in
 //!   rounds until a rescan finds no new group, so that nothing can fork
-//!   away; then signalled; then continued (SIGCONT). The terminal-generated
-//!   signals that would interrupt pgkill are blocked meanwhile, so nothing
-//!   is left stopped.
+//!   away; then signalled; then continued (SIGCONT). Every signal that can
+//!   be held back is blocked meanwhile, so nothing is left stopped.
+//! - A group or session id is signalled by number only while it is proven
+//!   to be the one targeted, without a gap: a member verified in it is
+//!   still held by a pidfd ([`scope`]). An id that was empty once may be
+//!   someone else's; it is never signalled again.
+//! - What each member of a group got is the kernel's rule applied to it
+//!   ([`permission`]), not the success of `kill(-pgid)`.
 //! - Waiting uses one pidfd per process in an epoll set, never
 //!   `kill(pid, 0)` (fooled by zombies and reused PIDs).
 //!
 //! ```no_run
 //! use std::time::Duration;
 //! use procgroup::deliver::{self, Delivery, Target};
-//! use procgroup::{Fields, Sid, Signal, Snapshot};
+//! use procgroup::{Sid, Signal};
 //!
 //! // End session 4242: TERM to every group, SIGKILL after 2 s, wait until empty.
-//! let snapshot = Snapshot::read(Fields::default())?;
-//! let plan = deliver::resolve(&snapshot, &[Target::Sid(Sid::from_raw(4242))]);
-//! if let Some(refusal) = plan.refusal(&snapshot) {
+//! let plan = deliver::resolve(&[Target::Sid(Sid::from_raw(4242))])?;
+//! if let Some(refusal) = plan.refusal() {
 //!     panic!("refusing to signal {refusal}");
 //! }
 //! let mut delivery = Delivery::new(Signal::TERM);
@@ -33,19 +36,23 @@
 //! ```
 
 mod kill;
+mod permission;
 mod resolve;
+mod scope;
+mod send;
 mod stop;
 mod wait;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::pidfd::{Opened, PidFd, Watch};
+use crate::pidfd::{PidFd, Watch};
+use crate::stat::Stat;
 use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 
-use kill::{group_exists, kill_group, outcome_of};
+use permission::Permission;
 pub use resolve::{resolve, Plan, Refusal, Relation};
-use stop::{children_first, groups_of, stop_session, BlockedSignals};
+use scope::Scope;
 
 /// What to signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,12 +76,38 @@ impl std::fmt::Display for Target {
 }
 
 impl Target {
+    /// Whether a snapshot's `process` is in this target.
     fn contains(self, process: &Process) -> bool {
         match self {
             Target::Pid(pid) => process.pid == pid,
             Target::Pgid(pgid) => process.pgid == pgid,
             Target::Sid(sid) => process.sid == sid,
         }
+    }
+
+    /// Whether the kernel knows this target although the process table
+    /// showed none of it: /proc hides other users' processes (`hidepid`).
+    /// A session is known by its leader.
+    pub fn is_hidden(self) -> bool {
+        match self {
+            Target::Pid(pid) => kill::exists(pid.as_raw()),
+            // kill(-1) is every process, not group 1.
+            Target::Pgid(pgid) => pgid.as_raw() > 1 && kill::exists(-pgid.as_raw()),
+            Target::Sid(sid) => {
+                // SAFETY: getsid(2) only reads the process's session id.
+                kill::exists(sid.as_raw()) && unsafe { libc::getsid(sid.as_raw()) } == sid.as_raw()
+            }
+        }
+    }
+
+    /// Whether the process a fresh `stat` describes is in this target.
+    fn holds(self, stat: &Stat) -> bool {
+        !stat.is_kernel_thread()
+            && match self {
+                Target::Pid(pid) => stat.pid == pid.as_raw(),
+                Target::Pgid(pgid) => stat.pgrp == pgid.as_raw(),
+                Target::Sid(sid) => stat.session == sid.as_raw(),
+            }
     }
 }
 
@@ -120,6 +153,8 @@ pub struct Entry {
     /// Whether `pidfd` is known to be this process (else it was opened
     /// for its PID and not checked yet: see [`Delivery::confirm`]).
     checked: bool,
+    /// The index of the group or session it was signalled as part of.
+    scope: Option<usize>,
 }
 
 /// Told of every process signalled (or refused), for `--verbose`.
@@ -131,8 +166,11 @@ pub struct Delivery {
     entries: Vec<Entry>,
     /// pid -> index in `entries`.
     index: HashMap<Pid, usize>,
-    /// The groups and sessions targeted, rescanned for newcomers.
-    scopes: Vec<Target>,
+    /// The groups and sessions targeted, rescanned for newcomers while
+    /// they are proven to be the ones targeted.
+    scopes: Vec<Scope>,
+    /// Whom the kernel lets the caller signal.
+    permission: Permission,
     /// Called with each entry as it is signalled (for `--verbose`).
     on_signal: Option<Box<Observer>>,
     /// Whether SIGKILL was sent (`kill_after`): newcomers get it too.
@@ -152,6 +190,7 @@ impl Delivery {
             entries: Vec::new(),
             index: HashMap::new(),
             scopes: Vec::new(),
+            permission: Permission::of_caller(),
             on_signal: None,
             escalated: false,
             watch: None,
@@ -174,180 +213,12 @@ impl Delivery {
         entries.sort_by_key(|e| (e.process.sid, e.process.pgid, e.process.pid));
         entries
     }
-
-    /// Signals every target of the plan.
-    pub fn send(&mut self, plan: &Plan) -> Result<()> {
-        let me = Pid::current();
-        for (target, members) in plan.targets() {
-            match target {
-                Target::Pid(pid) => {
-                    for process in members {
-                        let pidfd = plan.pinned.get(&pid).and_then(|fd| fd.try_clone().ok());
-                        self.signal_process(process, pidfd, self.signal);
-                    }
-                }
-                Target::Pgid(pgid) => {
-                    self.scopes.push(target);
-                    self.signal_group(pgid, members, self.signal);
-                }
-                Target::Sid(sid) => {
-                    self.scopes.push(target);
-                    // Never stop the group pgkill runs in (only possible
-                    // with --force): nobody would continue it.
-                    let stop_first = self.signal.terminates()
-                        && self.signal != Signal::KILL
-                        && self.signal != Signal::STOP
-                        && !members.iter().any(|p| p.pid == me);
-                    self.signal_session(sid, members.to_vec(), self.signal, stop_first)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Signals one process through its pinned pidfd.
-    fn signal_process(&mut self, process: &Process, pidfd: Option<PidFd>, signal: Signal) {
-        match pidfd {
-            Some(pidfd) => {
-                let outcome = outcome_of(pidfd.send(signal));
-                self.record(process, outcome, Some(pidfd), signal);
-            }
-            None => self.record(process, Outcome::Vanished, None, signal),
-        }
-    }
-
-    /// Signals a group with one `kill(-pgid)` once a member confirms the
-    /// group still exists; records every member.
-    fn signal_group(&mut self, pgid: Pgid, members: &[Process], signal: Signal) {
-        let outcome = if group_exists(pgid, members) {
-            outcome_of(kill_group(pgid, signal))
-        } else {
-            Outcome::Vanished
-        };
-        for process in members {
-            self.record(process, outcome, None, signal);
-        }
-    }
-
-    /// Signals every group of a session, rescanning until no new group
-    /// appears; with `stop_first`, freezes the session first.
-    ///
-    /// A stopped group must never outlive, stopped, the parent that ties it
-    /// to the session: the kernel then sends the orphaned group SIGHUP (and
-    /// SIGCONT), and its processes die of the wrong signal. So groups are
-    /// stopped parents first (a job-control shell whose job stops before it
-    /// does returns from `wait` and may exit); the signal goes out only once
-    /// every process has stopped (one whose SIGSTOP is still pending takes a
-    /// lower-numbered signal such as SIGTERM first, and dies at once); and
-    /// groups are continued children first.
-    fn signal_session(
-        &mut self,
-        sid: Sid,
-        members: Vec<Process>,
-        signal: Signal,
-        stop_first: bool,
-    ) -> Result<()> {
-        let _blocked = stop_first.then(BlockedSignals::new);
-        let mut stopped: Vec<Pgid> = Vec::new();
-        let mut members = members;
-        let mut result = Ok(());
-        if stop_first {
-            result = stop_session(sid, &mut members, &mut stopped);
-        }
-        let continue_order = children_first(stopped, &members);
-        if result.is_ok() {
-            result = self.signal_session_groups(sid, members, signal);
-        }
-        // Nothing is left stopped, whatever failed.
-        for pgid in continue_order {
-            let _ = kill_group(pgid, Signal::CONT);
-        }
-        result
-    }
-
-    /// Signals every group of the session not yet signalled, rescanning
-    /// until a rescan finds none.
-    fn signal_session_groups(
-        &mut self,
-        sid: Sid,
-        mut members: Vec<Process>,
-        signal: Signal,
-    ) -> Result<()> {
-        let mut done: HashSet<Pgid> = HashSet::new();
-        for _ in 0..MAX_ROUNDS {
-            let fresh: Vec<Pgid> = groups_of(&members)
-                .into_iter()
-                .filter(|pgid| !done.contains(pgid))
-                .collect();
-            if fresh.is_empty() {
-                // Newcomers in groups already signalled: a process forked
-                // after its group's kill() did not get the signal (nor did
-                // one whose group's signal found it gone), so each gets it
-                // now, through a pidfd.
-                for process in &members {
-                    if !self.index.contains_key(&process.pid) {
-                        let pidfd = match PidFd::open(process.pid, process.starttime) {
-                            Ok(Opened::Same(pidfd)) => Some(pidfd),
-                            _ => None,
-                        };
-                        self.signal_process(process, pidfd, signal);
-                    }
-                }
-                return Ok(());
-            }
-            for pgid in fresh {
-                let group: Vec<Process> =
-                    members.iter().filter(|p| p.pgid == pgid).cloned().collect();
-                self.signal_group(pgid, &group, signal);
-                done.insert(pgid);
-            }
-            members = session_members(sid)?;
-        }
-        Ok(())
-    }
-
-    fn record(
-        &mut self,
-        process: &Process,
-        outcome: Outcome,
-        pidfd: Option<PidFd>,
-        signal: Signal,
-    ) {
-        if let Some(callback) = &mut self.on_signal {
-            callback(process, signal, outcome);
-        }
-        match self.index.get(&process.pid) {
-            // A later signal (escalation, a second target) updates the entry.
-            Some(&i) if self.entries[i].process.starttime == process.starttime => {
-                let entry = &mut self.entries[i];
-                if entry.outcome != Outcome::Signalled || outcome == Outcome::Signalled {
-                    entry.outcome = outcome;
-                }
-                if pidfd.is_some() {
-                    entry.pidfd = pidfd;
-                    entry.watched = false;
-                    entry.checked = true;
-                }
-            }
-            _ => {
-                self.index.insert(process.pid, self.entries.len());
-                self.entries.push(Entry {
-                    process: process.clone(),
-                    outcome,
-                    pidfd,
-                    watched: false,
-                    checked: true,
-                });
-            }
-        }
-    }
 }
 
 /// Resolves `target` on a fresh snapshot and signals it.
 pub fn signal(target: Target, signal: Signal) -> Result<Delivery> {
-    let snapshot = Snapshot::read(Fields::default())?;
     let mut delivery = Delivery::new(signal);
-    delivery.send(&resolve(&snapshot, &[target]))?;
+    delivery.send(&resolve(&[target])?)?;
     Ok(delivery)
 }
 
@@ -366,13 +237,57 @@ pub fn end(
 /// How many rescans a session or a stop phase may take before giving up.
 const MAX_ROUNDS: usize = 1000;
 
-/// The live members of a session, rescanned.
-fn session_members(sid: Sid) -> Result<Vec<Process>> {
+/// The live members of a session, rescanned, and the highest pid the
+/// scan listed (for [`created_since`]).
+fn session_members(sid: Sid) -> Result<(Vec<Process>, i32)> {
     let snapshot = Snapshot::read(Fields::default())?;
-    Ok(snapshot
+    let members = snapshot
         .processes()
         .iter()
         .filter(|p| p.sid == sid && !p.kernel_thread && !p.is_zombie())
         .cloned()
-        .collect())
+        .collect();
+    Ok((members, highest_pid(&snapshot)))
+}
+
+/// The highest pid a snapshot listed.
+fn highest_pid(snapshot: &Snapshot) -> i32 {
+    snapshot.processes().last().map_or(0, |p| p.pid.as_raw())
+}
+
+/// The live processes of `scopes` created while a snapshot whose highest
+/// pid was `highest` was being read, or since. A process can fork a
+/// successor and exit between the listing of /proc and the read of its
+/// stat, and then the snapshot holds neither; the successor has a higher
+/// pid than everything listed before it (barring a wrap of the pid
+/// counter), so listing /proc again finds it, reading only the stat of
+/// the pids above `highest`. Repeats until a listing shows no pid above
+/// the previous ones; empty when nothing of `scopes` is new.
+fn created_since(mut highest: i32, scopes: &[Target]) -> Vec<Process> {
+    let mut found = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            break;
+        };
+        let newer: Vec<i32> = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .filter(|&pid| pid > highest)
+            .collect();
+        let Some(&top) = newer.iter().max() else {
+            break;
+        };
+        found.extend(
+            newer
+                .into_iter()
+                .filter_map(|pid| crate::snapshot::read_stat_of(Pid::from_raw(pid)))
+                .filter(|stat| stat.state != b'Z' && scopes.iter().any(|s| s.holds(stat)))
+                .map(Process::from),
+        );
+        if !found.is_empty() {
+            break;
+        }
+        highest = top;
+    }
+    found
 }

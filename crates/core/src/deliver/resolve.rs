@@ -3,16 +3,18 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Target;
-use crate::pidfd::{Opened, PidFd};
-use crate::{Pid, Process, Snapshot};
+use crate::pidfd::PidFd;
+use crate::{Fields, Pid, Process, Result, Snapshot};
 
 /// Targets resolved against a snapshot: what would be signalled.
 #[derive(Debug)]
 pub struct Plan {
+    snapshot: Snapshot,
     targets: Vec<(Target, Vec<Process>)>,
-    /// A pidfd for each `--pid` target, opened as it was resolved: from
-    /// then on the PID may be reused, the fd still means that process.
-    pub(super) pinned: HashMap<Pid, PidFd>,
+    /// A pidfd for each `--pid` target, opened before the snapshot was
+    /// read: from then on the PID may be reused, the fd still means the
+    /// process the snapshot describes.
+    pinned: HashMap<Pid, PidFd>,
 }
 
 /// Why a plan must not be carried out without `--force`.
@@ -60,13 +62,25 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Resolves targets against a snapshot. Kernel threads are never targets.
+/// Resolves targets against a fresh snapshot of the process table. Kernel
+/// threads are never targets.
 ///
-/// A process target is pinned at once with a pidfd checked against the
-/// snapshot's start time (which has the kernel's tick resolution, 10 ms:
-/// pinning right away leaves no room for a reuse that it could not see).
-pub fn resolve(snapshot: &Snapshot, targets: &[Target]) -> Plan {
-    let mut pinned = HashMap::new();
+/// A process target is pinned with a pidfd FIRST, the process table read
+/// after, and the pidfd's process then found not reaped: until it is
+/// reaped nobody else can have its PID, so what the snapshot read of that
+/// PID is that very process. (A start time, with the kernel's 10 ms tick,
+/// cannot tell two processes apart.)
+pub fn resolve(targets: &[Target]) -> Result<Plan> {
+    let mut pinned: HashMap<Pid, PidFd> = HashMap::new();
+    for target in targets {
+        if let Target::Pid(pid) = *target {
+            if let Ok(Some(pidfd)) = PidFd::open_unchecked(pid) {
+                pinned.insert(pid, pidfd);
+            }
+        }
+    }
+    let snapshot = Snapshot::read(Fields::default())?;
+    pinned.retain(|_, pidfd| !pidfd.is_reaped());
     let targets = targets
         .iter()
         .map(|&target| {
@@ -78,21 +92,31 @@ pub fn resolve(snapshot: &Snapshot, targets: &[Target]) -> Plan {
                 .collect();
             if let Target::Pid(pid) = target {
                 // Gone already (or not ours to see): the target matches nothing.
-                members.retain(|p| match PidFd::open(p.pid, p.starttime) {
-                    Ok(Opened::Same(pidfd)) => {
-                        pinned.insert(pid, pidfd);
-                        true
-                    }
-                    _ => false,
-                });
+                members.retain(|_| pinned.contains_key(&pid));
             }
             (target, members)
         })
         .collect();
-    Plan { targets, pinned }
+    Ok(Plan {
+        snapshot,
+        targets,
+        pinned,
+    })
 }
 
 impl Plan {
+    /// The snapshot the targets were resolved against.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// A pidfd of process target `pid`, pinned as it was resolved.
+    pub(super) fn pinned(&self, pid: Pid) -> Option<PidFd> {
+        self.pinned
+            .get(&pid)
+            .and_then(|pidfd| pidfd.try_clone().ok())
+    }
+
     /// Each target with the processes it matched.
     pub fn targets(&self) -> impl Iterator<Item = (Target, &[Process])> {
         self.targets
@@ -122,7 +146,8 @@ impl Plan {
 
     /// The first target that contains the caller, one of its ancestors
     /// (the calling shell), or pid 1, if any.
-    pub fn refusal(&self, snapshot: &Snapshot) -> Option<Refusal> {
+    pub fn refusal(&self) -> Option<Refusal> {
+        let snapshot = &self.snapshot;
         let me = Pid::current();
         let init = Pid::from_raw(1);
         let mut protected: Vec<(&Process, Relation)> = snapshot

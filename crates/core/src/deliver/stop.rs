@@ -4,40 +4,60 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use super::kill::{kill_group, may_signal};
-use super::{session_members, MAX_ROUNDS};
-use crate::{Pgid, Pid, Process, Result, Sid, Signal};
+use super::kill::kill_group;
+use super::permission::Permission;
+use super::{session_members, Scope, Target, MAX_ROUNDS};
+use crate::{Pgid, Pid, Process, Result, Signal};
 
 /// Stops every group of session `sid`, parents' groups before their
 /// children's, in rounds until a rescan finds no group not yet stopped and
 /// every member stopped (a stopped process cannot fork, so this converges).
 /// `members` ends as the last rescan; `stopped` holds every group the
-/// kernel accepted SIGSTOP for.
+/// kernel accepted SIGSTOP for. Only groups still in the session `scope`
+/// are stopped.
 pub(super) fn stop_session(
-    sid: Sid,
+    scope: &mut Scope,
+    permission: &Permission,
     members: &mut Vec<Process>,
     stopped: &mut Vec<Pgid>,
 ) -> Result<()> {
-    // Every group sent SIGSTOP, stopped or not: one the kernel refused
-    // (EPERM) is not tried again round after round.
-    let mut tried: HashSet<Pgid> = HashSet::new();
+    let Target::Sid(sid) = scope.target else {
+        return Ok(());
+    };
+    // Every group sent SIGSTOP, and how often: one the kernel refused
+    // (EPERM) is not tried again round after round, and one with a member
+    // still running after it (a child that was forked as the group got
+    // its SIGSTOP, say) is tried again a few times.
+    let mut tried: HashMap<Pgid, usize> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         let fresh: Vec<Pgid> = groups_of(members)
             .into_iter()
-            .filter(|pgid| !tried.contains(pgid))
+            .filter(|pgid| !tried.contains_key(pgid))
             .collect();
         if fresh.is_empty() {
             break;
         }
         for pgid in children_first(fresh, members).into_iter().rev() {
-            tried.insert(pgid);
-            // A group that vanished meanwhile needs no stopping.
+            // A group none of whose members is there any more needs no
+            // stopping; should a later scan show it again, it is tried then.
+            if !scope.holds_group(pgid, members) {
+                continue;
+            }
+            *tried.entry(pgid).or_default() += 1;
             if kill_group(pgid, Signal::STOP).is_ok() {
                 stopped.push(pgid);
             }
         }
-        *members = session_members(sid)?;
-        await_stopped(members);
+        if !scope.is_live() {
+            break;
+        }
+        *members = session_members(sid)?.0;
+        for pgid in await_stopped(members, permission) {
+            if tried.get(&pgid).is_some_and(|&times| times < STOP_TRIES) {
+                tried.remove(&pgid);
+            }
+        }
+        scope.top_up(members);
     }
     Ok(())
 }
@@ -45,18 +65,22 @@ pub(super) fn stop_session(
 /// How long to wait for signalled processes to reach the stopped state.
 const STOP_PATIENCE: Duration = Duration::from_millis(100);
 
+/// How many times a group with a member that does not stop is sent SIGSTOP.
+const STOP_TRIES: usize = 3;
+
 /// Waits until every process of `members` that pgkill may signal is
 /// stopped (or gone), within [`STOP_PATIENCE`]: one in uninterruptible
 /// sleep stops only when it wakes. The kernel tells nobody but the parent
 /// when a process stops, so this reads /proc, the stat of those not yet
-/// stopped, between short pauses.
-fn await_stopped(members: &[Process]) {
+/// stopped, between short pauses. Returns the groups of those that did
+/// not stop.
+fn await_stopped(members: &[Process], permission: &Permission) -> HashSet<Pgid> {
     let stopped = |state: u8| matches!(state, b'T' | b't');
     let mut running: Vec<&Process> = members
         .iter()
         .filter(|p| !stopped(p.state))
         // A process pgkill may not signal was not stopped and never will be.
-        .filter(|p| may_signal(p.pid))
+        .filter(|p| permission.allows(p, Signal::STOP))
         .collect();
     let start = Instant::now();
     while !running.is_empty() && start.elapsed() < STOP_PATIENCE {
@@ -67,6 +91,7 @@ fn await_stopped(members: &[Process]) {
             })
         });
     }
+    running.iter().map(|p| p.pgid).collect()
 }
 
 /// `groups` ordered so that each comes before every group holding a parent
@@ -128,34 +153,20 @@ pub(super) fn groups_of(members: &[Process]) -> Vec<Pgid> {
     groups
 }
 
-/// Blocks the signals that would interrupt pgkill (and the stop from a
-/// terminal) while a session is stopped, so that pgkill always continues
-/// what it stopped; the pending ones arrive when this is dropped.
+/// Blocks every signal that can be blocked while a session is stopped, so
+/// that pgkill always continues what it stopped: the terminal's, the
+/// timers', SIGIO, SIGPWR, the real-time ones, any that a sender may aim
+/// at pgkill. The pending ones arrive when this is dropped. (SIGKILL
+/// cannot be blocked: see the man page.)
 pub(super) struct BlockedSignals {
     previous: nix::sys::signal::SigSet,
 }
 
 impl BlockedSignals {
     pub(super) fn new() -> BlockedSignals {
-        use nix::sys::signal::{SigSet, Signal as S};
-        let mut set = SigSet::empty();
-        for signal in [
-            S::SIGINT,
-            S::SIGTERM,
-            S::SIGHUP,
-            S::SIGQUIT,
-            S::SIGTSTP,
-            S::SIGTTIN,
-            S::SIGTTOU,
-            S::SIGPIPE,
-            S::SIGALRM,
-            S::SIGUSR1,
-            S::SIGUSR2,
-        ] {
-            set.add(signal);
-        }
-        let previous = set
-            .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
+        use nix::sys::signal::{SigSet, SigmaskHow};
+        let previous = SigSet::all()
+            .thread_swap_mask(SigmaskHow::SIG_BLOCK)
             .unwrap_or_else(|_| SigSet::empty());
         BlockedSignals { previous }
     }

@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::kill::group_is_gone;
-use super::{session_members, Delivery, Outcome, Target, MAX_ROUNDS};
-use crate::pidfd::{Opened, PidFd, Watch};
-use crate::{Error, Fields, Pid, Process, Result, Signal, Snapshot};
+use super::{created_since, highest_pid, session_members, Delivery, Outcome, Target};
+use crate::pidfd::{PidFd, Watch};
+use crate::{Error, Fields, Process, Result, Signal, Snapshot};
 
 impl Delivery {
     /// Waits until every signalled process has exited (a zombie has), and
@@ -136,19 +135,29 @@ impl Delivery {
     }
 
     /// Whether entry `i`'s pidfd is that process: checked now if it was
-    /// opened without a check (its start time read after the open, as
-    /// [`PidFd::open`] does). If its PID belongs to someone else, the
-    /// process has exited: it is marked so, and its pidfd closed (which
-    /// takes it out of the watch).
+    /// opened without a check (its start time read after the open, from
+    /// the process the fd pins). One that reads as in the entry's group or
+    /// session is taken only while that scope is proven to be the one
+    /// targeted: else it may have founded a new one of that id. If its PID
+    /// belongs to someone else, the process has exited: it is marked so,
+    /// and its pidfd closed (which takes it out of the watch).
     fn confirm(&mut self, i: usize) -> bool {
-        let entry = &mut self.entries[i];
+        let entry = &self.entries[i];
         let Some(pidfd) = &entry.pidfd else {
             return false;
         };
         if entry.checked {
             return true;
         }
-        if pidfd.started_at(entry.process.pid, entry.process.starttime) {
+        let same = pidfd.stat(entry.process.pid).is_some_and(|stat| {
+            stat.starttime == entry.process.starttime
+                && entry.scope.is_none_or(|scope| {
+                    let scope = &mut self.scopes[scope];
+                    !scope.target.holds(&stat) || scope.is_live()
+                })
+        });
+        let entry = &mut self.entries[i];
+        if same {
             entry.checked = true;
             return true;
         }
@@ -172,13 +181,16 @@ impl Delivery {
     }
 
     /// Signals live processes that joined the targeted groups or sessions
-    /// after the signal (with SIGKILL once escalated); returns whether
-    /// there were any, even if they were gone again before their signal:
-    /// they may have forked others meanwhile.
+    /// after the signal (with SIGKILL once escalated), in the scopes still
+    /// proven to be the ones targeted; returns whether there were any, even
+    /// if they were gone again before their signal: they may have forked
+    /// others meanwhile.
     fn signal_newcomers(&mut self) -> Result<bool> {
-        let emptied = |scope: &Target| matches!(*scope, Target::Pgid(pgid) if group_is_gone(pgid));
-        if self.scopes.iter().all(emptied) {
-            // No scan needed: nothing is left to fork a newcomer.
+        let live: Vec<usize> = (0..self.scopes.len())
+            .filter(|&scope| self.scopes[scope].is_live())
+            .collect();
+        if live.is_empty() {
+            // No scan needed: nothing is left that could be a newcomer.
             return Ok(false);
         }
         let snapshot = Snapshot::read(Fields::default())?;
@@ -188,11 +200,12 @@ impl Delivery {
             self.signal
         };
         let mut found = false;
-        for scope in self.scopes.clone() {
+        for &scope in &live {
+            let target = self.scopes[scope].target;
             let newcomers: Vec<Process> = snapshot
                 .processes()
                 .iter()
-                .filter(|p| !p.kernel_thread && !p.is_zombie() && scope.contains(p))
+                .filter(|p| !p.kernel_thread && !p.is_zombie() && target.contains(p))
                 .filter(|p| !self.is_known_exited(p))
                 .cloned()
                 .collect();
@@ -200,13 +213,20 @@ impl Delivery {
                 continue;
             }
             found = true;
-            match scope {
-                Target::Pgid(pgid) => self.signal_group(pgid, &newcomers, signal),
-                Target::Sid(sid) => self.signal_session_groups(sid, newcomers, signal)?,
-                Target::Pid(_) => {}
-            }
+            self.signal_scope(scope, &newcomers, signal)?;
         }
-        Ok(found || created_since(&snapshot, &self.scopes))
+        let targets: Vec<Target> = live.iter().map(|&s| self.scopes[s].target).collect();
+        Ok(found || !created_since(highest_pid(&snapshot), &targets).is_empty())
+    }
+
+    /// Signals `members`, seen in scope `scope`, as that scope's kind asks.
+    fn signal_scope(&mut self, scope: usize, members: &[Process], signal: Signal) -> Result<()> {
+        match self.scopes[scope].target {
+            Target::Pgid(pgid) => self.signal_group(scope, pgid, members, signal),
+            Target::Sid(sid) => self.signal_session_groups(scope, sid, members, signal)?,
+            Target::Pid(_) => {}
+        }
+        Ok(())
     }
 
     fn is_known_exited(&self, process: &Process) -> bool {
@@ -216,41 +236,50 @@ impl Delivery {
         })
     }
 
-    /// SIGKILL for everything still alive: each pending process through its
-    /// pidfd, and every targeted group and session again (newcomers too).
+    /// SIGKILL for everything still alive: every targeted group and session
+    /// again (newcomers too) while each is proven to be the one targeted,
+    /// first, as the proof dies with them; then each pending process
+    /// through its pidfd.
     fn escalate(&mut self) -> Result<()> {
         self.escalated = true;
-        for i in self.pending() {
-            if self.entries[i].pidfd.is_some() && !self.confirm(i) {
-                // Gone: its PID belongs to someone else.
+        for scope in 0..self.scopes.len() {
+            if !self.scopes[scope].is_live() {
                 continue;
             }
-            let entry = &self.entries[i];
-            if let Some(pidfd) = &entry.pidfd {
-                let _ = pidfd.send(Signal::KILL);
-            } else if let Ok(Opened::Same(pidfd)) =
-                PidFd::open(entry.process.pid, entry.process.starttime)
-            {
-                let _ = pidfd.send(Signal::KILL);
-            }
-        }
-        for scope in self.scopes.clone() {
-            match scope {
-                Target::Pgid(pgid) => {
+            let target = self.scopes[scope].target;
+            match target {
+                Target::Sid(sid) => {
+                    let (members, _) = session_members(sid)?;
+                    self.signal_session(scope, sid, &members, Signal::KILL, true)?;
+                }
+                _ => {
                     let snapshot = Snapshot::read(Fields::default())?;
                     let members: Vec<Process> = snapshot
                         .processes()
                         .iter()
-                        .filter(|p| p.pgid == pgid)
+                        .filter(|p| !p.kernel_thread && target.contains(p))
                         .cloned()
                         .collect();
-                    self.signal_group(pgid, &members, Signal::KILL);
+                    self.signal_scope(scope, &members, Signal::KILL)?;
                 }
-                Target::Sid(sid) => {
-                    let members = session_members(sid)?;
-                    self.signal_session_groups(sid, members, Signal::KILL)?;
+            }
+        }
+        for i in self.pending() {
+            let entry = &mut self.entries[i];
+            if entry.pidfd.is_none() {
+                match PidFd::open_unchecked(entry.process.pid) {
+                    Ok(Some(pidfd)) => {
+                        entry.pidfd = Some(pidfd);
+                        entry.checked = false;
+                        entry.watched = false;
+                    }
+                    _ => continue,
                 }
-                Target::Pid(_) => {}
+            }
+            if self.confirm(i) {
+                if let Some(pidfd) = &self.entries[i].pidfd {
+                    let _ = pidfd.send(Signal::KILL);
+                }
             }
         }
         Ok(())
@@ -260,44 +289,6 @@ impl Delivery {
 /// How many pidfds opened without a check are checked between two looks
 /// for exits.
 const CHECK_BATCH: usize = 32;
-
-/// Whether a live process of `scopes` was created while `snapshot` was
-/// being read, or since. A process can fork a successor and exit between
-/// the listing of /proc and the read of its stat, and then the snapshot
-/// holds neither; the successor has a higher pid than everything listed
-/// before it (barring a wrap of the pid counter), so listing /proc again
-/// finds it. Repeats until a listing shows no pid above the previous ones.
-fn created_since(snapshot: &Snapshot, scopes: &[Target]) -> bool {
-    let mut highest = snapshot.processes().last().map_or(0, |p| p.pid.as_raw());
-    for _ in 0..MAX_ROUNDS {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return false;
-        };
-        let newer: Vec<i32> = entries
-            .flatten()
-            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
-            .filter(|&pid| pid > highest)
-            .collect();
-        let Some(&top) = newer.iter().max() else {
-            return false;
-        };
-        for pid in newer {
-            let Some(stat) = crate::snapshot::read_stat_of(Pid::from_raw(pid)) else {
-                continue;
-            };
-            let in_scope = scopes.iter().any(|scope| match *scope {
-                Target::Pgid(pgid) => stat.pgrp == pgid.as_raw(),
-                Target::Sid(sid) => stat.session == sid.as_raw(),
-                Target::Pid(_) => false,
-            });
-            if in_scope && stat.state != b'Z' && !stat.is_kernel_thread() {
-                return true;
-            }
-        }
-        highest = top;
-    }
-    false
-}
 
 /// Raises the soft limit on open files to the hard limit: one pidfd per
 /// waited process.

@@ -1,0 +1,279 @@
+//! Sending the signal: a process through its pinned pidfd, a group with one
+//! `kill(-pgid)`, a session group by group (stopped first, continued
+//! after), and recording what each process got.
+
+use std::collections::HashSet;
+
+use super::kill::{kill_group, outcome_of};
+use super::stop::{children_first, groups_of, stop_session, BlockedSignals};
+use super::{
+    created_since, session_members, Delivery, Entry, Outcome, Plan, Scope, Target, MAX_ROUNDS,
+};
+use crate::pidfd::PidFd;
+use crate::{Pgid, Pid, Process, Result, Sid, Signal};
+
+impl Delivery {
+    /// Signals every target of the plan.
+    pub fn send(&mut self, plan: &Plan) -> Result<()> {
+        let me = Pid::current();
+        for (target, members) in plan.targets() {
+            match target {
+                Target::Pid(pid) => {
+                    for process in members {
+                        self.signal_process(process, plan.pinned(pid), self.signal, None);
+                    }
+                }
+                Target::Pgid(pgid) => {
+                    let scope = self.open_scope(target, members);
+                    self.signal_group(scope, pgid, members, self.signal);
+                }
+                Target::Sid(sid) => {
+                    let scope = self.open_scope(target, members);
+                    // Never stop the group pgkill runs in (only possible
+                    // with --force): nobody would continue it.
+                    let stop_first = self.signal.terminates()
+                        && self.signal != Signal::STOP
+                        && !members.iter().any(|p| p.pid == me);
+                    self.signal_session(scope, sid, members, self.signal, stop_first)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn open_scope(&mut self, target: Target, members: &[Process]) -> usize {
+        self.scopes.push(Scope::open(target, members));
+        self.scopes.len() - 1
+    }
+
+    /// Signals one process through a pidfd known to be it (`None`: it is
+    /// gone).
+    pub(super) fn signal_process(
+        &mut self,
+        process: &Process,
+        pidfd: Option<PidFd>,
+        signal: Signal,
+        scope: Option<usize>,
+    ) {
+        let outcome = pidfd
+            .as_ref()
+            .map_or(Outcome::Vanished, |pidfd| outcome_of(pidfd.send(signal)));
+        self.record(process, outcome, pidfd, signal, scope);
+    }
+
+    /// Signals group `pgid`, of which `members` were seen in scope `scope`,
+    /// with one `kill(-pgid)` if it is still in the scope; records each
+    /// member with what the kernel let it get.
+    pub(super) fn signal_group(
+        &mut self,
+        scope: usize,
+        pgid: Pgid,
+        members: &[Process],
+        signal: Signal,
+    ) {
+        let outcome = if self.scopes[scope].holds_group(pgid, members) {
+            outcome_of(kill_group(pgid, signal))
+        } else {
+            Outcome::Vanished
+        };
+        for process in members {
+            let outcome = match outcome {
+                Outcome::Signalled if !self.permission.allows(process, signal) => {
+                    Outcome::PermissionDenied
+                }
+                outcome => outcome,
+            };
+            self.record(process, outcome, None, signal, Some(scope));
+        }
+    }
+
+    /// Signals every group of a session, rescanning until no new group
+    /// appears; with `stop_first`, freezes the session first. SIGKILL too:
+    /// a frozen session cannot fork away while its groups die one by one,
+    /// and its stopped members keep proving it is the session targeted
+    /// (see [`Scope`]) until the last group is signalled.
+    ///
+    /// A stopped group must never outlive, stopped, the parent that ties it
+    /// to the session: the kernel then sends the orphaned group SIGHUP (and
+    /// SIGCONT), and its processes die of the wrong signal. So groups are
+    /// stopped parents first (a job-control shell whose job stops before it
+    /// does returns from `wait` and may exit); the signal goes out only once
+    /// every process has stopped (one whose SIGSTOP is still pending takes a
+    /// lower-numbered signal such as SIGTERM first, and dies at once); and
+    /// groups are continued children first.
+    pub(super) fn signal_session(
+        &mut self,
+        scope: usize,
+        sid: Sid,
+        members: &[Process],
+        signal: Signal,
+        stop_first: bool,
+    ) -> Result<()> {
+        if !stop_first {
+            return self.signal_session_groups(scope, sid, members, signal);
+        }
+        let _blocked = BlockedSignals::new();
+        let mut stopped: Vec<Pgid> = Vec::new();
+        let mut members = members.to_vec();
+        let mut result = stop_session(
+            &mut self.scopes[scope],
+            &self.permission,
+            &mut members,
+            &mut stopped,
+        );
+        let continue_order = children_first(stopped, &members);
+        if result.is_ok() {
+            result = self.signal_session_groups(scope, sid, &members, signal);
+        }
+        // Nothing is left stopped, whatever failed. A group stopped still
+        // has its members (a stopped process dies of SIGKILL only): one
+        // still in it and in the session says it is the one stopped.
+        for pgid in continue_order {
+            if self.scopes[scope].has_member_in_group(pgid, &members) {
+                let _ = kill_group(pgid, Signal::CONT);
+            }
+        }
+        result
+    }
+
+    /// Signals every group of the session not yet signalled, rescanning
+    /// until a rescan finds none, while the session is proven to be the one
+    /// targeted.
+    pub(super) fn signal_session_groups(
+        &mut self,
+        scope: usize,
+        sid: Sid,
+        first: &[Process],
+        signal: Signal,
+    ) -> Result<()> {
+        let mut done: HashSet<Pgid> = HashSet::new();
+        let mut rescan: Option<Vec<Process>> = None;
+        // The highest pid of the last scan: a process forked during a scan
+        // may be missing from it (none for the first list, taken earlier).
+        let mut highest = i32::MAX;
+        for _ in 0..MAX_ROUNDS {
+            if !self.scopes[scope].is_live() {
+                return Ok(());
+            }
+            let members = rescan.as_deref().unwrap_or(first);
+            if !self.signal_fresh(scope, members, signal, &mut done) {
+                // Nothing new in the scan. Before SIGKILL takes the last
+                // groups, and with them the proof that the session is the
+                // one targeted, what was forked while the scan was taken
+                // (and so is not in it) is looked for, cheaply, and
+                // signalled at once: a process that forks its successor
+                // and exits is caught that way.
+                let forked = if signal == Signal::KILL {
+                    created_since(highest, &[self.scopes[scope].target])
+                } else {
+                    Vec::new()
+                };
+                if !self.signal_fresh(scope, &forked, signal, &mut done) {
+                    let held: Vec<Pgid> = groups_of(members)
+                        .into_iter()
+                        .filter(|pgid| !done.contains(pgid))
+                        .collect();
+                    if held.is_empty() {
+                        return Ok(());
+                    }
+                    self.signal_groups(scope, held, members, signal, &mut done);
+                }
+            }
+            let (scan, top) = session_members(sid)?;
+            rescan = Some(scan);
+            highest = top;
+        }
+        Ok(())
+    }
+
+    /// Signals what is new in `members`: the groups not signalled yet but
+    /// those that hold the session's anchors (they go when nothing else is
+    /// left: meanwhile their members prove that the session is still the
+    /// one targeted); else the newcomers in groups already signalled (a
+    /// process forked after its group's kill() did not get the signal, nor
+    /// did one whose group's signal found it gone). Returns whether there
+    /// was anything.
+    fn signal_fresh(
+        &mut self,
+        scope: usize,
+        members: &[Process],
+        signal: Signal,
+        done: &mut HashSet<Pgid>,
+    ) -> bool {
+        let free: Vec<Pgid> = groups_of(members)
+            .into_iter()
+            .filter(|pgid| !done.contains(pgid))
+            .filter(|&pgid| !self.scopes[scope].anchors_in_group(pgid, members))
+            .collect();
+        if !free.is_empty() {
+            self.signal_groups(scope, free, members, signal, done);
+            return true;
+        }
+        let newcomers: Vec<&Process> = members
+            .iter()
+            .filter(|p| done.contains(&p.pgid) && !self.index.contains_key(&p.pid))
+            .collect();
+        for &process in &newcomers {
+            let pidfd = self.scopes[scope].admit(process.pid);
+            self.signal_process(process, pidfd, signal, Some(scope));
+        }
+        !newcomers.is_empty()
+    }
+
+    /// Signals `groups` of a session, children's groups first: a stopped
+    /// group whose parent's group died before it would be orphaned, and
+    /// the kernel would continue it (SIGHUP, SIGCONT) before its own
+    /// signal.
+    fn signal_groups(
+        &mut self,
+        scope: usize,
+        groups: Vec<Pgid>,
+        members: &[Process],
+        signal: Signal,
+        done: &mut HashSet<Pgid>,
+    ) {
+        for pgid in children_first(groups, members) {
+            let group: Vec<Process> = members.iter().filter(|p| p.pgid == pgid).cloned().collect();
+            self.signal_group(scope, pgid, &group, signal);
+            done.insert(pgid);
+        }
+    }
+
+    fn record(
+        &mut self,
+        process: &Process,
+        outcome: Outcome,
+        pidfd: Option<PidFd>,
+        signal: Signal,
+        scope: Option<usize>,
+    ) {
+        if let Some(callback) = &mut self.on_signal {
+            callback(process, signal, outcome);
+        }
+        match self.index.get(&process.pid) {
+            // A later signal (escalation, a second target) updates the entry.
+            Some(&i) if self.entries[i].process.starttime == process.starttime => {
+                let entry = &mut self.entries[i];
+                if entry.outcome != Outcome::Signalled || outcome == Outcome::Signalled {
+                    entry.outcome = outcome;
+                }
+                if pidfd.is_some() {
+                    entry.pidfd = pidfd;
+                    entry.watched = false;
+                    entry.checked = true;
+                }
+            }
+            _ => {
+                self.index.insert(process.pid, self.entries.len());
+                self.entries.push(Entry {
+                    process: process.clone(),
+                    outcome,
+                    pidfd,
+                    watched: false,
+                    checked: true,
+                    scope,
+                });
+            }
+        }
+    }
+}
