@@ -1,7 +1,12 @@
 //! What the three tools share: error reporting and exit codes, color, and
 //! parsers that turn the core's errors into clap's.
+//!
+//! Nothing here writes with `print!`, `println!` or `eprintln!`: those
+//! panic when the stream cannot be written (stdout on a full disk, stderr
+//! on /dev/full), and a panic in a tool aborts it. Diagnostics go through
+//! [`stderr_line`], output through `io::Write` with its errors handled.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
 
@@ -42,6 +47,29 @@ impl From<io::Error> for Failure {
     }
 }
 
+/// The exit code of `tool` when its output cannot be written (for a reason
+/// other than a closed pipe, which ends quietly): pgtree 1 (as when it
+/// shows nothing), pgkill 5 ("the report could not be written"),
+/// setsid-run 125 (setsid-run itself failed).
+pub fn output_failure_code(tool: &str) -> i32 {
+    match tool {
+        "pgkill" => 5,
+        "setsid-run" => 125,
+        _ => 1,
+    }
+}
+
+/// Writes `line` and a newline to stderr with one `write_all`, so that a
+/// diagnostic line is not interleaved with another process's. Never
+/// panics, unlike `eprintln!`: an unwritable stderr is the error returned,
+/// which a caller that is already failing ignores.
+pub fn stderr_line(line: &str) -> io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    io::stderr().lock().write_all(&bytes)
+}
+
 /// The start of each tool's process, in place of the Rust runtime's.
 ///
 /// The binaries define C's `main` (`#![no_main]`): the runtime's own
@@ -57,7 +85,7 @@ pub fn run_process(main: impl FnOnce() -> i32) -> i32 {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     open_standard_fds();
     let code = main();
-    let _ = io::Write::flush(&mut io::stdout());
+    let _ = io::stdout().flush();
     code
 }
 
@@ -77,7 +105,8 @@ fn open_standard_fds() {
 }
 
 /// Parses the command line, runs the tool, and turns every outcome into an
-/// exit code, printing `tool: error: …` in this one place.
+/// exit code, printing `tool: error: …` in this one place. The code is
+/// returned even when stderr cannot be written.
 pub fn main_with<A: Parser>(tool: &str, run: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
     main_with_args(tool, std::env::args_os(), run)
 }
@@ -95,22 +124,29 @@ pub fn main_with_args<A: Parser>(
         Ok(code) => code,
         Err(Failure { code, message }) => {
             if let Some(message) = message {
-                eprintln!("{tool}: error: {message}");
+                let _ = stderr_line(&format!("{tool}: error: {message}"));
             }
             code
         }
     }
 }
 
-/// clap's errors as one line; `--help` and `--version` print and exit 0.
+/// clap's errors as one line; `--help` and `--version` print and exit 0,
+/// or, when stdout cannot be written, fail as the tool's output does
+/// ([`output_failure_code`]; a closed pipe still ends quietly with 0).
 fn clap_failure(tool: &str, error: clap::Error) -> Failure {
     use clap::error::ErrorKind;
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = error.print();
-            Failure {
-                code: 0,
-                message: None,
+            match error.print().and_then(|()| io::stdout().flush()) {
+                Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Failure::new(
+                    output_failure_code(tool),
+                    format!("cannot write output: {error}"),
+                ),
+                _ => Failure {
+                    code: 0,
+                    message: None,
+                },
             }
         }
         _ => {

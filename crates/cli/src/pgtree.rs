@@ -21,8 +21,8 @@ use crate::common::{core, escape, json_string, main_with, ColorWhen, Failure, Pa
         Selection works like pgrep: different kinds of criteria AND together, values \
         of one kind OR together. --table, --plain and --json print one row per process \
         instead, ordered by session, group and pid.",
-    after_help = "Exit status: 0 something shown, 1 nothing matched, 2 usage error, \
-        3 the process table could not be read."
+    after_help = "Exit status: 0 something shown, 1 nothing matched (or the output \
+        could not be written), 2 usage error, 3 the process table could not be read."
 )]
 pub struct Args {
     /// Regular expression matched against the process name (comm)
@@ -540,7 +540,10 @@ the command line as an array of strings (empty for kernel threads and zombies).
 at least one process was shown.
 .TP
 \fB1\fR
-no process matched.
+no process matched, or the output could not be written (a full disk,
+\fI/dev/full\fR; a message says so on standard error). A reader that closes
+the pipe early (\fBpgtree | head \-1\fR) is not an error: pgtree exits
+quietly with 0.
 .TP
 \fB2\fR
 usage error: a bad option or value, an unknown column, user or terminal, an
