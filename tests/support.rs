@@ -550,7 +550,7 @@ pub fn user_name(uid: u32) -> Option<String> {
         })
 }
 
-/// Undoes the `\xHH` escapes of text output.
+/// Undoes the `\xHH` and `\u{hex}` escapes of text output.
 pub fn unescape(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -559,6 +559,22 @@ pub fn unescape(text: &str) -> Vec<u8> {
         let hex = bytes
             .get(i + 2..i + 4)
             .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        // `\u{202e}`: the character, as UTF-8.
+        let escaped = text
+            .get(i..)
+            .and_then(|rest| rest.strip_prefix("\\u{"))
+            .and_then(|rest| {
+                let (hex, _) = rest.split_once('}')?;
+                Some((
+                    char::from_u32(u32::from_str_radix(hex, 16).ok()?)?,
+                    hex.len(),
+                ))
+            });
+        if let Some((c, digits)) = escaped {
+            out.extend_from_slice(c.to_string().as_bytes());
+            i += 4 + digits;
+            continue;
+        }
         match (bytes[i], bytes.get(i + 1), hex) {
             (b'\\', Some(b'x'), Some(byte)) => {
                 out.push(byte);

@@ -499,9 +499,19 @@ group of the session's terminal and \fBorphaned\fR when no member has a parent
 in another group of the same session), and under each group its processes
 (name and pid, \fBzombie\fR when exited but not reaped), nested by parent.
 .PP
+Names and command lines are escaped in the tree, \fB\-\-table\fR and
+\fB\-\-plain\fR, so that what is shown is unambiguous and a process cannot
+disguise its name: control characters, backslashes and bytes that are not
+UTF\-8 are written as \fB\\x\fR\fIHH\fR (one per byte), and invisible
+characters that change the display (Unicode format characters such as
+U+202E RIGHT\-TO\-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE, and the line
+and paragraph separators U+2028 and U+2029) as \fB\\u{\fR\fIhex\fR\fB}\fR,
+e.g. \fB\\u{202e}\fR. \fB\-\-json\fR writes names exactly (see
+\fBJSON KEYS\fR).
+.PP
 \fB\-\-plain\fR separates columns by exactly one space. No field contains
-whitespace: spaces, control characters, backslashes and bytes that are not
-UTF\-8 are written as \fB\\x\fR\fIHH\fR, and an empty field as \fB\-\fR.
+whitespace: spaces are written as \fB\\x20\fR (other whitespace likewise),
+and an empty field as \fB\-\fR.
 Rows are ordered by session, then group, then pid.
 "#,
     ),
@@ -526,7 +536,8 @@ the owner's name, or the uid as a string when it has none.
 one letter, as in ps(1): R, S, D, T, t, Z, I.
 .TP
 \fBcomm\fR
-the name; bytes that are not UTF\-8 become U+FFFD.
+the name, exactly (format characters such as U+202E are not escaped; JSON
+escapes only what it must); bytes that are not UTF\-8 become U+FFFD.
 .TP
 \fBargs\fR
 the command line as an array of strings (empty for kernel threads and zombies).
