@@ -805,7 +805,7 @@ fn kernel_threads_only_with_k() {
         .filter_map(support::host_stat)
         .find(Proc::is_kernel_thread);
     let Some(kthread) = kthread else {
-        eprintln!("skipped: no kernel thread is visible here");
+        support::skip("no kernel thread is visible here");
         return;
     };
     let pid = kthread.pid.to_string();
@@ -1006,7 +1006,7 @@ fn exit_3_when_the_process_table_cannot_be_read() {
     ]));
     let stderr = support::stderr(&output);
     if stderr.starts_with("unshare:") || stderr.starts_with("mount:") {
-        eprintln!("skipped: no private /proc here: {stderr}");
+        support::skip(&format!("no private /proc here: {}", stderr.trim_end()));
         return;
     }
     assert_exit(&output, 3);
