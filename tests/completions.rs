@@ -131,7 +131,7 @@ fn have(program: &str) -> bool {
         .status()
         .is_ok_and(|status| status.success());
     if !found {
-        eprintln!("skipped: {program} is not installed (.ci/run installs it)");
+        crate::support::skip(&format!("{program} is not installed (.ci/run installs it)"));
     }
     found
 }
@@ -431,7 +431,7 @@ fn bash_completes_live_ids() {
         return;
     }
     if !bash_completion.exists() {
-        eprintln!("skipped: bash-completion is not installed (.ci/run installs it)");
+        crate::support::skip("bash-completion is not installed (.ci/run installs it)");
         return;
     }
     let scenario = Scenario::new();

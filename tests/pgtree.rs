@@ -805,7 +805,7 @@ fn kernel_threads_only_with_k() {
         .filter_map(support::host_stat)
         .find(Proc::is_kernel_thread);
     let Some(kthread) = kthread else {
-        eprintln!("skipped: no kernel thread is visible here");
+        support::skip("no kernel thread is visible here");
         return;
     };
     let pid = kthread.pid.to_string();
@@ -1006,7 +1006,7 @@ fn exit_3_when_the_process_table_cannot_be_read() {
     ]));
     let stderr = support::stderr(&output);
     if stderr.starts_with("unshare:") || stderr.starts_with("mount:") {
-        eprintln!("skipped: no private /proc here: {stderr}");
+        support::skip(&format!("no private /proc here: {}", stderr.trim_end()));
         return;
     }
     assert_exit(&output, 3);
@@ -1201,4 +1201,94 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
         let stderr = support::stderr(&output);
         assert!(stderr.contains(needle), "pgtree {args:?}: {stderr}");
     }
+}
+
+#[test]
+fn names_that_would_disguise_themselves_are_escaped() {
+    // U+202E (right-to-left override) shows what follows it reversed;
+    // U+2028 (line separator) breaks the line in some terminals.
+    let script = r#"
+rlo=$(printf 'evil\342\200\256txt.sh')
+ls=$(printf 'a\342\200\250b')
+cp /bin/sleep "$DIR/$rlo"
+cp /bin/sleep "$DIR/$ls"
+"$DIR/$rlo" 1000 </dev/null >/dev/null 2>&1 &
+echo rlo=$!
+"$DIR/$ls" 1000 </dev/null >/dev/null 2>&1 &
+echo ls=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let (rlo, ls) = (ns.var("rlo"), ns.var("ls"));
+    let rlo_comm = "evil\u{202e}txt.sh";
+    let ls_comm = "a\u{2028}b";
+    ns.wait_for("both have exec'd", |ps| {
+        ps.iter()
+            .any(|p| p.pid == rlo && p.comm == rlo_comm.as_bytes())
+            && ps
+                .iter()
+                .any(|p| p.pid == ls && p.comm == ls_comm.as_bytes())
+    });
+    let shown_rlo = "evil\\u{202e}txt.sh";
+    let shown_ls = "a\\u{2028}b";
+    let raw = |text: &str| text.contains('\u{202e}') || text.contains('\u{2028}');
+
+    let tree = support::stdout(&ns.run(PGTREE, ["--tree"]));
+    assert!(!raw(&tree), "{tree}");
+    assert!(tree.contains(&format!("─ {shown_rlo} {rlo}\n")), "{tree}");
+    assert!(tree.contains(&format!("─ {shown_ls} {ls}\n")), "{tree}");
+
+    let table = ns.run(PGTREE, ["--table", "-o", "pid,comm,args"]);
+    assert_exit(&table, 0);
+    let table = support::stdout(&table);
+    assert!(!raw(&table), "{table}");
+    let row = |pid: i32| {
+        table
+            .lines()
+            .find(|line| {
+                line.trim_start_matches('│')
+                    .trim_start()
+                    .starts_with(&format!("{pid} "))
+            })
+            .unwrap_or_else(|| panic!("no row for {pid} in\n{table}"))
+            .to_string()
+    };
+    assert!(row(rlo).contains(&format!(" {shown_rlo} ")), "{table}");
+    assert!(row(rlo).contains(&format!("/{shown_rlo} 1000")), "{table}");
+    assert!(row(ls).contains(&format!(" {shown_ls} ")), "{table}");
+
+    let plain = ns.run(PGTREE, ["--plain", "-o", "pid,comm,args"]);
+    assert_exit(&plain, 0);
+    let plain = support::stdout(&plain);
+    assert!(!raw(&plain), "{plain}");
+    let line = |pid: i32| {
+        plain
+            .lines()
+            .find(|line| line.starts_with(&format!("{pid} ")))
+            .unwrap_or_else(|| panic!("no line for {pid} in\n{plain}"))
+            .split(' ')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let fields = line(rlo);
+    assert_eq!(fields[1], shown_rlo);
+    assert!(
+        fields[2].ends_with(&format!("/{shown_rlo}\\x201000")),
+        "{fields:?}"
+    );
+    assert_eq!(unescape(&fields[1]), rlo_comm.as_bytes());
+    assert_eq!(line(ls)[1], shown_ls);
+    assert_eq!(unescape(&line(ls)[1]), ls_comm.as_bytes());
+
+    // JSON is exact: the name as the kernel has it.
+    let json = ns.run(PGTREE, ["--json", "-o", "pid,comm,args"]);
+    assert_exit(&json, 0);
+    let rows = json_rows(&json);
+    let comm = |pid: i32| {
+        let row = rows.iter().find(|row| int(row, "pid") == i64::from(pid));
+        row.unwrap_or_else(|| panic!("no row for {pid}"))["comm"].clone()
+    };
+    assert_eq!(comm(rlo), rlo_comm);
+    assert_eq!(comm(ls), ls_comm);
 }

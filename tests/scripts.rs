@@ -128,7 +128,7 @@ fn run_script(name: &str) {
         std::fs::read_to_string(&stderr).unwrap_or_default()
     );
     if status.code() == Some(77) {
-        eprintln!("skipped {name}: {output}");
+        crate::support::skip(&format!("{name}: {}", output.trim_end()));
     } else {
         assert!(status.success(), "{name}: {status}\n{output}");
         let left = marked(&value);

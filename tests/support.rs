@@ -109,6 +109,30 @@ pub fn detached(program: impl AsRef<OsStr>) -> Command {
     command
 }
 
+/// Reports that the calling test is skipped, and why; the test then
+/// returns. The line goes straight to the process's stderr (not through
+/// `eprintln!`, which libtest captures and hides for a passing test), so
+/// that `cargo test` shows it next to the test's `ok`. With
+/// `PROCGROUP_NO_SKIP=1` (CI, where everything is installed) a skip is a
+/// failure instead.
+#[track_caller]
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().filter(|name| *name != "main");
+    let line = match test {
+        Some(test) => format!("skipped: {test}: {why}\n"),
+        None => format!("skipped: {why}\n"),
+    };
+    if std::env::var_os("PROCGROUP_NO_SKIP").is_some_and(|value| value == "1") {
+        panic!(
+            "PROCGROUP_NO_SKIP=1, yet the test would be {}",
+            line.trim_end()
+        );
+    }
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 /// Whether PID namespaces can be used here (root, unshare and nsenter
 /// present); the reason when not. Checked once.
 fn namespaces() -> Result<(), String> {
@@ -160,11 +184,11 @@ impl Namespace {
     /// kept ([`Namespace::var`]). After the script, pid 1 stays alive and
     /// reaps orphans, like an init.
     ///
-    /// `None` (after printing "skipped: ..." on stderr) when PID namespaces
+    /// `None` (after reporting the skip, see [`skip`]) when PID namespaces
     /// are not available here. A script that fails is a test failure.
     pub fn start(script: &str) -> Option<Namespace> {
         if let Err(reason) = namespaces() {
-            eprintln!("skipped: PID namespaces are not available: {reason}");
+            skip(&format!("PID namespaces are not available: {reason}"));
             return None;
         }
         let dir = scratch_dir();
@@ -550,7 +574,7 @@ pub fn user_name(uid: u32) -> Option<String> {
         })
 }
 
-/// Undoes the `\xHH` escapes of text output.
+/// Undoes the `\xHH` and `\u{hex}` escapes of text output.
 pub fn unescape(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -559,6 +583,22 @@ pub fn unescape(text: &str) -> Vec<u8> {
         let hex = bytes
             .get(i + 2..i + 4)
             .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        // `\u{202e}`: the character, as UTF-8.
+        let escaped = text
+            .get(i..)
+            .and_then(|rest| rest.strip_prefix("\\u{"))
+            .and_then(|rest| {
+                let (hex, _) = rest.split_once('}')?;
+                Some((
+                    char::from_u32(u32::from_str_radix(hex, 16).ok()?)?,
+                    hex.len(),
+                ))
+            });
+        if let Some((c, digits)) = escaped {
+            out.extend_from_slice(c.to_string().as_bytes());
+            i += 4 + digits;
+            continue;
+        }
         match (bytes[i], bytes.get(i + 1), hex) {
             (b'\\', Some(b'x'), Some(byte)) => {
                 out.push(byte);

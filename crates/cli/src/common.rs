@@ -1,7 +1,12 @@
 //! What the three tools share: error reporting and exit codes, color, and
 //! parsers that turn the core's errors into clap's.
+//!
+//! Nothing here writes with `print!`, `println!` or `eprintln!`: those
+//! panic when the stream cannot be written (stdout on a full disk, stderr
+//! on /dev/full), and a panic in a tool aborts it. Diagnostics go through
+//! [`stderr_line`], output through `io::Write` with its errors handled.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
 
@@ -42,6 +47,29 @@ impl From<io::Error> for Failure {
     }
 }
 
+/// The exit code of `tool` when its output cannot be written (for a reason
+/// other than a closed pipe, which ends quietly): pgtree 1 (as when it
+/// shows nothing), pgkill 5 ("the report could not be written"),
+/// setsid-run 125 (setsid-run itself failed).
+pub fn output_failure_code(tool: &str) -> i32 {
+    match tool {
+        "pgkill" => 5,
+        "setsid-run" => 125,
+        _ => 1,
+    }
+}
+
+/// Writes `line` and a newline to stderr with one `write_all`, so that a
+/// diagnostic line is not interleaved with another process's. Never
+/// panics, unlike `eprintln!`: an unwritable stderr is the error returned,
+/// which a caller that is already failing ignores.
+pub fn stderr_line(line: &str) -> io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    io::stderr().lock().write_all(&bytes)
+}
+
 /// The start of each tool's process, in place of the Rust runtime's.
 ///
 /// The binaries define C's `main` (`#![no_main]`): the runtime's own
@@ -57,7 +85,7 @@ pub fn run_process(main: impl FnOnce() -> i32) -> i32 {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     open_standard_fds();
     let code = main();
-    let _ = io::Write::flush(&mut io::stdout());
+    let _ = io::stdout().flush();
     code
 }
 
@@ -77,7 +105,8 @@ fn open_standard_fds() {
 }
 
 /// Parses the command line, runs the tool, and turns every outcome into an
-/// exit code, printing `tool: error: …` in this one place.
+/// exit code, printing `tool: error: …` in this one place. The code is
+/// returned even when stderr cannot be written.
 pub fn main_with<A: Parser>(tool: &str, run: impl FnOnce(A) -> Result<i32, Failure>) -> i32 {
     main_with_args(tool, std::env::args_os(), run)
 }
@@ -95,22 +124,29 @@ pub fn main_with_args<A: Parser>(
         Ok(code) => code,
         Err(Failure { code, message }) => {
             if let Some(message) = message {
-                eprintln!("{tool}: error: {message}");
+                let _ = stderr_line(&format!("{tool}: error: {message}"));
             }
             code
         }
     }
 }
 
-/// clap's errors as one line; `--help` and `--version` print and exit 0.
+/// clap's errors as one line; `--help` and `--version` print and exit 0,
+/// or, when stdout cannot be written, fail as the tool's output does
+/// ([`output_failure_code`]; a closed pipe still ends quietly with 0).
 fn clap_failure(tool: &str, error: clap::Error) -> Failure {
     use clap::error::ErrorKind;
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = error.print();
-            Failure {
-                code: 0,
-                message: None,
+            match error.print().and_then(|()| io::stdout().flush()) {
+                Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Failure::new(
+                    output_failure_code(tool),
+                    format!("cannot write output: {error}"),
+                ),
+                _ => Failure {
+                    code: 0,
+                    message: None,
+                },
             }
         }
         _ => {
@@ -171,26 +207,77 @@ pub fn core<T: 'static>(
 
 /// Bytes as text for humans: printable UTF-8 stays, every other byte (and,
 /// with `whitespace`, every space) becomes `\xHH`, and so does `\`, so that
-/// the output is unambiguous.
+/// the output is unambiguous. Characters that are invisible yet change the
+/// display (Unicode format characters such as U+202E RIGHT-TO-LEFT
+/// OVERRIDE, and the line and paragraph separators) become `\u{202e}`, so
+/// that a process cannot disguise its name.
 pub fn escape(bytes: &[u8], whitespace: bool) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
+            if !c.is_ascii() && is_format(c) {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                continue;
+            }
             let hidden = c.is_control() || c == '\\' || (whitespace && c.is_whitespace());
             if hidden {
                 let mut utf8 = [0u8; 4];
                 for byte in c.encode_utf8(&mut utf8).bytes() {
-                    out.push_str(&format!("\\x{byte:02x}"));
+                    let _ = write!(out, "\\x{byte:02x}");
                 }
             } else {
                 out.push(c);
             }
         }
         for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
+            let _ = write!(out, "\\x{byte:02x}");
         }
     }
     out
+}
+
+/// The characters of general category Cf (format) in Unicode 16.0, and
+/// U+2028 and U+2029 (Zl, Zp): sorted, inclusive ranges.
+const FORMAT: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x2028, 0x2029),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// Whether `c` is in [`FORMAT`].
+fn is_format(c: char) -> bool {
+    let c = c as u32;
+    FORMAT
+        .binary_search_by(|&(low, high)| {
+            if high < c {
+                std::cmp::Ordering::Less
+            } else if low > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// A JSON string literal; invalid UTF-8 becomes U+FFFD.
@@ -262,8 +349,53 @@ mod tests {
     }
 
     #[test]
+    fn escapes_what_would_disguise_a_name() {
+        // A right-to-left override shows what follows it reversed.
+        assert_eq!(
+            escape("evil\u{202e}txt".as_bytes(), false),
+            "evil\\u{202e}txt"
+        );
+        assert_eq!(
+            escape("a\u{2028}b\u{2029}c".as_bytes(), false),
+            "a\\u{2028}b\\u{2029}c"
+        );
+        assert_eq!(escape("a\u{2028}b".as_bytes(), true), "a\\u{2028}b");
+        assert_eq!(
+            escape("\u{feff}x\u{200b}".as_bytes(), true),
+            "\\u{feff}x\\u{200b}"
+        );
+        assert_eq!(escape("\u{e0041}".as_bytes(), false), "\\u{e0041}");
+        // Every range, at both ends, and its neighbours.
+        for &(low, high) in FORMAT {
+            for cp in [low, high] {
+                let c = char::from_u32(cp).unwrap();
+                assert_eq!(
+                    escape(c.to_string().as_bytes(), false),
+                    format!("\\u{{{cp:x}}}")
+                );
+            }
+            for cp in [low - 1, high + 1] {
+                let c = char::from_u32(cp).unwrap();
+                if !FORMAT.iter().any(|&(l, h)| (l..=h).contains(&cp)) && !c.is_control() {
+                    assert_eq!(escape(c.to_string().as_bytes(), false), c.to_string());
+                }
+            }
+        }
+        assert!(FORMAT.windows(2).all(|w| w[0].1 < w[1].0));
+        // Visible neighbours and other scripts stay.
+        assert_eq!(escape("مرحبا שלום ✓".as_bytes(), false), "مرحبا שלום ✓");
+        // U+0085 (NEL) is a control character: bytes, as before.
+        assert_eq!(escape("\u{85}".as_bytes(), false), "\\xc2\\x85");
+    }
+
+    #[test]
     fn json_strings_are_valid() {
         assert_eq!(json_string(b"a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
         assert_eq!(json_string(b"\xff"), "\"\u{fffd}\"");
+        // Exact, not escaped: JSON allows U+202E and U+2028 in strings.
+        assert_eq!(
+            json_string("a\u{202e}b\u{2028}".as_bytes()),
+            "\"a\u{202e}b\u{2028}\""
+        );
     }
 }

@@ -21,8 +21,8 @@ use crate::common::{core, escape, json_string, main_with, ColorWhen, Failure, Pa
         Selection works like pgrep: different kinds of criteria AND together, values \
         of one kind OR together. --table, --plain and --json print one row per process \
         instead, ordered by session, group and pid.",
-    after_help = "Exit status: 0 something shown, 1 nothing matched, 2 usage error, \
-        3 the process table could not be read."
+    after_help = "Exit status: 0 something shown, 1 nothing matched (or the output \
+        could not be written), 2 usage error, 3 the process table could not be read."
 )]
 pub struct Args {
     /// Regular expression matched against the process name (comm)
@@ -499,9 +499,19 @@ group of the session's terminal and \fBorphaned\fR when no member has a parent
 in another group of the same session), and under each group its processes
 (name and pid, \fBzombie\fR when exited but not reaped), nested by parent.
 .PP
+Names and command lines are escaped in the tree, \fB\-\-table\fR and
+\fB\-\-plain\fR, so that what is shown is unambiguous and a process cannot
+disguise its name: control characters, backslashes and bytes that are not
+UTF\-8 are written as \fB\\x\fR\fIHH\fR (one per byte), and invisible
+characters that change the display (Unicode format characters such as
+U+202E RIGHT\-TO\-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE, and the line
+and paragraph separators U+2028 and U+2029) as \fB\\u{\fR\fIhex\fR\fB}\fR,
+e.g. \fB\\u{202e}\fR. \fB\-\-json\fR writes names exactly (see
+\fBJSON KEYS\fR).
+.PP
 \fB\-\-plain\fR separates columns by exactly one space. No field contains
-whitespace: spaces, control characters, backslashes and bytes that are not
-UTF\-8 are written as \fB\\x\fR\fIHH\fR, and an empty field as \fB\-\fR.
+whitespace: spaces are written as \fB\\x20\fR (other whitespace likewise),
+and an empty field as \fB\-\fR.
 Rows are ordered by session, then group, then pid.
 "#,
     ),
@@ -526,7 +536,8 @@ the owner's name, or the uid as a string when it has none.
 one letter, as in ps(1): R, S, D, T, t, Z, I.
 .TP
 \fBcomm\fR
-the name; bytes that are not UTF\-8 become U+FFFD.
+the name, exactly (format characters such as U+202E are not escaped; JSON
+escapes only what it must); bytes that are not UTF\-8 become U+FFFD.
 .TP
 \fBargs\fR
 the command line as an array of strings (empty for kernel threads and zombies).
@@ -540,7 +551,10 @@ the command line as an array of strings (empty for kernel threads and zombies).
 at least one process was shown.
 .TP
 \fB1\fR
-no process matched.
+no process matched, or the output could not be written (a full disk,
+\fI/dev/full\fR; a message says so on standard error). A reader that closes
+the pipe early (\fBpgtree | head \-1\fR) is not an error: pgtree exits
+quietly with 0.
 .TP
 \fB2\fR
 usage error: a bad option or value, an unknown column, user or terminal, an

@@ -12,6 +12,28 @@ use procgroup::{Pid, Signal};
 
 const INSIDE: &str = "PROCGROUP_TEST_IN_NAMESPACE";
 
+/// Reports that the calling test is skipped, and why, straight to stderr
+/// (libtest hides what `eprintln!` writes in a passing test); a failure
+/// instead with `PROCGROUP_NO_SKIP=1`. A copy of `skip` in the top-level
+/// tests/support.rs, which this test crate cannot use.
+#[track_caller]
+fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().filter(|name| *name != "main");
+    let line = match test {
+        Some(test) => format!("skipped: {test}: {why}\n"),
+        None => format!("skipped: {why}\n"),
+    };
+    if std::env::var_os("PROCGROUP_NO_SKIP").is_some_and(|value| value == "1") {
+        panic!(
+            "PROCGROUP_NO_SKIP=1, yet the test would be {}",
+            line.trim_end()
+        );
+    }
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 /// Runs `test` as pid 1 of a new PID namespace; `false` when this already
 /// is that run. Skips (true, with a message) where namespaces are missing.
 fn rerun_in_namespace(test: &str) -> bool {
@@ -23,7 +45,7 @@ fn rerun_in_namespace(test: &str) -> bool {
         .stderr(Stdio::null())
         .status();
     if !probe.is_ok_and(|status| status.success()) {
-        eprintln!("skipped: cannot create a PID namespace here (needs root and unshare)");
+        skip("cannot create a PID namespace here (needs root and unshare)");
         return true;
     }
     let status = Command::new("unshare")
