@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use crate::support::{self, assert_exit, wait_until, Namespace, Proc, SETSID_RUN};
@@ -1129,5 +1129,173 @@ trap '' USR1
             let usr1 = 1 << (libc::SIGUSR1 - 1);
             assert_eq!(mask("SigIgn:") & !glibc, usr1, "{command}: {text}");
         }
+    }
+}
+
+/// `setsid-run` started by the test inside the namespace, through
+/// `nsenter`, the test's own child (it forks once: setsid-run is its
+/// child). Dropping it kills and reaps `nsenter`; what it started inside
+/// dies with the namespace.
+struct Started {
+    nsenter: std::process::Child,
+    /// A pidfd of setsid-run, opened while it was `nsenter`'s unreaped
+    /// child: it cannot name anyone else.
+    pidfd: std::os::fd::OwnedFd,
+}
+
+impl Started {
+    /// Starts `setsid-run ARGS` with stdin from /dev/null, stdout and
+    /// stderr to the given files.
+    fn new(ns: &Namespace, args: &[&str], stdout: Stdio, stderr: Stdio) -> Started {
+        use std::os::fd::FromRawFd;
+        let mut nsenter = ns
+            .command(SETSID_RUN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("cannot start nsenter");
+        let parent = nsenter.id() as i32;
+        let children = format!("/proc/{parent}/task/{parent}/children");
+        let mut child = 0;
+        wait_until("nsenter has forked", || {
+            child = std::fs::read_to_string(&children)
+                .unwrap_or_default()
+                .split_whitespace()
+                .next()
+                .and_then(|pid| pid.parse().ok())
+                .unwrap_or(0);
+            child != 0
+        });
+        // SAFETY: a raw syscall; the fd it returns is owned below.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, child, 0) };
+        if fd < 0 {
+            let _ = nsenter.kill();
+            let _ = nsenter.wait();
+            panic!("pidfd_open({child}): {}", std::io::Error::last_os_error());
+        }
+        // SAFETY: a fresh fd that nothing else owns.
+        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // Still nsenter's child after the pidfd was opened: the fd is it.
+        assert_eq!(
+            support::host_stat(child).map(|p| p.ppid),
+            Some(parent),
+            "nsenter's child"
+        );
+        Started { nsenter, pidfd }
+    }
+
+    /// Whether setsid-run has exited (its pidfd polls readable).
+    fn has_exited(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut poll = libc::pollfd {
+            fd: self.pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no wait.
+        unsafe { libc::poll(&mut poll, 1, 0) == 1 }
+    }
+
+    /// Sends `signal` to setsid-run through its pidfd.
+    fn signal(&self, signal: i32) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a raw syscall on a pidfd we own; the NULL siginfo is allowed.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+    }
+
+    /// Waits until setsid-run (and so nsenter) has exited: its status as a
+    /// shell shows it (128+N when signal N killed it; nsenter dies of the
+    /// signal that killed its child).
+    fn status(mut self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.nsenter.try_wait().unwrap() {
+                return status
+                    .code()
+                    .or_else(|| status.signal().map(|n| 128 + n))
+                    .unwrap();
+            }
+            assert!(
+                start.elapsed() < support::DEADLINE,
+                "setsid-run did not end within {:?}",
+                support::DEADLINE
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        // Our own child, unreaped unless it ended: its pid is still its own.
+        if self.nsenter.try_wait().ok().flatten().is_none() {
+            let _ = self.nsenter.kill();
+        }
+        let _ = self.nsenter.wait();
+    }
+}
+
+/// Starts `setsid-run ARGS` on `sh -c SCRIPT`, waits until the script has
+/// set its traps (it creates `$DIR/ready` then), then sends setsid-run
+/// SIGTERM every 20 ms until it has exited. Returns its exit status.
+fn terms_until_exit(ns: &Namespace, args: &[&str], script: &str) -> i32 {
+    let ready = ns.dir().join("ready");
+    let _ = std::fs::remove_file(&ready);
+    let err = ns.dir().join("err");
+    let script = script.replace("$DIR", path_str(ns.dir()));
+    let args = [args, &["--", "sh", "-c", &script]].concat();
+    let stderr = Stdio::from(std::fs::File::create(&err).unwrap());
+    let setsid_run = Started::new(ns, &args, Stdio::null(), stderr);
+    wait_until("the command has set its traps", || {
+        setsid_run.has_exited() || ready.exists()
+    });
+    let start = std::time::Instant::now();
+    while !setsid_run.has_exited() {
+        assert!(start.elapsed() < support::DEADLINE, "setsid-run never ends");
+        setsid_run.signal(libc::SIGTERM);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = setsid_run.status();
+    let err = std::fs::read_to_string(&err).unwrap();
+    assert_eq!(err, "", "setsid-run's stderr");
+    status
+}
+
+/// Once `--timeout` has fired, setsid-run exits 124, also when SIGTERM
+/// keeps arriving while it ends a session that ignores TERM (before the
+/// timeout a TERM is forwarded, and ignored): the forwarded signals stay
+/// blocked on the way out, and one still pending is not delivered with its
+/// default action. Likewise a TERM arriving while `--cleanup` ends the
+/// session keeps the command's status.
+#[test]
+fn signals_while_ending_the_session_keep_the_status() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    for round in 0..4 {
+        let status = terms_until_exit(
+            &ns,
+            &["--timeout", "300ms", "--kill-after", "1s"],
+            "trap '' TERM; : >'$DIR/ready'; sleep 30",
+        );
+        assert_eq!(status, 124, "round {round}: --timeout");
+        assert_nothing_started(&ns, &before, "--timeout");
+        let status = terms_until_exit(
+            &ns,
+            &["--cleanup", "--kill-after", "1s"],
+            "trap '' TERM; : >'$DIR/ready'; sleep 30 & sleep 0.3; exit 3",
+        );
+        assert_eq!(status, 3, "round {round}: --cleanup");
+        assert_nothing_started(&ns, &before, "--cleanup");
     }
 }

@@ -145,6 +145,25 @@ fn run(args: Args) -> Result<i32, Failure> {
     } else {
         None
     };
+    let result = start(&args, spawn, pidfile, signals.as_ref());
+    // Blocked until setsid-run exits: a forwarded signal that came while
+    // the session was being ended (--timeout, --cleanup) or on the way out
+    // must not kill setsid-run with its default action and replace the
+    // status it returns.
+    if let Some(signals) = signals {
+        signals.keep_blocked();
+    }
+    result
+}
+
+/// Starts the command, writes the pid file, prints, and supervises when
+/// waiting (`signals`).
+fn start(
+    args: &Args,
+    spawn: Spawn,
+    pidfile: Option<PidFile>,
+    signals: Option<&Signals>,
+) -> Result<i32, Failure> {
     let mut child = match spawn.start() {
         Ok(child) => child,
         Err(error) => {
@@ -174,7 +193,7 @@ fn run(args: Args) -> Result<i32, Failure> {
     let Some(signals) = signals else {
         return Ok(0);
     };
-    let code = supervise(&mut child, &signals, target, &args)?;
+    let code = supervise(&mut child, signals, target, args)?;
     if let Some(path) = &args.pidfile {
         pidfile::remove_if_owned(path, child.pid);
     }
