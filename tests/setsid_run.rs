@@ -1299,3 +1299,125 @@ fn signals_while_ending_the_session_keep_the_status() {
         assert_nothing_started(&ns, &before, "--cleanup");
     }
 }
+
+/// A write end of a pipe whose read end is closed: writing to it fails
+/// with EPIPE.
+fn closed_pipe() -> Stdio {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors, owned below.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: fresh descriptors that nothing else owns.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    Stdio::from(write)
+}
+
+/// `--print` whose stdout cannot be written (a pipe nobody reads, a full
+/// device). Waiting, setsid-run says so in one line on stderr and goes on
+/// supervising: --timeout still ends the session (124), --cleanup still
+/// ends the strays, the command's status is kept. Not waiting, the command
+/// is ended (nothing is left running, no pid file) and setsid-run exits
+/// 125 with one error line.
+#[test]
+fn failed_print_does_not_end_supervision() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let pid_file = ns.dir().join("app.pid");
+    let err = ns.dir().join("err");
+    let outputs: [(&str, fn() -> Stdio); 2] = [
+        ("a closed pipe", closed_pipe),
+        ("/dev/full", || {
+            Stdio::from(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+        }),
+    ];
+    let cases: &[(&[&str], i32, Duration)] = &[
+        (
+            &[
+                "-w",
+                "--timeout",
+                "1s",
+                "--print",
+                "pid",
+                "--",
+                "sleep",
+                "1000",
+            ],
+            124,
+            Duration::from_secs(1),
+        ),
+        (
+            &[
+                "--cleanup",
+                "--print",
+                "sid",
+                "--",
+                "sh",
+                "-c",
+                "sleep 1000 & sleep 0.5; exit 3",
+            ],
+            3,
+            Duration::from_millis(500),
+        ),
+        (
+            &[
+                "-w",
+                "--print",
+                "json",
+                "--pidfile",
+                path_str(&pid_file),
+                "--",
+                "sh",
+                "-c",
+                "sleep 0.5; exit 5",
+            ],
+            5,
+            Duration::from_millis(500),
+        ),
+        (
+            &["--print", "pid", "--", "sleep", "1000"],
+            125,
+            Duration::ZERO,
+        ),
+        (
+            &[
+                "-d",
+                "--print",
+                "ids",
+                "--pidfile",
+                path_str(&pid_file),
+                "--",
+                "sleep",
+                "1000",
+            ],
+            125,
+            Duration::ZERO,
+        ),
+    ];
+    for (output, stdout) in outputs {
+        for (args, code, least) in cases {
+            let what = format!("{args:?} with stdout on {output}");
+            let stderr = Stdio::from(std::fs::File::create(&err).unwrap());
+            let start = std::time::Instant::now();
+            let status = Started::new(&ns, args, stdout(), stderr).status();
+            let took = start.elapsed();
+            let err = std::fs::read_to_string(&err).unwrap();
+            assert_eq!(status, *code, "{what}: stderr {err:?}");
+            assert!(took >= *least, "{what}: exited after {took:?}");
+            assert!(
+                err.starts_with("setsid-run: error: ")
+                    && err.contains("--print")
+                    && err.ends_with('\n')
+                    && err.lines().count() == 1,
+                "{what}: stderr {err:?}"
+            );
+            assert_nothing_started(&ns, &before, &what);
+            assert!(!pid_file.exists(), "{what}: the pid file is left");
+        }
+    }
+}

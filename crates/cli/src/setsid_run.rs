@@ -188,7 +188,28 @@ fn start(
         }
     }
     if let Some(print) = args.print {
-        print_ids(print, &child)?;
+        if let Err(error) = print_ids(print, &child) {
+            let what = format!("--print: cannot write the ids: {error}");
+            if signals.is_none() {
+                // Nobody learns the ids: a command started without them
+                // is ended, as when its pid file fails.
+                let _ = deliver::end(target, Signal::KILL, None, None);
+                let _ = child.wait();
+                if let Some(path) = &args.pidfile {
+                    pidfile::remove_if_owned(path, child.pid);
+                }
+                return Err(Failure::new(
+                    FAILED,
+                    format!("{what}; the command was ended"),
+                ));
+            }
+            // Waiting, the command stays under supervision: setsid-run
+            // says so, and ends as it would have.
+            let _ = writeln!(
+                io::stderr(),
+                "setsid-run: error: {what}; still waiting for the command"
+            );
+        }
     }
     let Some(signals) = signals else {
         return Ok(0);
@@ -339,6 +360,17 @@ status is then 124.
 started outlives it, unless it made a session of its own. The command's
 status is kept.
 .PP
+Once \fB\-\-timeout\fR or \fB\-\-cleanup\fR is ending the session, the
+signals setsid\-run forwards are no longer forwarded, and one that arrives
+then does not change the exit status (124, or the command's status).
+.PP
+When \fB\-\-print\fR cannot write the ids (standard output a closed
+pipe, a full disk), setsid\-run says so in one line on standard error.
+With waiting it goes on supervising the command (forwarding signals,
+\fB\-\-timeout\fR, \fB\-\-cleanup\fR) and exits with the status it
+would have had; without waiting it ends the command (SIGKILL to its session,
+or its group with \fB\-\-group\fR), removes the pid file and exits 125.
+.PP
 \fB\-\-pidfile\fR writes the pid through a temporary file and a rename after
 a successful exec. If the file names a live process that had started by the
 time the file was written, setsid\-run refuses to start (exit 125); a file
@@ -367,7 +399,8 @@ usage error.
 .TP
 \fB125\fR
 setsid\-run itself failed: fork, the pid file (or "already running as pid
-\fIN\fR"), a file to redirect to.
+\fIN\fR"), a file to redirect to, \fB\-\-print\fR (the command was then
+ended).
 .TP
 \fB126\fR
 the command was found but could not be executed.
