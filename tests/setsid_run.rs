@@ -5,6 +5,7 @@
 //! when it started them.
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -1313,6 +1314,16 @@ fn closed_pipe() -> Stdio {
     Stdio::from(write)
 }
 
+/// The full device: writing to it fails with ENOSPC.
+fn full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
 /// `--print` whose stdout cannot be written (a pipe nobody reads, a full
 /// device). Waiting, setsid-run says so in one line on stderr and goes on
 /// supervising: --timeout still ends the session (124), --cleanup still
@@ -1325,16 +1336,9 @@ fn failed_print_does_not_end_supervision() {
     let before = alive(&ns);
     let pid_file = ns.dir().join("app.pid");
     let err = ns.dir().join("err");
-    let outputs: [(&str, fn() -> Stdio); 2] = [
-        ("a closed pipe", closed_pipe),
-        ("/dev/full", || {
-            Stdio::from(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open("/dev/full")
-                    .unwrap(),
-            )
-        }),
+    let outputs = [
+        ("a closed pipe", closed_pipe as fn() -> Stdio),
+        ("/dev/full", full),
     ];
     let cases: &[(&[&str], i32, Duration)] = &[
         (
@@ -1420,4 +1424,234 @@ fn failed_print_does_not_end_supervision() {
             assert!(!pid_file.exists(), "{what}: the pid file is left");
         }
     }
+}
+
+/// The names in the scratch directory, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A pid file in a directory another user can write is never written
+/// through a name that user planted. A symlink at the temporary name
+/// setsid-run used to write (`.app.pid.<its pid>.tmp`) leaves its target
+/// alone. A pid file that is a symlink, a hard link to another file, a
+/// FIFO, a device, or someone else's file is refused with 125 and one
+/// line, without blocking, starting nothing, changing nothing.
+#[test]
+fn pidfile_never_writes_through_a_planted_name() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let dir = ns.dir();
+    let victim = dir.join("victim");
+    let pid_file = dir.join("app.pid");
+    let file = path_str(&pid_file);
+    // A number no process of the namespace has: stale, were it a pid file.
+    let precious = "99999\n";
+
+    // The old temporary name, planted as a symlink to the victim.
+    std::fs::write(&victim, precious).unwrap();
+    let output = ns.sh(&format!(
+        r#"ln -s "$DIR/victim" "$DIR/.app.pid.$$.tmp"
+exec "$SETSID_RUN" -d --print pid --pidfile '{file}' -- sleep 1000"#
+    ));
+    assert_exit(&output, 0);
+    let pid = printed_number(&output);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), precious);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{pid}\n")
+    );
+    let planted: Vec<String> = names_in(dir)
+        .into_iter()
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(std::fs::read_link(dir.join(&planted[0])).unwrap(), victim);
+    assert_exit(&ns.sh(&format!("kill -KILL {pid}")), 0);
+    wait_until("the instance is reaped", || ns.stat(pid).is_none());
+    std::fs::remove_file(&pid_file).unwrap();
+    std::fs::remove_file(dir.join(&planted[0])).unwrap();
+
+    let plants: &[(&str, &str)] = &[
+        (r#"ln -s "$DIR/victim" "$F""#, "is a symbolic link"),
+        (r#"ln -s /nonexistent/file "$F""#, "is a symbolic link"),
+        (r#"ln "$DIR/victim" "$F""#, "has 2 hard links"),
+        (r#"mkfifo "$F""#, "is not a regular file"),
+        (r#"mknod "$F" c 1 3"#, "is not a regular file"),
+        (
+            r#"echo 99999 >"$F"; chown 65534 "$F""#,
+            "is owned by uid 65534, not by uid 0",
+        ),
+    ];
+    for (plant, why) in plants {
+        std::fs::write(&victim, precious).unwrap();
+        let planted = ns.sh(&format!("F='{file}'; {plant}"));
+        assert_exit(&planted, 0);
+        let names = names_in(dir);
+        let meta = std::fs::symlink_metadata(&pid_file).unwrap();
+        for wait in [&["-d"][..], &["-w"]] {
+            let args = [wait, &["--pidfile", file, "--", "sleep", "1001"]].concat();
+            let what = format!("{plant}: {args:?}");
+            let start = std::time::Instant::now();
+            let line = assert_error(&setsid_run(&ns, &args), 125, &what);
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "{what}: took {:?}",
+                start.elapsed()
+            );
+            assert_eq!(
+                line,
+                format!("setsid-run: error: pidfile {file}: {why}; not replacing it"),
+                "{what}"
+            );
+            assert_nothing_started(&ns, &before, &what);
+            assert_eq!(
+                std::fs::read_to_string(&victim).unwrap(),
+                precious,
+                "{what}"
+            );
+            assert_eq!(names_in(dir), names, "{what}");
+            let now = std::fs::symlink_metadata(&pid_file).unwrap();
+            assert_eq!(
+                (now.ino(), now.mode(), now.uid(), now.len()),
+                (meta.ino(), meta.mode(), meta.uid(), meta.len()),
+                "{what}: the pid file was changed"
+            );
+        }
+        std::fs::remove_file(&pid_file).unwrap();
+    }
+}
+
+/// Starts `setsid-run ARGS` eight times at once inside the namespace;
+/// returns (exit status, stdout, stderr) of each.
+fn eight_at_once(ns: &Namespace, args: &str) -> Vec<(i32, String, String)> {
+    let output = ns.sh(&format!(
+        r#"for i in 1 2 3 4 5 6 7 8; do
+    ( "$SETSID_RUN" {args} >"$DIR/out.$i" 2>"$DIR/err.$i"; echo $? >"$DIR/status.$i" ) &
+done
+wait"#
+    ));
+    assert_exit(&output, 0);
+    (1..=8)
+        .map(|i| {
+            let read = |name: &str| std::fs::read_to_string(ns.dir().join(format!("{name}.{i}")));
+            (
+                read("status").unwrap().trim().parse().unwrap(),
+                read("out").unwrap(),
+                read("err").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Of eight concurrent starts on one pid file, missing or stale, exactly
+/// one starts; the seven others exit 125 "already running as pid N",
+/// naming the one that runs. Waiting (-w, --timeout) the same, and the
+/// file stays locked (flock, as `pgrep -L -F` checks) for the command's
+/// life; with -d the lock goes when setsid-run exits, and the file's live
+/// pid keeps refusing starts.
+#[test]
+fn pidfile_admits_one_of_concurrent_starts() {
+    let Some(ns) = empty() else { return };
+    for round in 0..6 {
+        let pid_file = ns.dir().join(format!("app{round}.pid"));
+        let file = path_str(&pid_file);
+        if round % 2 == 1 {
+            std::fs::write(&pid_file, "99999\n").unwrap();
+        }
+        let arg = format!("{}", 1000 + round);
+        let outcomes = eight_at_once(
+            &ns,
+            &format!("-d --print pid --pidfile '{file}' -- sleep {arg}"),
+        );
+        let started: Vec<&(i32, String, String)> = outcomes
+            .iter()
+            .filter(|(status, _, _)| *status == 0)
+            .collect();
+        assert_eq!(started.len(), 1, "round {round}: {outcomes:?}");
+        let pid: i32 = started[0].1.trim().parse().unwrap();
+        let sleep = exec_done(&ns, pid, "the one instance runs");
+        assert_eq!(sleep.cmdline(), format!("sleep {arg}"));
+        let running: Vec<Proc> = alive(&ns)
+            .into_iter()
+            .filter(|p| p.cmdline() == format!("sleep {arg}"))
+            .collect();
+        assert_eq!(running.len(), 1, "round {round}: {running:?}");
+        let refusal = format!("setsid-run: error: already running as pid {pid}\n");
+        for (status, out, err) in &outcomes {
+            if *status != 0 {
+                assert_eq!(
+                    (*status, out.as_str(), err.as_str()),
+                    (125, "", refusal.as_str())
+                );
+            }
+        }
+        assert_eq!(
+            std::fs::read_to_string(&pid_file).unwrap(),
+            format!("{pid}\n")
+        );
+        // -d: setsid-run is gone, so is its lock; the pid still refuses.
+        let unlocked = ns.sh(&format!("flock -n '{file}' true && pgrep -F '{file}'"));
+        assert_exit(&unlocked, 0);
+        assert_eq!(printed_number(&unlocked), pid);
+    }
+
+    // Waiting: one runs until --timeout ends it, locked all along.
+    let pid_file = ns.dir().join("wait.pid");
+    let file = path_str(&pid_file);
+    let mut job = ns.spawn_sh(&format!(
+        r#"for i in 1 2 3 4 5 6 7 8; do
+    ( "$SETSID_RUN" --timeout 3s --print pid --pidfile '{file}' -- sleep 2000 >"$DIR/out.$i" 2>"$DIR/err.$i"; echo $? >"$DIR/status.$i" ) &
+done
+echo started=1
+read line
+pgrep -L -F '{file}' >"$DIR/pgrep" 2>&1; echo pgrep=$?
+wait
+echo done=1"#
+    ));
+    job.var("started");
+    let mut pid = 0;
+    wait_until("the pid file names the running command", || {
+        pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        pid > 0
+    });
+    exec_done(&ns, pid, "the waited command runs");
+    job.send("go");
+    assert_eq!(job.var("pgrep"), 0, "pgrep -L -F finds it locked");
+    assert_eq!(
+        std::fs::read_to_string(ns.dir().join("pgrep")).unwrap(),
+        format!("{pid}\n")
+    );
+    assert_eq!(job.var("done"), 1);
+    job.finish();
+    let mut statuses = Vec::new();
+    for i in 1..=8 {
+        let read =
+            |name: &str| std::fs::read_to_string(ns.dir().join(format!("{name}.{i}"))).unwrap();
+        let status: i32 = read("status").trim().parse().unwrap();
+        if status == 124 {
+            assert_eq!(read("out"), format!("{pid}\n"));
+        } else {
+            assert_eq!(
+                (status, read("err")),
+                (
+                    125,
+                    format!("setsid-run: error: already running as pid {pid}\n")
+                )
+            );
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [124, 125, 125, 125, 125, 125, 125, 125]);
+    assert!(!pid_file.exists(), "removed when the command ended");
 }
