@@ -1140,8 +1140,9 @@ trap '' USR1
 struct Started {
     nsenter: std::process::Child,
     /// A pidfd of setsid-run, opened while it was `nsenter`'s unreaped
-    /// child: it cannot name anyone else.
-    pidfd: std::os::fd::OwnedFd,
+    /// child: it cannot name anyone else. `None`: it had exited and been
+    /// reaped already.
+    pidfd: Option<std::os::fd::OwnedFd>,
 }
 
 impl Started {
@@ -1167,31 +1168,30 @@ impl Started {
                 .next()
                 .and_then(|pid| pid.parse().ok())
                 .unwrap_or(0);
-            child != 0
+            child != 0 || nsenter.try_wait().unwrap().is_some()
         });
-        // SAFETY: a raw syscall; the fd it returns is owned below.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, child, 0) };
-        if fd < 0 {
-            let _ = nsenter.kill();
-            let _ = nsenter.wait();
-            panic!("pidfd_open({child}): {}", std::io::Error::last_os_error());
-        }
-        // SAFETY: a fresh fd that nothing else owns.
-        let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
-        // Still nsenter's child after the pidfd was opened: the fd is it.
-        assert_eq!(
-            support::host_stat(child).map(|p| p.ppid),
-            Some(parent),
-            "nsenter's child"
-        );
+        let pidfd = (child != 0)
+            .then(|| {
+                // SAFETY: a raw syscall; the fd it returns is owned below.
+                let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, child, 0) };
+                // SAFETY: a fresh fd that nothing else owns.
+                (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+            })
+            .flatten()
+            // Still nsenter's child after the pidfd was opened: the fd is
+            // setsid-run. Else setsid-run has already been reaped.
+            .filter(|_| support::host_stat(child).is_some_and(|p| p.ppid == parent));
         Started { nsenter, pidfd }
     }
 
     /// Whether setsid-run has exited (its pidfd polls readable).
     fn has_exited(&self) -> bool {
         use std::os::fd::AsRawFd;
+        let Some(pidfd) = &self.pidfd else {
+            return true;
+        };
         let mut poll = libc::pollfd {
-            fd: self.pidfd.as_raw_fd(),
+            fd: pidfd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -1202,11 +1202,14 @@ impl Started {
     /// Sends `signal` to setsid-run through its pidfd.
     fn signal(&self, signal: i32) {
         use std::os::fd::AsRawFd;
+        let Some(pidfd) = &self.pidfd else {
+            return;
+        };
         // SAFETY: a raw syscall on a pidfd we own; the NULL siginfo is allowed.
         unsafe {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
+                pidfd.as_raw_fd(),
                 signal,
                 std::ptr::null::<libc::siginfo_t>(),
                 0,
@@ -1329,7 +1332,8 @@ fn full() -> Stdio {
 /// supervising: --timeout still ends the session (124), --cleanup still
 /// ends the strays, the command's status is kept. Not waiting, the command
 /// is ended (nothing is left running, no pid file) and setsid-run exits
-/// 125 with one error line.
+/// 125 with one error line. Waiting with stderr unwritable as well, the
+/// status is the same: no panic, no abort.
 #[test]
 fn failed_print_does_not_end_supervision() {
     let Some(ns) = empty() else { return };
@@ -1423,6 +1427,17 @@ fn failed_print_does_not_end_supervision() {
             assert_nothing_started(&ns, &before, &what);
             assert!(!pid_file.exists(), "{what}: the pid file is left");
         }
+    }
+    // Waiting, with stderr unwritable too: the report is lost, nothing
+    // else changes (no panic, no abort).
+    for (args, code, least) in &cases[..3] {
+        let what = format!("{args:?} with stdout and stderr on /dev/full");
+        let start = std::time::Instant::now();
+        let status = Started::new(&ns, args, full(), full()).status();
+        assert_eq!(status, *code, "{what}");
+        assert!(start.elapsed() >= *least, "{what}: exited at once");
+        assert_nothing_started(&ns, &before, &what);
+        assert!(!pid_file.exists(), "{what}: the pid file is left");
     }
 }
 
