@@ -5,8 +5,9 @@
 //! when it started them.
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use crate::support::{self, assert_exit, wait_until, Namespace, Proc, SETSID_RUN};
@@ -1130,4 +1131,542 @@ trap '' USR1
             assert_eq!(mask("SigIgn:") & !glibc, usr1, "{command}: {text}");
         }
     }
+}
+
+/// `setsid-run` started by the test inside the namespace, through
+/// `nsenter`, the test's own child (it forks once: setsid-run is its
+/// child). Dropping it kills and reaps `nsenter`; what it started inside
+/// dies with the namespace.
+struct Started {
+    nsenter: std::process::Child,
+    /// A pidfd of setsid-run, opened while it was `nsenter`'s unreaped
+    /// child: it cannot name anyone else. `None`: it had exited and been
+    /// reaped already.
+    pidfd: Option<std::os::fd::OwnedFd>,
+}
+
+impl Started {
+    /// Starts `setsid-run ARGS` with stdin from /dev/null, stdout and
+    /// stderr to the given files.
+    fn new(ns: &Namespace, args: &[&str], stdout: Stdio, stderr: Stdio) -> Started {
+        use std::os::fd::FromRawFd;
+        let mut nsenter = ns
+            .command(SETSID_RUN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("cannot start nsenter");
+        let parent = nsenter.id() as i32;
+        let children = format!("/proc/{parent}/task/{parent}/children");
+        let mut child = 0;
+        wait_until("nsenter has forked", || {
+            child = std::fs::read_to_string(&children)
+                .unwrap_or_default()
+                .split_whitespace()
+                .next()
+                .and_then(|pid| pid.parse().ok())
+                .unwrap_or(0);
+            child != 0 || nsenter.try_wait().unwrap().is_some()
+        });
+        let pidfd = (child != 0)
+            .then(|| {
+                // SAFETY: a raw syscall; the fd it returns is owned below.
+                let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, child, 0) };
+                // SAFETY: a fresh fd that nothing else owns.
+                (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
+            })
+            .flatten()
+            // Still nsenter's child after the pidfd was opened: the fd is
+            // setsid-run. Else setsid-run has already been reaped.
+            .filter(|_| support::host_stat(child).is_some_and(|p| p.ppid == parent));
+        Started { nsenter, pidfd }
+    }
+
+    /// Whether setsid-run has exited (its pidfd polls readable).
+    fn has_exited(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let Some(pidfd) = &self.pidfd else {
+            return true;
+        };
+        let mut poll = libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no wait.
+        unsafe { libc::poll(&mut poll, 1, 0) == 1 }
+    }
+
+    /// Sends `signal` to setsid-run through its pidfd.
+    fn signal(&self, signal: i32) {
+        use std::os::fd::AsRawFd;
+        let Some(pidfd) = &self.pidfd else {
+            return;
+        };
+        // SAFETY: a raw syscall on a pidfd we own; the NULL siginfo is allowed.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+    }
+
+    /// Waits until setsid-run (and so nsenter) has exited: its status as a
+    /// shell shows it (128+N when signal N killed it; nsenter dies of the
+    /// signal that killed its child).
+    fn status(mut self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.nsenter.try_wait().unwrap() {
+                return status
+                    .code()
+                    .or_else(|| status.signal().map(|n| 128 + n))
+                    .unwrap();
+            }
+            assert!(
+                start.elapsed() < support::DEADLINE,
+                "setsid-run did not end within {:?}",
+                support::DEADLINE
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        // Our own child, unreaped unless it ended: its pid is still its own.
+        if self.nsenter.try_wait().ok().flatten().is_none() {
+            let _ = self.nsenter.kill();
+        }
+        let _ = self.nsenter.wait();
+    }
+}
+
+/// Starts `setsid-run ARGS` on `sh -c SCRIPT`, waits until the script has
+/// set its traps (it creates `$DIR/ready` then), then sends setsid-run
+/// SIGTERM every 20 ms until it has exited. Returns its exit status.
+fn terms_until_exit(ns: &Namespace, args: &[&str], script: &str) -> i32 {
+    let ready = ns.dir().join("ready");
+    let _ = std::fs::remove_file(&ready);
+    let err = ns.dir().join("err");
+    let script = script.replace("$DIR", path_str(ns.dir()));
+    let args = [args, &["--", "sh", "-c", &script]].concat();
+    let stderr = Stdio::from(std::fs::File::create(&err).unwrap());
+    let setsid_run = Started::new(ns, &args, Stdio::null(), stderr);
+    wait_until("the command has set its traps", || {
+        setsid_run.has_exited() || ready.exists()
+    });
+    let start = std::time::Instant::now();
+    while !setsid_run.has_exited() {
+        assert!(start.elapsed() < support::DEADLINE, "setsid-run never ends");
+        setsid_run.signal(libc::SIGTERM);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = setsid_run.status();
+    let err = std::fs::read_to_string(&err).unwrap();
+    assert_eq!(err, "", "setsid-run's stderr");
+    status
+}
+
+/// Once `--timeout` has fired, setsid-run exits 124, also when SIGTERM
+/// keeps arriving while it ends a session that ignores TERM (before the
+/// timeout a TERM is forwarded, and ignored): the forwarded signals stay
+/// blocked on the way out, and one still pending is not delivered with its
+/// default action. Likewise a TERM arriving while `--cleanup` ends the
+/// session keeps the command's status.
+#[test]
+fn signals_while_ending_the_session_keep_the_status() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    for round in 0..4 {
+        let status = terms_until_exit(
+            &ns,
+            &["--timeout", "300ms", "--kill-after", "1s"],
+            "trap '' TERM; : >'$DIR/ready'; sleep 30",
+        );
+        assert_eq!(status, 124, "round {round}: --timeout");
+        assert_nothing_started(&ns, &before, "--timeout");
+        let status = terms_until_exit(
+            &ns,
+            &["--cleanup", "--kill-after", "1s"],
+            "trap '' TERM; : >'$DIR/ready'; sleep 30 & sleep 0.3; exit 3",
+        );
+        assert_eq!(status, 3, "round {round}: --cleanup");
+        assert_nothing_started(&ns, &before, "--cleanup");
+    }
+}
+
+/// A write end of a pipe whose read end is closed: writing to it fails
+/// with EPIPE.
+fn closed_pipe() -> Stdio {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors, owned below.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: fresh descriptors that nothing else owns.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    Stdio::from(write)
+}
+
+/// The full device: writing to it fails with ENOSPC.
+fn full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+/// `--print` whose stdout cannot be written (a pipe nobody reads, a full
+/// device). Waiting, setsid-run says so in one line on stderr and goes on
+/// supervising: --timeout still ends the session (124), --cleanup still
+/// ends the strays, the command's status is kept. Not waiting, the command
+/// is ended (nothing is left running, no pid file) and setsid-run exits
+/// 125 with one error line. Waiting with stderr unwritable as well, the
+/// status is the same: no panic, no abort.
+#[test]
+fn failed_print_does_not_end_supervision() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let pid_file = ns.dir().join("app.pid");
+    let err = ns.dir().join("err");
+    let outputs = [
+        ("a closed pipe", closed_pipe as fn() -> Stdio),
+        ("/dev/full", full),
+    ];
+    let cases: &[(&[&str], i32, Duration)] = &[
+        (
+            &[
+                "-w",
+                "--timeout",
+                "1s",
+                "--print",
+                "pid",
+                "--",
+                "sleep",
+                "1000",
+            ],
+            124,
+            Duration::from_secs(1),
+        ),
+        (
+            &[
+                "--cleanup",
+                "--print",
+                "sid",
+                "--",
+                "sh",
+                "-c",
+                "sleep 1000 & sleep 0.5; exit 3",
+            ],
+            3,
+            Duration::from_millis(500),
+        ),
+        (
+            &[
+                "-w",
+                "--print",
+                "json",
+                "--pidfile",
+                path_str(&pid_file),
+                "--",
+                "sh",
+                "-c",
+                "sleep 0.5; exit 5",
+            ],
+            5,
+            Duration::from_millis(500),
+        ),
+        (
+            &["--print", "pid", "--", "sleep", "1000"],
+            125,
+            Duration::ZERO,
+        ),
+        (
+            &[
+                "-d",
+                "--print",
+                "ids",
+                "--pidfile",
+                path_str(&pid_file),
+                "--",
+                "sleep",
+                "1000",
+            ],
+            125,
+            Duration::ZERO,
+        ),
+    ];
+    for (output, stdout) in outputs {
+        for (args, code, least) in cases {
+            let what = format!("{args:?} with stdout on {output}");
+            let stderr = Stdio::from(std::fs::File::create(&err).unwrap());
+            let start = std::time::Instant::now();
+            let status = Started::new(&ns, args, stdout(), stderr).status();
+            let took = start.elapsed();
+            let err = std::fs::read_to_string(&err).unwrap();
+            assert_eq!(status, *code, "{what}: stderr {err:?}");
+            assert!(took >= *least, "{what}: exited after {took:?}");
+            assert!(
+                err.starts_with("setsid-run: error: ")
+                    && err.contains("--print")
+                    && err.ends_with('\n')
+                    && err.lines().count() == 1,
+                "{what}: stderr {err:?}"
+            );
+            assert_nothing_started(&ns, &before, &what);
+            assert!(!pid_file.exists(), "{what}: the pid file is left");
+        }
+    }
+    // Waiting, with stderr unwritable too: the report is lost, nothing
+    // else changes (no panic, no abort).
+    for (args, code, least) in &cases[..3] {
+        let what = format!("{args:?} with stdout and stderr on /dev/full");
+        let start = std::time::Instant::now();
+        let status = Started::new(&ns, args, full(), full()).status();
+        assert_eq!(status, *code, "{what}");
+        assert!(start.elapsed() >= *least, "{what}: exited at once");
+        assert_nothing_started(&ns, &before, &what);
+        assert!(!pid_file.exists(), "{what}: the pid file is left");
+    }
+}
+
+/// The names in the scratch directory, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A pid file in a directory another user can write is never written
+/// through a name that user planted. A symlink at the temporary name
+/// setsid-run used to write (`.app.pid.<its pid>.tmp`) leaves its target
+/// alone. A pid file that is a symlink, a hard link to another file, a
+/// FIFO, a device, or someone else's file is refused with 125 and one
+/// line, without blocking, starting nothing, changing nothing.
+#[test]
+fn pidfile_never_writes_through_a_planted_name() {
+    let Some(ns) = empty() else { return };
+    let before = alive(&ns);
+    let dir = ns.dir();
+    let victim = dir.join("victim");
+    let pid_file = dir.join("app.pid");
+    let file = path_str(&pid_file);
+    // A number no process of the namespace has: stale, were it a pid file.
+    let precious = "99999\n";
+
+    // The old temporary name, planted as a symlink to the victim.
+    std::fs::write(&victim, precious).unwrap();
+    let output = ns.sh(&format!(
+        r#"ln -s "$DIR/victim" "$DIR/.app.pid.$$.tmp"
+exec "$SETSID_RUN" -d --print pid --pidfile '{file}' -- sleep 1000"#
+    ));
+    assert_exit(&output, 0);
+    let pid = printed_number(&output);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), precious);
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{pid}\n")
+    );
+    let planted: Vec<String> = names_in(dir)
+        .into_iter()
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert_eq!(planted.len(), 1, "{planted:?}");
+    assert_eq!(std::fs::read_link(dir.join(&planted[0])).unwrap(), victim);
+    assert_exit(&ns.sh(&format!("kill -KILL {pid}")), 0);
+    wait_until("the instance is reaped", || ns.stat(pid).is_none());
+    std::fs::remove_file(&pid_file).unwrap();
+    std::fs::remove_file(dir.join(&planted[0])).unwrap();
+
+    let plants: &[(&str, &str)] = &[
+        (r#"ln -s "$DIR/victim" "$F""#, "is a symbolic link"),
+        (r#"ln -s /nonexistent/file "$F""#, "is a symbolic link"),
+        (r#"ln "$DIR/victim" "$F""#, "has 2 hard links"),
+        (r#"mkfifo "$F""#, "is not a regular file"),
+        (r#"mknod "$F" c 1 3"#, "is not a regular file"),
+        (
+            r#"echo 99999 >"$F"; chown 65534 "$F""#,
+            "is owned by uid 65534, not by uid 0",
+        ),
+    ];
+    for (plant, why) in plants {
+        std::fs::write(&victim, precious).unwrap();
+        let planted = ns.sh(&format!("F='{file}'; {plant}"));
+        assert_exit(&planted, 0);
+        let names = names_in(dir);
+        let meta = std::fs::symlink_metadata(&pid_file).unwrap();
+        for wait in [&["-d"][..], &["-w"]] {
+            let args = [wait, &["--pidfile", file, "--", "sleep", "1001"]].concat();
+            let what = format!("{plant}: {args:?}");
+            let start = std::time::Instant::now();
+            let line = assert_error(&setsid_run(&ns, &args), 125, &what);
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "{what}: took {:?}",
+                start.elapsed()
+            );
+            assert_eq!(
+                line,
+                format!("setsid-run: error: pidfile {file}: {why}; not replacing it"),
+                "{what}"
+            );
+            assert_nothing_started(&ns, &before, &what);
+            assert_eq!(
+                std::fs::read_to_string(&victim).unwrap(),
+                precious,
+                "{what}"
+            );
+            assert_eq!(names_in(dir), names, "{what}");
+            let now = std::fs::symlink_metadata(&pid_file).unwrap();
+            assert_eq!(
+                (now.ino(), now.mode(), now.uid(), now.len()),
+                (meta.ino(), meta.mode(), meta.uid(), meta.len()),
+                "{what}: the pid file was changed"
+            );
+        }
+        std::fs::remove_file(&pid_file).unwrap();
+    }
+}
+
+/// Starts `setsid-run ARGS` eight times at once inside the namespace;
+/// returns (exit status, stdout, stderr) of each.
+fn eight_at_once(ns: &Namespace, args: &str) -> Vec<(i32, String, String)> {
+    let output = ns.sh(&format!(
+        r#"for i in 1 2 3 4 5 6 7 8; do
+    ( "$SETSID_RUN" {args} >"$DIR/out.$i" 2>"$DIR/err.$i"; echo $? >"$DIR/status.$i" ) &
+done
+wait"#
+    ));
+    assert_exit(&output, 0);
+    (1..=8)
+        .map(|i| {
+            let read = |name: &str| std::fs::read_to_string(ns.dir().join(format!("{name}.{i}")));
+            (
+                read("status").unwrap().trim().parse().unwrap(),
+                read("out").unwrap(),
+                read("err").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Of eight concurrent starts on one pid file, missing or stale, exactly
+/// one starts; the seven others exit 125 "already running as pid N",
+/// naming the one that runs. Waiting (-w, --timeout) the same, and the
+/// file stays locked (flock, as `pgrep -L -F` checks) for the command's
+/// life; with -d the lock goes when setsid-run exits, and the file's live
+/// pid keeps refusing starts.
+#[test]
+fn pidfile_admits_one_of_concurrent_starts() {
+    let Some(ns) = empty() else { return };
+    for round in 0..6 {
+        let pid_file = ns.dir().join(format!("app{round}.pid"));
+        let file = path_str(&pid_file);
+        if round % 2 == 1 {
+            std::fs::write(&pid_file, "99999\n").unwrap();
+        }
+        let arg = format!("{}", 1000 + round);
+        let outcomes = eight_at_once(
+            &ns,
+            &format!("-d --print pid --pidfile '{file}' -- sleep {arg}"),
+        );
+        let started: Vec<&(i32, String, String)> = outcomes
+            .iter()
+            .filter(|(status, _, _)| *status == 0)
+            .collect();
+        assert_eq!(started.len(), 1, "round {round}: {outcomes:?}");
+        let pid: i32 = started[0].1.trim().parse().unwrap();
+        let sleep = exec_done(&ns, pid, "the one instance runs");
+        assert_eq!(sleep.cmdline(), format!("sleep {arg}"));
+        let running: Vec<Proc> = alive(&ns)
+            .into_iter()
+            .filter(|p| p.cmdline() == format!("sleep {arg}"))
+            .collect();
+        assert_eq!(running.len(), 1, "round {round}: {running:?}");
+        let refusal = format!("setsid-run: error: already running as pid {pid}\n");
+        for (status, out, err) in &outcomes {
+            if *status != 0 {
+                assert_eq!(
+                    (*status, out.as_str(), err.as_str()),
+                    (125, "", refusal.as_str())
+                );
+            }
+        }
+        assert_eq!(
+            std::fs::read_to_string(&pid_file).unwrap(),
+            format!("{pid}\n")
+        );
+        // -d: setsid-run is gone, so is its lock; the pid still refuses.
+        let unlocked = ns.sh(&format!("flock -n '{file}' true && pgrep -F '{file}'"));
+        assert_exit(&unlocked, 0);
+        assert_eq!(printed_number(&unlocked), pid);
+    }
+
+    // Waiting: one runs until --timeout ends it, locked all along.
+    let pid_file = ns.dir().join("wait.pid");
+    let file = path_str(&pid_file);
+    let mut job = ns.spawn_sh(&format!(
+        r#"for i in 1 2 3 4 5 6 7 8; do
+    ( "$SETSID_RUN" --timeout 3s --print pid --pidfile '{file}' -- sleep 2000 >"$DIR/out.$i" 2>"$DIR/err.$i"; echo $? >"$DIR/status.$i" ) &
+done
+echo started=1
+read line
+pgrep -L -F '{file}' >"$DIR/pgrep" 2>&1; echo pgrep=$?
+wait
+echo done=1"#
+    ));
+    job.var("started");
+    let mut pid = 0;
+    wait_until("the pid file names the running command", || {
+        pid = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        pid > 0
+    });
+    exec_done(&ns, pid, "the waited command runs");
+    job.send("go");
+    assert_eq!(job.var("pgrep"), 0, "pgrep -L -F finds it locked");
+    assert_eq!(
+        std::fs::read_to_string(ns.dir().join("pgrep")).unwrap(),
+        format!("{pid}\n")
+    );
+    assert_eq!(job.var("done"), 1);
+    job.finish();
+    let mut statuses = Vec::new();
+    for i in 1..=8 {
+        let read =
+            |name: &str| std::fs::read_to_string(ns.dir().join(format!("{name}.{i}"))).unwrap();
+        let status: i32 = read("status").trim().parse().unwrap();
+        if status == 124 {
+            assert_eq!(read("out"), format!("{pid}\n"));
+        } else {
+            assert_eq!(
+                (status, read("err")),
+                (
+                    125,
+                    format!("setsid-run: error: already running as pid {pid}\n")
+                )
+            );
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [124, 125, 125, 125, 125, 125, 125, 125]);
+    assert!(!pid_file.exists(), "removed when the command ended");
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args as _, Parser, ValueEnum};
 use procgroup::deliver::{self, Target};
-use procgroup::pidfile::{self, PidFile, PidFileError};
+use procgroup::pidfile::{PidFile, PidFileError};
 use procgroup::spawn::{self, Child, Event, Scope, Signals, Spawn};
 use procgroup::{parse_duration, Signal};
 
@@ -145,6 +145,25 @@ fn run(args: Args) -> Result<i32, Failure> {
     } else {
         None
     };
+    let result = start(&args, spawn, pidfile, signals.as_ref());
+    // Blocked until setsid-run exits: a forwarded signal that came while
+    // the session was being ended (--timeout, --cleanup) or on the way out
+    // must not kill setsid-run with its default action and replace the
+    // status it returns.
+    if let Some(signals) = signals {
+        signals.keep_blocked();
+    }
+    result
+}
+
+/// Starts the command, writes the pid file, prints, and supervises when
+/// waiting (`signals`).
+fn start(
+    args: &Args,
+    spawn: Spawn,
+    pidfile: Option<PidFile>,
+    signals: Option<&Signals>,
+) -> Result<i32, Failure> {
     let mut child = match spawn.start() {
         Ok(child) => child,
         Err(error) => {
@@ -159,24 +178,54 @@ fn run(args: Args) -> Result<i32, Failure> {
     } else {
         Target::Sid(child.sid)
     };
-    if let Some(pidfile) = pidfile {
-        if let Err(error) = pidfile.commit(child.pid) {
+    let mut pidfile = pidfile;
+    if let Some(file) = &mut pidfile {
+        if let Err(error) = file.commit(child.pid) {
             // Nothing half-done: a command whose pid file failed is stopped.
             let _ = deliver::end(target, Signal::KILL, None, None);
             let _ = child.wait();
+            if let Some(file) = pidfile {
+                file.remove();
+            }
             let path = args.pidfile.as_deref().unwrap_or(Path::new("")).display();
             return Err(Failure::new(FAILED, format!("pidfile {path}: {error}")));
         }
     }
     if let Some(print) = args.print {
-        print_ids(print, &child)?;
+        if let Err(error) = print_ids(print, &child) {
+            let what = format!("--print: cannot write the ids: {error}");
+            if signals.is_none() {
+                // Nobody learns the ids: a command started without them
+                // is ended, as when its pid file fails.
+                let _ = deliver::end(target, Signal::KILL, None, None);
+                let _ = child.wait();
+                if let Some(file) = pidfile {
+                    file.remove();
+                }
+                return Err(Failure::new(
+                    FAILED,
+                    format!("{what}; the command was ended"),
+                ));
+            }
+            // Waiting, the command stays under supervision: setsid-run
+            // says so, and ends as it would have.
+            let _ = writeln!(
+                io::stderr(),
+                "setsid-run: error: {what}; still waiting for the command"
+            );
+        }
     }
     let Some(signals) = signals else {
+        // The pid file's lock goes with setsid-run; its pid, that of a
+        // live process started before the file was written, keeps
+        // refusing other starts.
         return Ok(0);
     };
-    let code = supervise(&mut child, &signals, target, &args)?;
-    if let Some(path) = &args.pidfile {
-        pidfile::remove_if_owned(path, child.pid);
+    // Waiting, the lock is held for the command's life, and the file is
+    // removed (if it is still ours) before the lock goes.
+    let code = supervise(&mut child, signals, target, args)?;
+    if let Some(file) = pidfile {
+        file.remove();
     }
     Ok(code)
 }
@@ -320,11 +369,56 @@ status is then 124.
 started outlives it, unless it made a session of its own. The command's
 status is kept.
 .PP
-\fB\-\-pidfile\fR writes the pid through a temporary file and a rename after
-a successful exec. If the file names a live process that had started by the
-time the file was written, setsid\-run refuses to start (exit 125); a file
-whose pid is dead, or was taken by a later process, is replaced. With
-waiting, the file is removed when the command exits.
+Once \fB\-\-timeout\fR or \fB\-\-cleanup\fR is ending the session, the
+signals setsid\-run forwards are no longer forwarded, and one that arrives
+then does not change the exit status (124, or the command's status).
+.PP
+When \fB\-\-print\fR cannot write the ids (standard output a closed
+pipe, a full disk), setsid\-run says so in one line on standard error.
+With waiting it goes on supervising the command (forwarding signals,
+\fB\-\-timeout\fR, \fB\-\-cleanup\fR) and exits with the status it
+would have had; without waiting it ends the command (SIGKILL to its session,
+or its group with \fB\-\-group\fR), removes the pid file and exits 125.
+"#,
+    ),
+    (
+        "PID FILE",
+        r#"
+\fB\-\-pidfile\fR \fIFILE\fR holds the command's pid on one line, written
+after a successful exec. setsid\-run takes an exclusive \fBflock\fR(2) lock
+on \fIFILE\fR itself before it starts the command (a missing \fIFILE\fR is
+created already locked, so it never shows up unlocked), so
+\fBpgrep \-L \-F\fR \fIFILE\fR sees it locked while setsid\-run holds it:
+.TP
+with \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-cleanup\fR
+the lock is held for the command's life. When the command has ended (and
+\fB\-\-cleanup\fR or \fB\-\-timeout\fR has ended its session),
+\fIFILE\fR is removed if it still names the file setsid\-run wrote, and
+then the lock goes.
+.TP
+without waiting (the default, and \fB\-d\fR)
+the lock covers the start only: it goes when setsid\-run exits, once the
+pid is written. \fIFILE\fR stays; a later start is refused by the rule
+below, not by the lock.
+.PP
+A start is refused (exit 125, "already running as pid \fIN\fR") when
+\fIFILE\fR names a live process that had started by the time \fIFILE\fR was
+written; a process that took the pid later is someone else. A file that is
+empty, or whose pid is dead or was taken later, is stale: it is written over,
+in place. While another process holds the lock and \fIFILE\fR names no live
+process yet (another setsid\-run is starting), a start waits up to 2
+seconds, then fails with "locked by another process". Of several setsid\-run
+started at once with the same \fIFILE\fR, one starts.
+.PP
+\fIFILE\fR is opened without following a symbolic link and without
+blocking, and is written only if it is a regular file, owned by the
+effective user, with a single link; anything else is refused (exit 125,
+"pidfile \fIFILE\fR: \fIwhy\fR; not replacing it") and left alone. A new file
+is made with \fBO_TMPFILE\fR and linked into place (where the file system
+lacks \fBO_TMPFILE\fR, under a random name created exclusively): no existing
+name is ever followed or reused. Others who can write the directory can
+still remove or rename the file: keep pid files where only their owner
+writes.
 "#,
     ),
     (
@@ -348,7 +442,8 @@ usage error.
 .TP
 \fB125\fR
 setsid\-run itself failed: fork, the pid file (or "already running as pid
-\fIN\fR"), a file to redirect to.
+\fIN\fR"), a file to redirect to, \fB\-\-print\fR (the command was then
+ended).
 .TP
 \fB126\fR
 the command was found but could not be executed.

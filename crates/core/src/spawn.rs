@@ -452,10 +452,13 @@ pub fn shell_status(status: ExitStatus) -> i32 {
 }
 
 /// Signals held back from their default action and read from a signalfd
-/// instead, to forward them. Dropping it restores the signal mask.
+/// instead, to forward them. Dropping it restores the signal mask; a caller
+/// on its way out calls [`Signals::keep_blocked`] instead.
 pub struct Signals {
     fd: SignalFd,
-    previous: SigSet,
+    /// The mask to restore; `None` once the caller chose to keep the
+    /// signals blocked.
+    previous: Option<SigSet>,
 }
 
 impl Signals {
@@ -471,7 +474,19 @@ impl Signals {
             .map_err(io::Error::from)?;
         let fd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
             .map_err(io::Error::from)?;
-        Ok(Signals { fd, previous })
+        Ok(Signals {
+            fd,
+            previous: Some(previous),
+        })
+    }
+
+    /// Closes the signalfd and leaves the signals blocked, for a caller
+    /// about to exit. A signal that arrived since the last
+    /// [`Signals::take`] stays pending and is discarded when the process
+    /// exits; restoring the mask would deliver it with its default action
+    /// and kill the caller before it could return its exit status.
+    pub fn keep_blocked(mut self) {
+        self.previous = None;
     }
 
     /// A signal that arrived, if any.
@@ -491,6 +506,8 @@ impl Signals {
 
 impl Drop for Signals {
     fn drop(&mut self) {
-        let _ = self.previous.thread_set_mask();
+        if let Some(previous) = self.previous {
+            let _ = previous.thread_set_mask();
+        }
     }
 }
