@@ -1271,15 +1271,16 @@ fn newcomer_leading(ns: &Namespace, pid: i32) {
     });
 }
 
-/// The one child of host process `parent` (host pid), once it has one.
-fn only_child(parent: i32) -> i32 {
+/// The child named `comm` of host process `parent` (host pids), once it
+/// has one (strace forks probes of its own before the traced command).
+fn only_child(parent: i32, comm: &str) -> i32 {
     let mut found = None;
-    wait_until(&format!("{parent} has a child"), || {
+    wait_until(&format!("{parent} has a child {comm}"), || {
         found = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
             .unwrap_or_default()
             .split_whitespace()
             .filter_map(|pid| pid.parse::<i32>().ok())
-            .next();
+            .find(|&pid| host_stat(pid).is_some_and(|p| p.comm == comm.as_bytes()));
         found.is_some()
     });
     found.unwrap()
@@ -1292,7 +1293,7 @@ fn have_strace() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipped: strace is not installed (.ci/run installs it)");
+        support::skip("strace is not installed (.ci/run installs it)");
     }
     ok
 }
@@ -1500,8 +1501,8 @@ echo g=$!
 }
 
 /// Signals pgkill does not expect, sent while it holds a session stopped
-/// (its kill() calls slowed down by strace): whatever becomes of pgkill,
-/// nothing of the session is left stopped.
+/// (held there by strace, which delays its first kill()): whatever becomes
+/// of pgkill, nothing of the session is left stopped.
 #[test]
 fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
     if !have_strace() {
@@ -1523,17 +1524,18 @@ fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
             "-e",
             "trace=kill",
             "-e",
-            "inject=kill:delay_enter=150000",
+            // A second after the first SIGSTOP, with a group stopped.
+            "inject=kill:delay_exit=1000000:when=1",
             PGKILL,
             "--sid",
             &id,
         ]));
-        let strace = only_child(running.nsenter.id() as i32);
-        let pgkill = only_child(strace);
+        let strace = only_child(running.nsenter.id() as i32, "strace");
+        let pgkill = only_child(strace, "pgkill");
         ns.wait_for("pgkill has stopped a group", |ps| {
             ps.iter().any(|p| p.sid == sid && p.state == 'T')
         });
-        let fd = pidfd(pgkill).expect("pgkill runs");
+        let fd = pidfd(pgkill).expect("pgkill is in its stop phase");
         assert_eq!(host_stat(pgkill).map(|p| p.ppid), Some(strace));
         pidfd_signal(&fd, signal);
         let _ = running.finish();
@@ -1572,7 +1574,12 @@ fn unmatched_targets_are_one_error_line() {
         ],
     );
     assert_exit(&output, 3);
-    support::assert_one_line_error(&output, "pgkill", 3, &free.to_string());
+    let stderr = support::stderr(&output);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("pgkill: error: 2 targets") && stderr.contains(&free.to_string()),
+        "{stderr}"
+    );
 }
 
 /// A session hidden from the caller (/proc mounted with hidepid) is not

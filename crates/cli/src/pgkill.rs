@@ -9,7 +9,7 @@ use clap::{Args as _, Parser};
 use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
 use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
 
-use crate::common::{core, escape, json_string, main_with_args, Failure};
+use crate::common::{core, escape, json_string, main_with_args, stderr_line, Failure};
 
 /// Signal a process, a process group or a whole session.
 #[derive(Parser, Debug)]
@@ -93,7 +93,7 @@ pub fn main() -> i32 {
     let args = match rewrite_args(std::env::args_os().collect()) {
         Ok(args) => args,
         Err(message) => {
-            eprintln!("pgkill: error: {message}");
+            let _ = stderr_line(&format!("pgkill: error: {message}"));
             return 2;
         }
     };
@@ -178,25 +178,29 @@ fn run(args: Args) -> Result<i32, Failure> {
     } else {
         0
     };
-    for target in plan.unmatched() {
-        eprintln!("pgkill: no such {target}");
+    let unmatched: Vec<Target> = plan.unmatched().collect();
+    if !unmatched.is_empty() {
+        let _ = stderr_line(&format!(
+            "pgkill: error: {}",
+            describe_unmatched(&unmatched)
+        ));
     }
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // The report is made in memory and written once, so that a failed
+    // write has one place to be judged.
+    let mut report = Vec::new();
     if args.dry_run {
         if args.json {
             write_json(
-                &mut out,
+                &mut report,
                 signal,
                 plan.processes().into_iter().map(|p| (p, None)),
                 &plan,
                 true,
             )?;
         } else {
-            write_dry_run(&mut out, &plan, signal)?;
+            write_dry_run(&mut report, &plan, signal)?;
         }
-        out.flush()?;
-        return Ok(unmatched_code);
+        return Ok(write_report(&report, unmatched_code));
     }
 
     let mut delivery = Delivery::new(signal);
@@ -207,13 +211,14 @@ fn run(args: Args) -> Result<i32, Failure> {
                 Outcome::PermissionDenied => format!("permission denied: {signal} to"),
                 _ => format!("gone before {signal}:"),
             };
-            eprintln!(
+            // An unwritable stderr stops nothing, and changes no code.
+            let _ = stderr_line(&format!(
                 "pgkill: {what} {} ({}) in group {}, session {}",
                 process.pid,
                 escape(&process.comm, false),
                 process.pgid,
                 process.sid
-            );
+            ));
         });
     }
     delivery
@@ -230,14 +235,13 @@ fn run(args: Args) -> Result<i32, Failure> {
     let entries = delivery.entries();
     if args.json {
         write_json(
-            &mut out,
+            &mut report,
             signal,
             entries.iter().map(|e| (&e.process, Some(e.outcome))),
             &plan,
             false,
         )?;
     }
-    out.flush()?;
     let outcomes = || entries.iter().map(|e| e.outcome);
     let code = if matched == 0 || outcomes().all(|o| o == Outcome::Vanished) {
         1
@@ -248,13 +252,63 @@ fn run(args: Args) -> Result<i32, Failure> {
     } else {
         0
     };
-    Ok(code)
+    Ok(write_report(&report, code))
+}
+
+/// The exit status when the report could not be written (`--json`, the
+/// dry run's table, `-l`): the signals, if any, were sent all the same.
+const UNWRITTEN: i32 = 5;
+
+/// Writes the report on stdout; returns `code`, or [`UNWRITTEN`] when it
+/// could not be written. A reader that went away (`pgkill --json | head`)
+/// is no failure: the code stays.
+fn write_report(report: &[u8], code: i32) -> i32 {
+    let written = {
+        let mut out = io::stdout().lock();
+        out.write_all(report).and_then(|()| out.flush())
+    };
+    match written {
+        Ok(()) => code,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(error) => {
+            let _ = stderr_line(&format!("pgkill: error: cannot write output: {error}"));
+            UNWRITTEN
+        }
+    }
+}
+
+/// The targets that matched no process, in one line: the kernel knows a
+/// target /proc does not show (mounted with hidepid) as having no visible
+/// process, not as missing.
+fn describe_unmatched(unmatched: &[Target]) -> String {
+    const SHOWN: usize = 3;
+    let describe = |target: &Target| {
+        if target.is_hidden() {
+            format!("no visible process in {target}")
+        } else {
+            format!("no such {target}")
+        }
+    };
+    let [only] = unmatched else {
+        let shown: Vec<String> = unmatched.iter().take(SHOWN).map(describe).collect();
+        let rest = unmatched.len().saturating_sub(SHOWN);
+        let more = if rest > 0 {
+            format!(", and {rest} more")
+        } else {
+            String::new()
+        };
+        return format!(
+            "{} targets matched nothing: {}{more}",
+            unmatched.len(),
+            shown.join(", ")
+        );
+    };
+    describe(only)
 }
 
 /// `-l`: the table, or one signal translated like kill -l.
 fn list(which: Option<&str>) -> Result<i32, Failure> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Vec::new();
     match which {
         None => {
             for signal in Signal::all() {
@@ -291,7 +345,7 @@ fn list(which: Option<&str>) -> Result<i32, Failure> {
             }
         }
     }
-    Ok(0)
+    Ok(write_report(&out, 0))
 }
 
 /// The dry run: sessions, their groups, their processes.
