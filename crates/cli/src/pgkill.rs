@@ -28,7 +28,8 @@ use crate::common::{core, escape, json_string, main_with_args, stderr_line, Fail
     override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       pgkill -l [SIGNAL|STATUS]",
     after_help = "Exit status: 0 every target signalled (and gone, with --wait), 1 no target \
         matched a live process, 2 usage error or refused target, 3 permission denied or \
-        some targets not found, 4 survivors after --wait/--timeout."
+        some targets not found, 4 survivors after --wait/--timeout, 5 signals sent but the \
+        report could not be written."
 )]
 pub struct Args {
     /// Signal this process (comma list, repeatable)
@@ -439,27 +440,49 @@ A target is typed; a bare number is refused, and so is kill's \fB\-\fR\fIN\fR
 (a group to kill(1)), because a session and a group are different things:
 .TP
 \fB\-\-pid\fR \fIPID\fR
-one process. pgkill opens a pidfd for it, then checks that the process
-behind it started when the one it resolved did, and signals through the
-pidfd: a PID that was reused meanwhile is never hit.
+one process. pgkill opens a pidfd for it first and reads the process table
+after, so that what it reports is the process the pidfd holds, and signals
+through the pidfd: a PID that was reused meanwhile is never hit.
 .TP
 \fB\-\-pgid\fR \fIPGID\fR
 the whole group, with one \fBkill(\-\fR\fIPGID\fR\fB)\fR, which the kernel
-applies to every member at once, after a member confirms the group still
-exists.
+applies to every member at once.
 .TP
 \fB\-\-sid\fR \fISID\fR
 every group of the session. There is no kernel call for a session, and
 \fBkill \-\- \-\fR\fISID\fR only reaches the leader's group. pgkill
 signals every group and rescans until a rescan finds no new group. For a
-terminating signal it first stops every group (SIGSTOP, in rounds until
-none is new), so that nothing can fork away, then signals them and
-continues them (SIGCONT); SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to
-pgkill meanwhile wait until it has continued what it stopped. Parents'
-groups are stopped first, the signal is sent once every process has
-stopped, and children's groups are continued first: a group left stopped
-after its parent died would be orphaned, and the kernel would send it
-SIGHUP instead of the signal asked for.
+terminating signal, SIGKILL included, it first stops every group
+(SIGSTOP, in rounds until none is new), so that nothing can fork away,
+then signals them and continues them (SIGCONT). Every signal that can be
+blocked is blocked meanwhile and reaches pgkill once it has continued
+what it stopped; SIGKILL cannot be blocked, and a pgkill killed with it
+in the middle leaves stopped what it had stopped (\fBpgkill \-CONT \-\-sid\fR
+\fISID\fR continues them). Parents' groups are stopped first, the signal
+is sent once every process has stopped, and children's groups get it,
+and are continued, first: a group left stopped after its parent died
+would be orphaned, and the kernel would send it SIGHUP instead of the
+signal asked for.
+.PP
+A group or session id is signalled by number only while pgkill can prove
+that it is still the one it resolved: a member verified in it (its pidfd
+opened first, its /proc entry read after) is still held by the pidfd, not
+reaped, and still in it. An id that was empty once may belong to a
+stranger by now (a process that got the leader's PID and made a group or
+session of its own): it is never signalled, waited for or reported again,
+neither by \fB\-\-kill\-after\fR nor when pgkill looks for newcomers.
+.PP
+\fBkill(\-\fR\fIPGID\fR\fB)\fR succeeds when the kernel let any member
+have the signal. pgkill reports each member by the kernel's own rule (the
+caller's real or effective uid against the member's real or saved uid,
+or CAP_KILL; SIGCONT within the caller's session): another user's member
+is \fBpermission\-denied\fR, the exit status is 3, and waiting does not
+wait for it.
+.PP
+Targets that match no process are reported in one line, with their
+count. A target the kernel knows but /proc does not show (a /proc mounted
+with \fBhidepid\fR) is reported as having no visible process, not as
+missing.
 .PP
 A target that contains pgkill itself, one of its ancestors (the calling
 shell), or pid 1 (the init of the system or of a container, also when
@@ -519,6 +542,12 @@ and others did not.
 .TP
 \fB4\fR
 waiting ended (\fB\-\-timeout\fR) with survivors.
+.TP
+\fB5\fR
+the signals were sent, but the report (\fB\-\-json\fR, the dry run's
+table, \fB\-l\fR) could not be written. A reader that went away (a closed
+pipe) is not a failure: the status is the delivery's. Lines of
+\fB\-\-verbose\fR that cannot be written change nothing.
 "#,
     ),
     (

@@ -57,7 +57,9 @@ impl std::fmt::Display for Refusal {
             "{}: it {verb} {relation} (pid {}, {})",
             self.target,
             self.process.pid,
-            String::from_utf8_lossy(&self.process.comm)
+            // A name is the process's to choose: no control or format
+            // character of it reaches a terminal as is.
+            String::from_utf8_lossy(&self.process.comm).escape_debug()
         )
     }
 }
