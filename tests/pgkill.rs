@@ -1298,6 +1298,18 @@ fn have_strace() -> bool {
     ok
 }
 
+/// pgkill `args` inside `ns` under strace, its kill() calls delayed as
+/// `delay` says (strace's `inject=kill:` syntax).
+fn slowed(ns: &Namespace, delay: &str, args: &[&str]) -> Command {
+    let mut command = ns.command("strace");
+    command
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=kill", "-e"])
+        .arg(format!("inject=kill:{delay}"))
+        .arg(PGKILL)
+        .args(args);
+    command
+}
+
 /// Two targets: A empties at once, B ignores TERM. While pgkill waits for
 /// B, a stranger takes the pid A and founds a session (and group) A of its
 /// own. The escalation to SIGKILL at `-k` must not reach it: an id that
@@ -1368,21 +1380,11 @@ echo a=$!
     // Every kill() but the first (the TERM) is delayed: the probes for
     // newcomers happen late, when the stranger is there.
     let id = a.to_string();
-    let running = Running::start(ns.command("strace").args([
-        "-f",
-        "-qq",
-        "-o",
-        "/dev/null",
-        "-e",
-        "trace=kill",
-        "-e",
-        "inject=kill:delay_enter=1500000:when=2+",
-        PGKILL,
-        "--pgid",
-        &id,
-        "--wait",
-        "--json",
-    ]));
+    let running = Running::start(&mut slowed(
+        &ns,
+        "delay_enter=1500000:when=2+",
+        &["--pgid", &id, "--wait", "--json"],
+    ));
     wait_until("group A is empty and reaped", || {
         ns.processes().iter().all(|p| p.pgid != a)
     });
@@ -1516,20 +1518,12 @@ fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
         let sid = ns.var("sid");
         settled_session(&ns, sid, 4);
         let id = sid.to_string();
-        let running = Running::start(ns.command("strace").args([
-            "-f",
-            "-qq",
-            "-o",
-            "/dev/null",
-            "-e",
-            "trace=kill",
-            "-e",
-            // A second after the first SIGSTOP, with a group stopped.
-            "inject=kill:delay_exit=1000000:when=1",
-            PGKILL,
-            "--sid",
-            &id,
-        ]));
+        // A second after the first SIGSTOP, with a group stopped.
+        let running = Running::start(&mut slowed(
+            &ns,
+            "delay_exit=1000000:when=1",
+            &["--sid", &id],
+        ));
         let strace = only_child(running.nsenter.id() as i32, "strace");
         let pgkill = only_child(strace, "pgkill");
         ns.wait_for("pgkill has stopped a group", |ps| {
