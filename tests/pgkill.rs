@@ -1502,9 +1502,9 @@ echo g=$!
     assert!(ns.is_gone(nobody.pid));
 }
 
-/// Signals pgkill does not expect, sent while it holds a session stopped
+/// Signals pgkill does not expect, sent while it holds a session frozen
 /// (held there by strace, which delays its first kill()): whatever becomes
-/// of pgkill, nothing of the session is left stopped.
+/// of pgkill, nothing of the session is left stopped or traced.
 #[test]
 fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
     if !have_strace() {
@@ -1518,7 +1518,7 @@ fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
         let sid = ns.var("sid");
         settled_session(&ns, sid, 4);
         let id = sid.to_string();
-        // A second after the first SIGSTOP, with a group stopped.
+        // A second after the first kill(), with the session frozen.
         let running = Running::start(&mut slowed(
             &ns,
             "delay_exit=1000000:when=1",
@@ -1526,8 +1526,9 @@ fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
         ));
         let strace = only_child(running.nsenter.id() as i32, "strace");
         let pgkill = only_child(strace, "pgkill");
-        ns.wait_for("pgkill has stopped a group", |ps| {
-            ps.iter().any(|p| p.sid == sid && p.state == 'T')
+        ns.wait_for("pgkill has frozen the session", |ps| {
+            ps.iter()
+                .any(|p| p.sid == sid && matches!(p.state, 'T' | 't'))
         });
         let fd = pidfd(pgkill).expect("pgkill is in its stop phase");
         assert_eq!(host_stat(pgkill).map(|p| p.ppid), Some(strace));
@@ -1537,6 +1538,7 @@ fn a_signal_during_the_stop_phase_leaves_nothing_stopped() {
             &format!("signal {signal}: the session is gone, nothing left stopped"),
             |ps| ps.iter().all(|p| p.sid != sid || !alive(p)),
         );
+        assert!(ns.processes().iter().all(|p| !matches!(p.state, 'T' | 't')));
     }
 }
 
@@ -1606,4 +1608,44 @@ echo sid=$!
         "{line}"
     );
     assert_untouched(&ns, ns.var("sid"));
+}
+
+/// A session with a process traced by someone else (here strace) cannot be
+/// frozen with ptrace: pgkill says so with -v and stops it with SIGSTOP,
+/// as before, and the session still ends, nothing left stopped.
+#[test]
+fn a_traced_member_makes_the_freeze_visible_and_it_still_works() {
+    if !have_strace() {
+        return;
+    }
+    let script = format!("{JOBS}\necho sid=$!\n");
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let sid = ns.var("sid");
+    let members = settled_session(&ns, sid, 4);
+    let traced = members.iter().find(|p| p.pid != sid).unwrap().pid;
+    let tracer = ns.sh(&format!(
+        "strace -qq -o /dev/null -p {traced} </dev/null >/dev/null 2>&1 & echo $!"
+    ));
+    assert_exit(&tracer, 0);
+    wait_until("strace traces the member", || {
+        proc_file(&ns, traced, "status").is_some_and(|status| {
+            status
+                .lines()
+                .any(|line| line.starts_with("TracerPid:") && line.trim_end() != "TracerPid:\t0")
+        })
+    });
+    let output = pgkill(
+        &ns,
+        &["-v", "--sid", &sid.to_string(), "--wait", "-k", "2s"],
+    );
+    assert_exit(&output, 0);
+    let stderr = support::stderr(&output);
+    assert!(
+        stderr.contains(&format!("cannot trace process {traced}")) && stderr.contains("SIGSTOP"),
+        "{stderr}"
+    );
+    assert_eq!(describe(&live_in_session(&ns, sid)), Vec::<String>::new());
+    assert!(ns.processes().iter().all(|p| !matches!(p.state, 'T' | 't')));
 }

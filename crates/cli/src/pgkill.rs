@@ -222,9 +222,11 @@ fn run(args: Args) -> Result<i32, Failure> {
             ));
         });
     }
-    delivery
-        .send(&plan)
-        .map_err(|e| Failure::new(1, e.to_string()))?;
+    let sent = delivery.send(&plan);
+    if let (true, Some(why)) = (args.verbose, delivery.visible_freeze()) {
+        let _ = stderr_line(&format!("pgkill: {why}"));
+    }
+    sent.map_err(|e| Failure::new(1, e.to_string()))?;
     let waiting = args.wait || args.timeout.is_some() || args.kill_after.is_some();
     let all_gone = if waiting {
         delivery

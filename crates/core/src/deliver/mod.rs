@@ -41,6 +41,7 @@ mod resolve;
 mod scope;
 mod send;
 mod stop;
+mod trace;
 mod wait;
 
 use std::collections::HashMap;
@@ -171,6 +172,10 @@ pub struct Delivery {
     scopes: Vec<Scope>,
     /// Whom the kernel lets the caller signal.
     permission: Permission,
+    /// Why sessions are frozen with SIGSTOP rather than with ptrace (once
+    /// ptrace was refused, or when asked), and whether one was.
+    freeze: Option<String>,
+    stopped_visibly: bool,
     /// Called with each entry as it is signalled (for `--verbose`).
     on_signal: Option<Box<Observer>>,
     /// Whether SIGKILL was sent (`kill_after`): newcomers get it too.
@@ -191,6 +196,8 @@ impl Delivery {
             index: HashMap::new(),
             scopes: Vec::new(),
             permission: Permission::of_caller(),
+            freeze: None,
+            stopped_visibly: false,
             on_signal: None,
             escalated: false,
             watch: None,
@@ -205,6 +212,20 @@ impl Delivery {
     ) -> Delivery {
         self.on_signal = Some(Box::new(callback));
         self
+    }
+
+    /// Makes every session freeze with SIGSTOP, visibly, as where ptrace is
+    /// refused (for tests of that path, and for a caller that must not
+    /// trace).
+    pub fn without_ptrace(mut self) -> Delivery {
+        self.freeze = Some("asked not to trace".to_string());
+        self
+    }
+
+    /// Why a session was frozen with SIGSTOP, which its shells see, rather
+    /// than invisibly with ptrace; `None` when it was not.
+    pub fn visible_freeze(&self) -> Option<&str> {
+        self.freeze.as_deref().filter(|_| self.stopped_visibly)
     }
 
     /// The processes targeted and their outcomes, ordered by sid, pgid, pid.

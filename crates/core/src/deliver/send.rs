@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use super::kill::{kill_group, outcome_of};
 use super::stop::{children_first, groups_of, stop_session, BlockedSignals};
+use super::trace::Freeze;
 use super::{
     created_since, session_members, Delivery, Entry, Outcome, Plan, Scope, Target, MAX_ROUNDS,
 };
@@ -37,6 +38,7 @@ impl Delivery {
                     self.signal_session(scope, sid, members, self.signal, stop_first)?;
                 }
             }
+            self.continue_stopped(members, self.signal);
         }
         Ok(())
     }
@@ -88,19 +90,12 @@ impl Delivery {
     }
 
     /// Signals every group of a session, rescanning until no new group
-    /// appears; with `stop_first`, freezes the session first. SIGKILL too:
+    /// appears; with `stop_first`, freezes the session first (SIGKILL too:
     /// a frozen session cannot fork away while its groups die one by one,
-    /// and its stopped members keep proving it is the session targeted
-    /// (see [`Scope`]) until the last group is signalled.
-    ///
-    /// A stopped group must never outlive, stopped, the parent that ties it
-    /// to the session: the kernel then sends the orphaned group SIGHUP (and
-    /// SIGCONT), and its processes die of the wrong signal. So groups are
-    /// stopped parents first (a job-control shell whose job stops before it
-    /// does returns from `wait` and may exit); the signal goes out only once
-    /// every process has stopped (one whose SIGSTOP is still pending takes a
-    /// lower-numbered signal such as SIGTERM first, and dies at once); and
-    /// groups are continued children first.
+    /// and its frozen members keep proving it is the session targeted, see
+    /// [`Scope`], until the last group is signalled). The freeze is
+    /// invisible where the kernel lets pgkill trace the session
+    /// ([`Freeze`]); else the session is stopped with SIGSTOP.
     pub(super) fn signal_session(
         &mut self,
         scope: usize,
@@ -113,8 +108,46 @@ impl Delivery {
             return self.signal_session_groups(scope, sid, members, signal);
         }
         let _blocked = BlockedSignals::new();
-        let mut stopped: Vec<Pgid> = Vec::new();
         let mut members = members.to_vec();
+        if self.freeze.is_none() {
+            match Freeze::session(&mut self.scopes[scope], &self.permission, &mut members)? {
+                Ok(freeze) => {
+                    let result = self.signal_session_groups(scope, sid, &members, signal);
+                    drop(freeze);
+                    return result;
+                }
+                Err(refused) => {
+                    self.freeze = Some(format!(
+                        "cannot trace process {} ({}): session {sid} is stopped with SIGSTOP \
+                         instead, which its shells see",
+                        refused.pid, refused.error
+                    ));
+                }
+            }
+        }
+        self.signal_session_stopped(scope, sid, members, signal)
+    }
+
+    /// [`Delivery::signal_session`] with a freeze by SIGSTOP, for where
+    /// ptrace is refused.
+    ///
+    /// A stopped group must never outlive, stopped, the parent that ties it
+    /// to the session: the kernel then sends the orphaned group SIGHUP (and
+    /// SIGCONT), and its processes die of the wrong signal. So groups are
+    /// stopped parents first (a job-control shell whose job stops before it
+    /// does returns from `wait` and may exit); the signal goes out only once
+    /// every process has stopped (one whose SIGSTOP is still pending takes a
+    /// lower-numbered signal such as SIGTERM first, and dies at once); and
+    /// groups are continued children first.
+    fn signal_session_stopped(
+        &mut self,
+        scope: usize,
+        sid: Sid,
+        mut members: Vec<Process>,
+        signal: Signal,
+    ) -> Result<()> {
+        self.stopped_visibly = true;
+        let mut stopped: Vec<Pgid> = Vec::new();
         let mut result = stop_session(
             &mut self.scopes[scope],
             &self.permission,
@@ -134,6 +167,29 @@ impl Delivery {
             }
         }
         result
+    }
+
+    /// Continues the processes of `members` that were stopped (a job's
+    /// Ctrl-Z) and do not ignore `signal`, so that it takes effect, as
+    /// bash's `kill` does for a stopped job: a signal sent to a stopped
+    /// process waits for SIGCONT. Those that ignore it stay stopped. Only
+    /// for a signal whose default is to end the process (SIGKILL ends a
+    /// stopped one by itself).
+    fn continue_stopped(&mut self, members: &[Process], signal: Signal) {
+        if !signal.terminates() || signal == Signal::KILL {
+            return;
+        }
+        for process in members.iter().filter(|p| p.state == b'T') {
+            let Ok(Some(pidfd)) = PidFd::open_unchecked(process.pid) else {
+                continue;
+            };
+            let same = pidfd
+                .stat(process.pid)
+                .is_some_and(|stat| stat.starttime == process.starttime && stat.state == b'T');
+            if same && !ignores(process.pid, signal) {
+                let _ = pidfd.send(Signal::CONT);
+            }
+        }
     }
 
     /// Signals every group of the session not yet signalled, rescanning
@@ -276,4 +332,17 @@ impl Delivery {
             }
         }
     }
+}
+
+/// Whether `pid` ignores `signal` (its `SigIgn` mask in /proc).
+fn ignores(pid: Pid, signal: Signal) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let mask = status
+                .lines()
+                .find_map(|line| line.strip_prefix("SigIgn:"))?;
+            u64::from_str_radix(mask.trim(), 16).ok()
+        })
+        .is_some_and(|mask| mask & (1 << (signal.number() - 1)) != 0)
 }

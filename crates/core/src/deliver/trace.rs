@@ -1,0 +1,280 @@
+//! Freezing a session with ptrace, invisibly: the way CRIU freezes a tree.
+//!
+//! Every thread of every member is seized (`PTRACE_SEIZE`, which stops
+//! nothing and tells nobody) and interrupted (`PTRACE_INTERRUPT`): it
+//! enters a ptrace-stop, which the kernel reports to the tracer only. Its
+//! parent hears of no stop and no continue, a job-control shell prints
+//! nothing and keeps its terminal, a stopped job stays stopped. A thread
+//! that forks or clones while seized takes its child along, seized and
+//! stopped (`PTRACE_O_TRACEFORK`, `_TRACEVFORK`, `_TRACECLONE`), so the
+//! frozen set is closed under fork. Signals sent meanwhile stay pending
+//! and are delivered when the threads are let go (`PTRACE_DETACH`). If
+//! pgkill dies, whatever the reason, SIGKILL included, the kernel detaches
+//! every tracee and nothing stays frozen.
+//!
+//! The kernel may refuse (another tracer, Yama's `ptrace_scope`, a
+//! process pgkill may signal but not trace): then nothing stays seized and
+//! the caller falls back to SIGSTOP ([`super::stop`]).
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+
+use super::permission::Permission;
+use super::{session_members, Scope, Target, MAX_ROUNDS};
+use crate::{Process, Result, Signal};
+
+/// `PTRACE_EVENT_STOP`: the stop of a seized thread that was interrupted
+/// or entered a group-stop (`<linux/ptrace.h>`).
+const PTRACE_EVENT_STOP: i32 = 128;
+
+/// The trace options: the children of a frozen thread are frozen too.
+const OPTIONS: libc::c_int =
+    libc::PTRACE_O_TRACEFORK | libc::PTRACE_O_TRACEVFORK | libc::PTRACE_O_TRACECLONE;
+
+/// A session frozen with ptrace; dropping it lets every thread go.
+#[derive(Debug, Default)]
+pub(super) struct Freeze {
+    /// Every seized thread (by tid), with the signal it was about to take
+    /// when it stopped, to be given back when it is let go.
+    tracees: HashMap<i32, Option<i32>>,
+}
+
+/// Why a session was not frozen with ptrace.
+#[derive(Debug)]
+pub(super) struct Refused {
+    /// The process the kernel refused to let pgkill trace.
+    pub(super) pid: i32,
+    pub(super) error: io::Error,
+}
+
+impl Freeze {
+    /// Freezes every process of the session `scope` that pgkill may
+    /// signal, in rounds until a rescan finds none that is not frozen.
+    /// `members` ends as the last rescan. When the kernel refuses to trace
+    /// a process that pgkill may signal, lets go of everything seized and
+    /// says why.
+    pub(super) fn session(
+        scope: &mut Scope,
+        permission: &Permission,
+        members: &mut Vec<Process>,
+    ) -> Result<std::result::Result<Freeze, Refused>> {
+        let Target::Sid(sid) = scope.target else {
+            return Ok(Ok(Freeze::default()));
+        };
+        let mut freeze = Freeze::default();
+        // Processes another user owns are not frozen (nor signalled).
+        let mut foreign: HashSet<i32> = HashSet::new();
+        for _ in 0..MAX_ROUNDS {
+            let mut seized = Vec::new();
+            for process in members.iter() {
+                let pid = process.pid.as_raw();
+                if foreign.contains(&pid) {
+                    continue;
+                }
+                for tid in threads(pid) {
+                    if freeze.tracees.contains_key(&tid) {
+                        continue;
+                    }
+                    match seize(tid) {
+                        Ok(()) => {
+                            freeze.tracees.insert(tid, None);
+                            seized.push(tid);
+                        }
+                        // Gone meanwhile: nothing to freeze.
+                        Err(error) if error.raw_os_error() == Some(libc::ESRCH) => {}
+                        Err(_) if !permission.allows(process, Signal::STOP) => {
+                            foreign.insert(pid);
+                        }
+                        Err(error) => return Ok(Err(Refused { pid, error })),
+                    }
+                }
+            }
+            if seized.is_empty() {
+                break;
+            }
+            freeze.await_stops(seized);
+            if !scope.is_live() {
+                break;
+            }
+            *members = session_members(sid)?.0;
+            scope.top_up(members);
+        }
+        Ok(Ok(freeze))
+    }
+
+    /// Waits until each of `tids`, just interrupted, reports a
+    /// ptrace-stop; takes in the children that frozen threads forked.
+    fn await_stops(&mut self, tids: Vec<i32>) {
+        let mut waiting: Vec<i32> = tids;
+        while let Some(tid) = waiting.pop() {
+            let Some(status) = next_stop(tid) else {
+                // Exited (a SIGKILL from elsewhere).
+                self.tracees.remove(&tid);
+                continue;
+            };
+            let signal = libc::WSTOPSIG(status);
+            match status >> 16 {
+                // Interrupted, or in a group-stop (a stopped job): frozen.
+                PTRACE_EVENT_STOP => {}
+                libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
+                    // The thread stays in its event-stop, frozen; its child
+                    // is seized already and will report its own stop.
+                    if let Some(child) = event_message(tid) {
+                        if self.tracees.insert(child, None).is_none() {
+                            waiting.push(child);
+                        }
+                    }
+                }
+                // About to take a signal: frozen there; the signal is
+                // given back when the thread is let go.
+                _ => {
+                    self.tracees.insert(tid, Some(signal));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Freeze {
+    /// Lets every thread go, with the signal it was about to take; a
+    /// thread in a group-stop stays stopped, as it was.
+    fn drop(&mut self) {
+        for (&tid, &signal) in &self.tracees {
+            release(tid, signal.unwrap_or(0));
+        }
+    }
+}
+
+/// Detaches thread `tid`, giving it `signal` (0: none). One that is not in
+/// a ptrace-stop yet (just interrupted) is waited for until it is; one that
+/// is exiting (a SIGKILL) is let go as it is.
+fn release(tid: i32, signal: i32) {
+    loop {
+        // SAFETY: PTRACE_DETACH of a thread this process traces; the data
+        // argument is the signal to deliver, or 0.
+        let detached = unsafe {
+            libc::ptrace(
+                libc::PTRACE_DETACH,
+                tid,
+                std::ptr::null_mut::<libc::c_void>(),
+                signal as libc::c_long,
+            )
+        };
+        if detached == 0 || next_stop(tid).is_none() {
+            return;
+        }
+    }
+}
+
+/// The next ptrace-stop of thread `tid` (its wait status), or `None` once
+/// it has exited. An exit is taken in (so that the real parent can reap
+/// the process) unless the process is this process's own child, which its
+/// own code reaps: the exit is left for it.
+fn next_stop(tid: i32) -> Option<i32> {
+    loop {
+        // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid on a thread this process traces, with a valid
+        // pointer; WNOWAIT only looks, it takes nothing in.
+        let looked = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                tid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL,
+            )
+        };
+        if looked < 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return None;
+        }
+        let stopped = matches!(info.si_code, libc::CLD_TRAPPED | libc::CLD_STOPPED);
+        if !stopped && is_own_child(tid) {
+            return None;
+        }
+        let mut status = 0;
+        // SAFETY: waitpid on the same thread, for the report just seen.
+        let waited = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if waited < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return (waited == tid && libc::WIFSTOPPED(status)).then_some(status);
+    }
+}
+
+/// Whether `tid` is a process (not one of its other threads) whose parent
+/// is this process.
+fn is_own_child(tid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{tid}/status")) else {
+        return false;
+    };
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|value| value.trim().parse::<i32>().ok())
+    };
+    field("Tgid:") == Some(tid) && field("PPid:") == Some(std::process::id() as i32)
+}
+
+/// Seizes and interrupts thread `tid`.
+fn seize(tid: i32) -> io::Result<()> {
+    // SAFETY: PTRACE_SEIZE takes a tid, no address, and the options as
+    // data; it changes nothing in this process's memory.
+    let seized = unsafe {
+        libc::ptrace(
+            libc::PTRACE_SEIZE,
+            tid,
+            std::ptr::null_mut::<libc::c_void>(),
+            OPTIONS as libc::c_long,
+        )
+    };
+    if seized < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: PTRACE_INTERRUPT of a thread just seized; no address, no data.
+    let interrupted = unsafe {
+        libc::ptrace(
+            libc::PTRACE_INTERRUPT,
+            tid,
+            std::ptr::null_mut::<libc::c_void>(),
+            0 as libc::c_long,
+        )
+    };
+    if interrupted < 0 {
+        let error = io::Error::last_os_error();
+        release(tid, 0);
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// The tid a fork, vfork or clone event of `tid` created.
+fn event_message(tid: i32) -> Option<i32> {
+    let mut message: libc::c_ulong = 0;
+    // SAFETY: PTRACE_GETEVENTMSG of a thread in an event-stop writes one
+    // unsigned long to the pointer given as data.
+    let got = unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETEVENTMSG,
+            tid,
+            std::ptr::null_mut::<libc::c_void>(),
+            &mut message as *mut libc::c_ulong,
+        )
+    };
+    (got == 0).then_some(message as i32)
+}
+
+/// The threads of process `pid` (none when it is gone).
+fn threads(pid: i32) -> Vec<i32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
