@@ -21,8 +21,8 @@ use crate::common::{core, escape, json_string, main_with_args, stderr_line, Fail
         Targets are typed: --pid is one process (signalled through a pidfd, so a \
         reused PID is never hit), --pgid a whole group (one kill(-pgid), atomic in \
         the kernel), --sid every group of a session (rescanned until no new group \
-        appears; for terminating signals the session is stopped first so that \
-        nothing forks away, then signalled and continued). A bare number is \
+        appears; for terminating signals the session is frozen first, invisibly \
+        with ptrace where the kernel allows it, so that nothing forks away). A bare number is \
         refused. Like kill, the signal may be given as the first argument: \
         pgkill -9 --pgid 42.",
     override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       pgkill -l [SIGNAL|STATUS]",
@@ -454,17 +454,35 @@ applies to every member at once.
 every group of the session. There is no kernel call for a session, and
 \fBkill \-\- \-\fR\fISID\fR only reaches the leader's group. pgkill
 signals every group and rescans until a rescan finds no new group. For a
-terminating signal, SIGKILL included, it first stops every group
-(SIGSTOP, in rounds until none is new), so that nothing can fork away,
-then signals them and continues them (SIGCONT). Every signal that can be
-blocked is blocked meanwhile and reaches pgkill once it has continued
-what it stopped; SIGKILL cannot be blocked, and a pgkill killed with it
-in the middle leaves stopped what it had stopped (\fBpgkill \-CONT \-\-sid\fR
-\fISID\fR continues them). Parents' groups are stopped first, the signal
-is sent once every process has stopped, and children's groups get it,
-and are continued, first: a group left stopped after its parent died
-would be orphaned, and the kernel would send it SIGHUP instead of the
-signal asked for.
+terminating signal, SIGKILL included, it first freezes the session, so
+that nothing can fork away, then signals its groups and lets it go.
+.PP
+The freeze is invisible: every thread of the session is seized and
+interrupted with \fBptrace\fR(2) (PTRACE_SEIZE, PTRACE_INTERRUPT, with
+the options that freeze a child forked meanwhile too), the way CRIU
+freezes a tree. Only pgkill hears of it: the victims' shells print
+nothing, a foreground job keeps its terminal and, if it survives, goes on
+running, a stopped job stays stopped. The signals sent meanwhile are
+delivered when the threads are let go. Should pgkill die in the middle,
+even of SIGKILL, the kernel lets every thread go.
+.PP
+Where the kernel refuses to let pgkill trace a process it may signal
+(another tracer such as gdb or strace, Yama's ptrace_scope, a process that
+is not dumpable), nothing stays seized and the session is stopped with
+SIGSTOP instead, which its shells see; \fB\-\-verbose\fR says so. Then
+parents' groups are stopped first, the signal is sent once every process
+has stopped, and children's groups get it, and are continued, first: a
+group left stopped after its parent died would be orphaned, and the
+kernel would send it SIGHUP instead of the signal asked for. Every signal
+that can be blocked is blocked meanwhile; a pgkill killed with SIGKILL in
+this mode leaves stopped what it had stopped (\fBpgkill \-CONT \-\-sid\fR
+\fISID\fR continues them).
+.PP
+A stopped target (a job stopped with Ctrl\-Z), of any kind, keeps a
+signal pending until it is continued. After a terminating signal pgkill
+continues the stopped targets that do not ignore it (\fBSigIgn\fR in
+/proc/\fIPID\fR/status), so that it takes effect, as bash's \fBkill\fR does
+for a job; those that ignore it stay stopped.
 .PP
 A group or session id is signalled by number only while pgkill can prove
 that it is still the one it resolved: a member verified in it (its pidfd

@@ -37,6 +37,8 @@ pub struct Process {
     pub uid: Option<u32>,
     /// Whether it is a kernel thread (`PF_KTHREAD`).
     pub kernel_thread: bool,
+    /// How many threads it has (1 where the system does not tell).
+    pub threads: u32,
 }
 
 impl Process {
@@ -70,6 +72,7 @@ impl From<crate::stat::Stat> for Process {
             state: stat.state,
             starttime: stat.starttime,
             kernel_thread: stat.is_kernel_thread(),
+            threads: stat.num_threads,
             comm: stat.comm,
             args: None,
             uid: None,
@@ -454,6 +457,7 @@ pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
                 .then(|| process.user_id().map(|uid| **uid))
                 .flatten(),
             kernel_thread: process.thread_kind() == Some(ThreadKind::Kernel),
+            threads: process.tasks().map_or(1, |tasks| tasks.len().max(1) as u32),
         });
     }
     Ok(processes)
@@ -478,6 +482,7 @@ pub(crate) mod tests {
             args: Some(vec![comm.as_bytes().to_vec()]),
             uid: Some(0),
             kernel_thread: false,
+            threads: 1,
         }
     }
 

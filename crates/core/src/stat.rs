@@ -18,6 +18,7 @@ pub struct Stat {
     pub tty_nr: i32,
     pub tpgid: i32,
     pub flags: u32,
+    pub num_threads: u32,
     /// Clock ticks since boot when the process started.
     pub starttime: u64,
 }
@@ -56,9 +57,10 @@ pub fn parse(line: &[u8]) -> Option<Stat> {
     let tty_nr = parse_int(fields.next()?)?;
     let tpgid = parse_int(fields.next()?)?;
     let flags = parse_int::<u32>(fields.next()?)?;
-    // minflt cminflt majflt cmajflt utime stime cutime cstime priority nice
-    // num_threads itrealvalue, then starttime (field 22).
-    let starttime = parse_int(fields.nth(12)?)?;
+    // minflt cminflt majflt cmajflt utime stime cutime cstime priority nice,
+    // then num_threads (field 20), itrealvalue, starttime (field 22).
+    let num_threads = parse_int(fields.nth(10)?)?;
+    let starttime = parse_int(fields.nth(1)?)?;
     // A line cut inside starttime would still parse: require the next field.
     fields.next()?;
     Some(Stat {
@@ -71,6 +73,7 @@ pub fn parse(line: &[u8]) -> Option<Stat> {
         tty_nr,
         tpgid,
         flags,
+        num_threads,
         starttime,
     })
 }

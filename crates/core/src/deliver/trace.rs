@@ -37,6 +37,8 @@ pub(super) struct Freeze {
     /// Every seized thread (by tid), with the signal it was about to take
     /// when it stopped, to be given back when it is let go.
     tracees: HashMap<i32, Option<i32>>,
+    /// This process's own children: their exit is theirs to reap.
+    own: HashSet<i32>,
 }
 
 /// Why a session was not frozen with ptrace.
@@ -61,7 +63,10 @@ impl Freeze {
         let Target::Sid(sid) = scope.target else {
             return Ok(Ok(Freeze::default()));
         };
-        let mut freeze = Freeze::default();
+        let mut freeze = Freeze {
+            tracees: HashMap::new(),
+            own: own_children(),
+        };
         // Processes another user owns are not frozen (nor signalled).
         let mut foreign: HashSet<i32> = HashSet::new();
         for _ in 0..MAX_ROUNDS {
@@ -71,7 +76,7 @@ impl Freeze {
                 if foreign.contains(&pid) {
                     continue;
                 }
-                for tid in threads(pid) {
+                for tid in threads(process) {
                     if freeze.tracees.contains_key(&tid) {
                         continue;
                     }
@@ -107,7 +112,7 @@ impl Freeze {
     fn await_stops(&mut self, tids: Vec<i32>) {
         let mut waiting: Vec<i32> = tids;
         while let Some(tid) = waiting.pop() {
-            let Some(status) = next_stop(tid) else {
+            let Some(status) = next_stop(tid, self.own.contains(&tid)) else {
                 // Exited (a SIGKILL from elsewhere).
                 self.tracees.remove(&tid);
                 continue;
@@ -140,7 +145,7 @@ impl Drop for Freeze {
     /// thread in a group-stop stays stopped, as it was.
     fn drop(&mut self) {
         for (&tid, &signal) in &self.tracees {
-            release(tid, signal.unwrap_or(0));
+            release(tid, signal.unwrap_or(0), self.own.contains(&tid));
         }
     }
 }
@@ -148,7 +153,7 @@ impl Drop for Freeze {
 /// Detaches thread `tid`, giving it `signal` (0: none). One that is not in
 /// a ptrace-stop yet (just interrupted) is waited for until it is; one that
 /// is exiting (a SIGKILL) is let go as it is.
-fn release(tid: i32, signal: i32) {
+fn release(tid: i32, signal: i32, own_child: bool) {
     loop {
         // SAFETY: PTRACE_DETACH of a thread this process traces; the data
         // argument is the signal to deliver, or 0.
@@ -160,7 +165,7 @@ fn release(tid: i32, signal: i32) {
                 signal as libc::c_long,
             )
         };
-        if detached == 0 || next_stop(tid).is_none() {
+        if detached == 0 || next_stop(tid, own_child).is_none() {
             return;
         }
     }
@@ -168,34 +173,36 @@ fn release(tid: i32, signal: i32) {
 
 /// The next ptrace-stop of thread `tid` (its wait status), or `None` once
 /// it has exited. An exit is taken in (so that the real parent can reap
-/// the process) unless the process is this process's own child, which its
-/// own code reaps: the exit is left for it.
-fn next_stop(tid: i32) -> Option<i32> {
+/// the process), unless `tid` is this process's own child, which its own
+/// code reaps: then the report is only looked at, and an exit left for it.
+fn next_stop(tid: i32, own_child: bool) -> Option<i32> {
     loop {
-        // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: waitid on a thread this process traces, with a valid
-        // pointer; WNOWAIT only looks, it takes nothing in.
-        let looked = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                tid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL,
-            )
-        };
-        if looked < 0 {
-            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
+        if own_child {
+            // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid on a child this process traces, with a valid
+            // pointer; WNOWAIT only looks, it takes nothing in.
+            let looked = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    tid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL,
+                )
+            };
+            if looked < 0 {
+                if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return None;
             }
-            return None;
-        }
-        let stopped = matches!(info.si_code, libc::CLD_TRAPPED | libc::CLD_STOPPED);
-        if !stopped && is_own_child(tid) {
-            return None;
+            if !matches!(info.si_code, libc::CLD_TRAPPED | libc::CLD_STOPPED) {
+                return None;
+            }
         }
         let mut status = 0;
-        // SAFETY: waitpid on the same thread, for the report just seen.
+        // SAFETY: waitpid on a thread this process traces, with a valid
+        // pointer for the status.
         let waited = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
         if waited < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
             continue;
@@ -204,19 +211,24 @@ fn next_stop(tid: i32) -> Option<i32> {
     }
 }
 
-/// Whether `tid` is a process (not one of its other threads) whose parent
-/// is this process.
-fn is_own_child(tid: i32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{tid}/status")) else {
-        return false;
-    };
-    let field = |key: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(key))
-            .and_then(|value| value.trim().parse::<i32>().ok())
-    };
-    field("Tgid:") == Some(tid) && field("PPid:") == Some(std::process::id() as i32)
+/// This process's children (read from /proc, once, before a freeze: it
+/// starts none meanwhile).
+fn own_children() -> HashSet<i32> {
+    let me = std::process::id();
+    std::fs::read_dir(format!("/proc/{me}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+                .flat_map(|children| {
+                    children
+                        .split_whitespace()
+                        .filter_map(|pid| pid.parse().ok())
+                        .collect::<Vec<i32>>()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Seizes and interrupts thread `tid`.
@@ -245,7 +257,8 @@ fn seize(tid: i32) -> io::Result<()> {
     };
     if interrupted < 0 {
         let error = io::Error::last_os_error();
-        release(tid, 0);
+        // Gone meanwhile: nothing of it is taken in (it may be a child).
+        release(tid, 0, true);
         return Err(error);
     }
     Ok(())
@@ -267,8 +280,13 @@ fn event_message(tid: i32) -> Option<i32> {
     (got == 0).then_some(message as i32)
 }
 
-/// The threads of process `pid` (none when it is gone).
-fn threads(pid: i32) -> Vec<i32> {
+/// The threads of `process`: only itself when it has one thread, as most
+/// have (no directory to read); none when it is gone.
+fn threads(process: &Process) -> Vec<i32> {
+    let pid = process.pid.as_raw();
+    if process.threads <= 1 {
+        return vec![pid];
+    }
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .map(|entries| {
             entries
