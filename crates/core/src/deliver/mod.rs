@@ -6,16 +6,20 @@
 //!   holds; it is signalled through that fd: a reused PID is never hit.
 //! - A group (`--pgid`) gets one `kill(-pgid)`, atomic in the kernel.
 //! - A session (`--sid`) has no kernel call: it is the union of its groups.
-//!   For a terminating signal every group is first stopped (SIGSTOP), in
-//!   rounds until a rescan finds no new group, so that nothing can fork
-//!   away; then signalled; then continued (SIGCONT). Every signal that can
-//!   be held back is blocked meanwhile, so nothing is left stopped.
+//!   For a terminating signal the session is first frozen, in rounds until
+//!   a rescan finds nothing new, so that nothing can fork away; then
+//!   signalled; then let go. The freeze is invisible where the kernel lets
+//!   the caller trace the session (`trace`: ptrace, as CRIU does); else
+//!   every group is stopped with SIGSTOP and continued after (`stop`).
+//!   Every signal that can be held back is blocked meanwhile.
+//! - A stopped target that does not ignore a terminating signal is
+//!   continued after it, so that the signal takes effect.
 //! - A group or session id is signalled by number only while it is proven
 //!   to be the one targeted, without a gap: a member verified in it is
-//!   still held by a pidfd ([`scope`]). An id that was empty once may be
+//!   still held by a pidfd (`scope`). An id that was empty once may be
 //!   someone else's; it is never signalled again.
 //! - What each member of a group got is the kernel's rule applied to it
-//!   ([`permission`]), not the success of `kill(-pgid)`.
+//!   (`permission`), not the success of `kill(-pgid)`.
 //! - Waiting uses one pidfd per process in an epoll set, never
 //!   `kill(pid, 0)` (fooled by zombies and reused PIDs).
 //!
