@@ -55,7 +55,7 @@ fn dynamic_args(command: &Command) -> Vec<(&Arg, Values)> {
         .get_arguments()
         .filter_map(|arg| {
             let values = match arg.get_id().as_str() {
-                "pids" => Values::Live("pid"),
+                "pids" | "parents" => Values::Live("pid"),
                 "pgids" => Values::Live("pgid"),
                 "sids" => Values::Live("sid"),
                 "ttys" => Values::Live("tty"),
