@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Args as _, Parser};
 use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
-use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
+use procgroup::select::{self, Selection};
+use procgroup::{parse_duration, tty, Pgid, Pid, Process, Sid, Signal};
 
-use crate::common::{core, escape, json_string, main_with_args, stderr_line, Failure};
+use crate::common::{core, escape, json_string, main_with_args, stderr_line, ExpandArg, Failure};
 
 /// Signal a process, a process group or a whole session.
 #[derive(Parser, Debug)]
@@ -24,36 +25,89 @@ use crate::common::{core, escape, json_string, main_with_args, stderr_line, Fail
         appears; for terminating signals the session is stopped first so that \
         nothing forks away, then signalled and continued). A bare number is \
         refused. Like kill, the signal may be given as the first argument: \
-        pgkill -9 --pgid 42.",
-    override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       pgkill -l [SIGNAL|STATUS]",
+        pgkill -9 --pgid 42; -0 sends nothing and only checks, like kill -0.\n\n\
+        Processes can also be selected the way pkill and pgtree select them: a \
+        PATTERN (-f, -x, -i), -u, -t, -P, --orphaned, --inverse. Each matching \
+        process is signalled through a pidfd, or with --expand its whole group \
+        (as --pgid) or session (as --sid). With a selection, --pid, --pgid and \
+        --sid restrict it (AND), as in pgtree. A selection needs a PATTERN or one \
+        of them: pgkill never signals everything.",
+    override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       \
+        pgkill [-SIGNAL] [OPTIONS] [PATTERN] [--expand group|session]\n       \
+        pgkill -l [SIGNAL|STATUS]",
     after_help = "Exit status: 0 every target signalled (and gone, with --wait), 1 no target \
         matched a live process, 2 usage error or refused target, 3 permission denied or \
         some targets not found, 4 survivors after --wait/--timeout, 5 signals sent but the \
-        report could not be written."
+        report could not be written. With -0: 0 every target exists and may be signalled, \
+        1 none exists, 3 some may not be signalled."
 )]
 pub struct Args {
-    /// Signal this process (comma list, repeatable)
+    /// Select processes whose name (comm) matches this regular expression, as pkill
+    #[arg(value_name = "PATTERN")]
+    pattern: Option<String>,
+
+    /// Match PATTERN against the whole command line
+    #[arg(short = 'f', long)]
+    full: bool,
+
+    /// PATTERN must match the whole name (or command line)
+    #[arg(short = 'x', long)]
+    exact: bool,
+
+    /// Match PATTERN without regard to case
+    #[arg(short = 'i', long)]
+    ignore_case: bool,
+
+    /// Select only processes of these users (names or uids)
+    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',',
+          value_parser = core(select::parse_user))]
+    uids: Vec<u32>,
+
+    /// Select only processes on these terminals (pts/3, tty1, `?` for none)
+    #[arg(short = 't', long = "tty", value_name = "TTY", value_delimiter = ',',
+          value_parser = core(tty::parse))]
+    ttys: Vec<i32>,
+
+    /// Select only children of these processes (comma list, repeatable)
+    #[arg(short = 'P', long = "parent", value_name = "PPID", value_delimiter = ',',
+          value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
+    parents: Vec<Pid>,
+
+    /// Select only members of orphaned process groups
+    #[arg(long)]
+    orphaned: bool,
+
+    /// Select the processes that do NOT match PATTERN, -u, -t, -P, --orphaned (pkill's -v)
+    #[arg(long)]
+    inverse: bool,
+
+    /// Signal the whole group (as --pgid) or session (as --sid) of each selected process
+    #[arg(long, value_enum, value_name = "WHAT")]
+    expand: Option<ExpandArg>,
+
+    /// Signal this process (comma list, repeatable); with a selection, select only it
     #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
           value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
     pids: Vec<Pid>,
 
-    /// Signal this whole process group; `self` is pgkill's own group
+    /// Signal this whole process group; `self` is pgkill's own group; with a selection, select only in it
     #[arg(short = 'g', long = "pgid", value_name = "PGID", value_delimiter = ',',
           value_parser = core(Pgid::parse_or_self), allow_negative_numbers = true)]
     pgids: Vec<Pgid>,
 
-    /// Signal every group of this session; `self` is pgkill's own session
+    /// Signal every group of this session; `self` is pgkill's own session; with a selection, select only in it
     #[arg(short = 's', long = "sid", value_name = "SID", value_delimiter = ',',
           value_parser = core(Sid::parse_or_self), allow_negative_numbers = true)]
     sids: Vec<Sid>,
 
-    /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number [default: TERM]
+    /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number; 0 only checks [default: TERM]
     #[arg(long, value_name = "SIG", value_parser = core(|text| text.parse::<Signal>()))]
     signal: Option<Signal>,
 
     /// List the signals; with a name, number or exit status (128+N), translate it
     #[arg(short = 'l', long = "list", value_name = "SIGNAL", num_args = 0..=1,
-          conflicts_with_all = ["pids", "pgids", "sids", "signal"])]
+          conflicts_with_all = ["pids", "pgids", "sids", "signal", "pattern", "uids", "ttys",
+                                "parents", "orphaned", "inverse", "expand"])]
     list: Option<Option<String>>,
 
     /// Show what would be signalled, grouped by session and group; signal nothing
@@ -75,6 +129,10 @@ pub struct Args {
     /// Print a line per signalled process on stderr
     #[arg(short = 'v', long)]
     verbose: bool,
+
+    /// Print nothing on stderr but usage errors and refusals (exit status 2)
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    quiet: bool,
 
     /// Print a JSON report on stdout
     #[arg(long)]
@@ -103,7 +161,8 @@ pub fn main() -> i32 {
 
 /// Accepts kill's habit `-SIG`/`-NUM` as the first argument (turned into
 /// `--signal`), and refuses bare and negative numbers as targets, which
-/// kill(1) reads as pids and groups.
+/// kill(1) reads as pids and groups: also after `--`, where they would
+/// otherwise be taken for a PATTERN.
 fn rewrite_args(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
         if let Some(name) = first.strip_prefix('-') {
@@ -125,45 +184,158 @@ fn rewrite_args(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
         "--timeout",
         "-k",
         "--kill-after",
+        "-u",
+        "--user",
+        "-t",
+        "--tty",
+        "-P",
+        "--parent",
+        "--expand",
     ];
     let mut previous = "";
+    let mut positional = false;
     for arg in args.iter().skip(1) {
         let Some(text) = arg.to_str() else { continue };
-        if text == "--" {
-            break;
+        if text == "--" && !positional {
+            positional = true;
+            continue;
         }
         let digits = text.strip_prefix('-').unwrap_or(text);
         let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-        if numeric && !TAKES_VALUE.contains(&previous) {
-            return Err(if text.starts_with('-') {
-                format!("'{text}' is not a target: kill reads it as group {digits}; say --pgid {digits} (or --sid {digits} for the whole session)")
-            } else {
-                format!("bare number '{text}': say --pid, --pgid or --sid")
-            });
+        if numeric && (positional || !TAKES_VALUE.contains(&previous)) {
+            return Err(not_a_target(text, digits));
         }
         previous = text;
     }
     Ok(args)
 }
 
+/// Why a number where a target or PATTERN goes is refused, and what to say.
+fn not_a_target(text: &str, digits: &str) -> String {
+    if !text.starts_with('-') {
+        return format!("bare number '{text}': say --pid, --pgid or --sid");
+    }
+    if digits.bytes().all(|b| b == b'0') {
+        // kill(0) is the caller's own group, and -0 first is signal 0.
+        return format!(
+            "'{text}' is not a target: kill reads it as its own group; say --pgid self \
+             (or --sid self for the whole session); to check a target, put -0 first: \
+             pgkill -0 --pid PID"
+        );
+    }
+    format!(
+        "'{text}' is not a target: kill reads it as group {digits}; say --pgid {digits} \
+         (or --sid {digits} for the whole session)"
+    )
+}
+
+/// Where diagnostics go: stderr, unless `--quiet`, which keeps only usage
+/// errors and refusals (exit status 2).
+#[derive(Clone, Copy)]
+struct Say {
+    quiet: bool,
+}
+
+impl Say {
+    fn error(self, what: &str) {
+        if !self.quiet {
+            // An unwritable stderr changes no code.
+            let _ = stderr_line(&format!("pgkill: error: {what}"));
+        }
+    }
+
+    fn warning(self, what: &str) {
+        if !self.quiet {
+            let _ = stderr_line(&format!("pgkill: warning: {what}"));
+        }
+    }
+}
+
 fn run(args: Args) -> Result<i32, Failure> {
+    let quiet = args.quiet;
+    run_quietly(args).map_err(|failure| {
+        if quiet && failure.code != 2 {
+            Failure {
+                code: failure.code,
+                message: None,
+            }
+        } else {
+            failure
+        }
+    })
+}
+
+/// The options that select processes rather than name targets.
+fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
+    let selecting = args.pattern.is_some()
+        || !args.uids.is_empty()
+        || !args.ttys.is_empty()
+        || !args.parents.is_empty()
+        || args.orphaned
+        || args.inverse
+        || args.expand.is_some();
+    let typed = !(args.pids.is_empty() && args.pgids.is_empty() && args.sids.is_empty());
+    if !typed && args.pattern.is_none() {
+        // Never everything: -u alone would be every process of a user.
+        let narrowing = if selecting {
+            "; -u, -t, -P, --orphaned, --inverse and --expand only narrow or grow a selection"
+        } else {
+            ""
+        };
+        return Err(Failure::usage(format!(
+            "no target: give a PATTERN, --pid, --pgid or --sid{narrowing} (see 'pgkill --help')"
+        )));
+    }
+    if !selecting {
+        return Ok(None);
+    }
+    let pattern = args
+        .pattern
+        .as_deref()
+        .map(|text| select::pattern(text, args.exact, args.ignore_case))
+        .transpose()
+        .map_err(|error| Failure::usage(error.to_string()))?;
+    Ok(Some(Selection {
+        pattern,
+        full: args.full,
+        pids: args.pids.clone(),
+        pgids: args.pgids.clone(),
+        sids: args.sids.clone(),
+        uids: args.uids.clone(),
+        ttys: args.ttys.clone(),
+        parents: args.parents.clone(),
+        orphaned: args.orphaned,
+        inverse: args.inverse,
+        expand: args.expand.map(Into::into),
+        kernel: false,
+    }))
+}
+
+fn run_quietly(args: Args) -> Result<i32, Failure> {
     if let Some(which) = &args.list {
         return list(which.as_deref());
     }
-    let targets: Vec<Target> = args
-        .pids
-        .iter()
-        .map(|&p| Target::Pid(p))
-        .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
-        .chain(args.sids.iter().map(|&s| Target::Sid(s)))
-        .collect();
-    if targets.is_empty() {
-        return Err(Failure::usage(
-            "no target: say --pid, --pgid or --sid (see 'pgkill --help')",
-        ));
-    }
+    let say = Say { quiet: args.quiet };
     let signal = args.signal.unwrap_or(Signal::TERM);
-    let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+    let selection = selection(&args)?;
+    let (plan, dropped) = match &selection {
+        Some(selection) => {
+            let resolved =
+                select::resolve(selection).map_err(|e| Failure::new(1, e.to_string()))?;
+            (resolved.plan, resolved.dropped)
+        }
+        None => {
+            let targets: Vec<Target> = args
+                .pids
+                .iter()
+                .map(|&p| Target::Pid(p))
+                .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
+                .chain(args.sids.iter().map(|&s| Target::Sid(s)))
+                .collect();
+            let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+            (plan, Vec::new())
+        }
+    };
     if !args.force {
         if let Some(refusal) = plan.refusal() {
             return Err(Failure::usage(format!(
@@ -171,20 +343,35 @@ fn run(args: Args) -> Result<i32, Failure> {
             )));
         }
     }
-    let matched = targets.len() - plan.unmatched().count();
+    let unmatched: Vec<Target> = plan.unmatched().collect();
+    let matched = plan.targets().count() - unmatched.len();
     let unmatched_code = if matched == 0 {
         1
-    } else if matched < targets.len() {
+    } else if !unmatched.is_empty() {
         3
     } else {
         0
     };
-    let unmatched: Vec<Target> = plan.unmatched().collect();
     if !unmatched.is_empty() {
-        let _ = stderr_line(&format!(
-            "pgkill: error: {}",
-            describe_unmatched(&unmatched)
-        ));
+        say.error(&describe_unmatched(&unmatched));
+    }
+    if selection.is_some() {
+        // A selection is what exists now: a match gone before it could be
+        // resolved is not a target, and no failure unless nothing is left.
+        let gone = (!dropped.is_empty()).then(|| {
+            let pids: Vec<Pid> = dropped.iter().map(|p| p.pid).collect();
+            format!(
+                "{} exited before it could be signalled: {}",
+                count(dropped.len(), "matching process", "matching processes"),
+                some_pids(&pids)
+            )
+        });
+        match (matched, gone) {
+            (0, None) => say.error("no process matched"),
+            (0, Some(gone)) => say.error(&format!("no process matched any more: {gone}")),
+            (_, Some(gone)) => say.warning(&gone),
+            (_, None) => {}
+        }
     }
     // The report is made in memory and written once, so that a failed
     // write has one place to be judged.
@@ -201,16 +388,21 @@ fn run(args: Args) -> Result<i32, Failure> {
         } else {
             write_dry_run(&mut report, &plan, signal)?;
         }
-        return Ok(write_report(&report, unmatched_code));
+        return Ok(write_report(&report, unmatched_code, say));
     }
 
     let mut delivery = Delivery::new(signal);
     if args.verbose {
         delivery = delivery.on_signal(|process, signal, outcome| {
-            let what = match outcome {
-                Outcome::Signalled => format!("sent {signal} to"),
-                Outcome::PermissionDenied => format!("permission denied: {signal} to"),
-                _ => format!("gone before {signal}:"),
+            let what = match (outcome, signal.is_probe()) {
+                (Outcome::Signalled, false) => format!("sent {signal} to"),
+                (Outcome::PermissionDenied, false) => format!("permission denied: {signal} to"),
+                (Outcome::Signalled, true) => "may signal".to_string(),
+                (Outcome::PermissionDenied, true) => {
+                    "permission denied: may not signal".to_string()
+                }
+                (_, false) => format!("gone before {signal}:"),
+                (_, true) => "gone:".to_string(),
             };
             // An unwritable stderr stops nothing, and changes no code.
             let _ = stderr_line(&format!(
@@ -243,17 +435,78 @@ fn run(args: Args) -> Result<i32, Failure> {
             false,
         )?;
     }
-    let outcomes = || entries.iter().map(|e| e.outcome);
-    let code = if matched == 0 || outcomes().all(|o| o == Outcome::Vanished) {
+    let with = |outcome: Outcome| -> Vec<Pid> {
+        entries
+            .iter()
+            .filter(|e| e.outcome == outcome)
+            .map(|e| e.process.pid)
+            .collect()
+    };
+    let denied = with(Outcome::PermissionDenied);
+    let vanished = with(Outcome::Vanished);
+    let code = if matched == 0 {
         1
-    } else if outcomes().any(|o| o == Outcome::PermissionDenied) || unmatched_code == 3 {
+    } else if vanished.len() == entries.len() {
+        let before = if signal.is_probe() {
+            "the check"
+        } else {
+            "the signal"
+        };
+        say.error(&if vanished.is_empty() {
+            format!("the targets were gone before {before}")
+        } else {
+            format!(
+                "{} gone before {before}: {}",
+                count(vanished.len(), "process", "processes"),
+                some_pids(&vanished)
+            )
+        });
+        1
+    } else if !denied.is_empty() || unmatched_code == 3 {
         3
     } else if !all_gone {
         4
     } else {
         0
     };
-    Ok(write_report(&report, code))
+    if !denied.is_empty() && code == 3 {
+        say.error(&format!(
+            "permission denied for {}: {}",
+            count(denied.len(), "process", "processes"),
+            some_pids(&denied)
+        ));
+    }
+    if !all_gone && code != 1 {
+        let survived = with(Outcome::Survived);
+        let after = args
+            .timeout
+            .map_or_else(String::new, |timeout| format!(" after {timeout:?}"));
+        if survived.is_empty() {
+            say.error(&format!("the targets were not empty{after}"));
+        } else {
+            say.error(&format!(
+                "{} still alive{after}: {}",
+                count(survived.len(), "process", "processes"),
+                some_pids(&survived)
+            ));
+        }
+    }
+    Ok(write_report(&report, code, say))
+}
+
+/// `1 process`, `3 processes`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The first few pids, and how many more: `12, 13, 14, 15, 16 and 3 more`.
+fn some_pids(pids: &[Pid]) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<String> = pids.iter().take(SHOWN).map(Pid::to_string).collect();
+    match pids.len().saturating_sub(SHOWN) {
+        0 => shown.join(", "),
+        rest => format!("{} and {rest} more", shown.join(", ")),
+    }
 }
 
 /// The exit status when the report could not be written (`--json`, the
@@ -263,7 +516,7 @@ const UNWRITTEN: i32 = 5;
 /// Writes the report on stdout; returns `code`, or [`UNWRITTEN`] when it
 /// could not be written. A reader that went away (`pgkill --json | head`)
 /// is no failure: the code stays.
-fn write_report(report: &[u8], code: i32) -> i32 {
+fn write_report(report: &[u8], code: i32, say: Say) -> i32 {
     let written = {
         let mut out = io::stdout().lock();
         out.write_all(report).and_then(|()| out.flush())
@@ -272,7 +525,7 @@ fn write_report(report: &[u8], code: i32) -> i32 {
         Ok(()) => code,
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => code,
         Err(error) => {
-            let _ = stderr_line(&format!("pgkill: error: cannot write output: {error}"));
+            say.error(&format!("cannot write output: {error}"));
             UNWRITTEN
         }
     }
@@ -331,6 +584,12 @@ fn list(which: Option<&str>) -> Result<i32, Failure> {
                         .ok_or_else(|| Failure::usage(format!("unknown signal '{text}'")))?;
                     writeln!(out, "{}", signal.name())?;
                 }
+                // Signal 0 checks and sends nothing: no signal to name.
+                Some(0) => {
+                    return Err(Failure::usage(
+                        "0 is no signal: pgkill -0 only checks that a target exists and may be signalled",
+                    ))
+                }
                 Some(_) => {
                     let signal: Signal = text
                         .parse()
@@ -346,7 +605,7 @@ fn list(which: Option<&str>) -> Result<i32, Failure> {
             }
         }
     }
-    Ok(write_report(&out, 0))
+    Ok(write_report(&out, 0, Say { quiet: false }))
 }
 
 /// The dry run: sessions, their groups, their processes.
@@ -355,11 +614,15 @@ fn write_dry_run(out: &mut impl Write, plan: &Plan, signal: Signal) -> io::Resul
     if processes.is_empty() {
         return Ok(());
     }
-    writeln!(
-        out,
-        "would send {signal} to {} process(es):",
-        processes.len()
-    )?;
+    if signal.is_probe() {
+        writeln!(out, "would check {} process(es):", processes.len())?;
+    } else {
+        writeln!(
+            out,
+            "would send {signal} to {} process(es):",
+            processes.len()
+        )?;
+    }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["session", "group", "pid", "comm"]);
