@@ -756,6 +756,136 @@ targets.
 "#,
     ),
     (
+        "SELECTION",
+        r#"
+Instead of, or with, typed targets, pgkill selects processes the way
+\fBpkill\fR(1) and \fBpgtree\fR(1) do, with the same options and the same
+code as pgtree: different kinds AND together, values of one kind OR
+together.
+.TP
+\fIPATTERN\fR
+a regular expression matched against the name (comm); \fB\-f\fR against
+the whole command line, \fB\-x\fR the whole name or line, \fB\-i\fR in
+any case. It never matches pgkill itself.
+.TP
+\fB\-u\fR, \fB\-t\fR, \fB\-P\fR, \fB\-\-orphaned\fR
+only processes of these users (real uid), on these terminals (\fB?\fR for
+none), children of these processes, members of orphaned groups.
+.TP
+\fB\-\-inverse\fR
+the processes that do \fInot\fR match the pattern and the options above
+(pkill's \fB\-v\fR; never pgkill itself).
+.TP
+\fB\-\-pid\fR, \fB\-\-pgid\fR, \fB\-\-sid\fR
+with a selection, they restrict it (AND), as in pgtree: \fBpgkill \-f
+serve \-\-sid 42\fR is the processes of session 42 whose command line
+matches; \fB\-\-inverse\fR does not invert them.
+.PP
+What a match stands for is \fB\-\-expand\fR's:
+.TP
+(none)
+each matching process, signalled through a pidfd, as \fB\-\-pid\fR.
+.TP
+\fB\-\-expand group\fR
+the whole group of each, once per group, as \fB\-\-pgid\fR.
+.TP
+\fB\-\-expand session\fR
+the whole session of each, as \fB\-\-sid\fR (stopped first, rescanned).
+.PP
+A match whose group or session reads 0 (it lies outside the PID
+namespace) stands for itself. \fBpgkill \-n \-\-json\fR names exactly the
+processes that \fBpgtree \-\-json\fR with the same options shows, zombies
+included. Kernel threads are never selected.
+.PP
+A selection needs a \fIPATTERN\fR or a typed target: \fB\-u\fR,
+\fB\-t\fR, \fB\-P\fR, \fB\-\-orphaned\fR, \fB\-\-inverse\fR and
+\fB\-\-expand\fR alone are refused ("no target"), so that pgkill never
+signals everything; say \fB.\fR for any name. A selection that matches
+pgkill, one of its ancestors or pid 1 is refused like a target that
+contains them.
+.PP
+The selection is matched on one read of the process table; each process
+it chose is then pinned with a pidfd and read again. One that exited, or
+whose pid now names another process (another start time or name), is not
+matched: a warning says so (\fBpgkill: warning: 1 matching process
+exited before it could be signalled: 4242\fR), and the exit status is 1
+only when nothing is left ("no process matched").
+"#,
+    ),
+    (
+        "PKILL USERS",
+        r#"
+The selection letters are pkill's: \fB\-f\fR, \fB\-x\fR, \fB\-i\fR,
+\fB\-u\fR, \fB\-t\fR, \fB\-P\fR, and \fB\-g\fR and \fB\-s\fR for a group
+and a session (which pgkill signals whole when given alone). Some letters
+mean something else, and do no harm in a hand used to pkill:
+.TP
+\fB\-n\fR
+pkill: only the newest process. pgkill: \fB\-\-dry\-run\fR, signals nothing.
+.TP
+\fB\-v\fR
+pkill: negate the match. pgkill: \fB\-\-verbose\fR. Negation, which can
+reach every process, has a long name only: \fB\-\-inverse\fR.
+.TP
+\fB\-e\fR
+pkill: echo what is killed. pgkill: \fB\-v\fR.
+.TP
+\fB\-u\fR
+pkill: the effective uid. pgkill: the real uid (pgrep's \fB\-U\fR).
+.TP
+\fB\-o\fR, \fB\-c\fR, \fB\-F\fR, \fB\-G\fR, \fB\-O\fR, \fB\-r\fR
+not in pgkill (an error).
+.PP
+\fBpkill \-f serve.py\fR becomes \fBpgkill \-f 'serve\e.py'\fR, and
+\fBpgkill \-f 'serve\e.py' \-\-expand group\fR also reaches what each
+server started in its group.
+"#,
+    ),
+    (
+        "SIGNAL 0",
+        r#"
+\fB\-0\fR (or \fB\-\-signal 0\fR; \fB0\fR only, not \fBSIG0\fR) is
+kill's null signal: pgkill sends nothing and asks the kernel whether each
+target exists and may be signalled, for any kind of target and for a
+selection (\fBpgkill \-0 \-\-pid\fR \fIPID\fR is \fBkill \-0\fR \fIPID\fR
+without the reused-PID risk). Nothing is stopped. Exit status 0: every
+target exists and may be signalled; 1: none exists; 3: some may not be
+signalled (or some do not exist). In \fB\-\-json\fR the signal is
+\fB"0"\fR, number 0, and \fBsignalled\fR means "exists and may be
+signalled": nothing was sent. A zombie exists, as for kill. With
+\fB\-\-wait\fR pgkill waits, sending nothing, until the targets have exited.
+\fBpgkill \-l\fR does not list 0.
+"#,
+    ),
+    (
+        "DIAGNOSTICS",
+        r#"
+Every failure is one line on standard error: \fBpgkill: error:\fR
+\fIwhat\fR, or \fBpgkill: warning:\fR when the exit status is still 0.
+.TP
+\fBno such process 42\fR, \fB3 targets matched nothing: ...\fR
+typed targets that matched no process (exit 1 or 3).
+.TP
+\fBno process matched\fR
+a selection matched nothing (exit 1).
+.TP
+\fBpermission denied for 2 processes: 812, 813\fR
+how many could not be signalled, and the first five pids (exit 3).
+.TP
+\fB3 processes still alive after 5s: 901, 902, 903\fR
+survivors of \fB\-\-timeout\fR, how many and which (exit 4).
+.TP
+\fB1 process gone before the signal: 77\fR
+every target exited between its resolution and the signal (exit 1).
+.PP
+\fB\-q\fR, \fB\-\-quiet\fR silences every line but those of exit status
+2 (usage errors and refusals). \fB\-v\fR adds a line per process.
+A number where a target goes is refused with a hint, also after
+\fB\-\-\fR: \fBpgkill \-\- \-128\fR says \fB\-\-pgid 128\fR, as
+\fBpgkill \-128\fR does.
+"#,
+    ),
+    (
         "WAITING",
         r#"
 With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-kill\-after\fR pgkill waits
@@ -771,14 +901,16 @@ member: processes that joined them after the signal get it as well.
 \fB\-\-json\fR prints one object:
 .TP
 \fBsignal\fR, \fBnumber\fR
-the signal's name without SIG, and its number.
+the signal's name without SIG, and its number; \fB"0"\fR and 0 for
+signal 0.
 .TP
 \fBdry_run\fR
 true with \fB\-\-dry\-run\fR.
 .TP
 \fBprocesses\fR
 an array of objects with \fBpid\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
-(not in a dry run) \fBoutcome\fR: \fBsignalled\fR, \fBexited\fR (gone while
+(not in a dry run) \fBoutcome\fR: \fBsignalled\fR (with signal 0: exists
+and may be signalled), \fBexited\fR (gone while
 waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
 or \fBvanished\fR (gone, or its PID reused, before the signal).
 .TP
@@ -791,13 +923,16 @@ the targets that matched no live process, as objects like {"pgid":42}.
         r#"
 .TP
 \fB0\fR
-every target existed and was signalled (with waiting: and is gone).
+every target existed and was signalled (with waiting: and is gone); with
+signal 0, every target exists and may be signalled.
 .TP
 \fB1\fR
-none of the targets matched a live process.
+none of the targets matched a live process; a selection matched nothing.
 .TP
 \fB2\fR
-usage error, or a target refused because it contains pgkill or an ancestor.
+usage error (no target: no \fIPATTERN\fR, \fB\-\-pid\fR, \fB\-\-pgid\fR
+or \fB\-\-sid\fR), or a target refused because it contains pgkill, an
+ancestor or pid 1.
 .TP
 \fB3\fR
 some processes could not be signalled (permission), or some targets matched
@@ -859,6 +994,27 @@ kill's habits work: a signal as the first argument, and \fB\-l\fR:
 pgkill \-HUP \-\-pid 1234
 pgkill \-9 \-g 42
 pgkill \-l 137        # KILL: the status of a process killed by signal 9
+.fi
+.RE
+.PP
+pkill's selection, race-free: every process whose command line matches,
+through a pidfd; or the whole group of each; see first what it would hit:
+.PP
+.RS
+.nf
+pgkill \-f 'serve\e.py'
+pgkill \-f 'serve\e.py' \-\-expand group
+pgkill \-n \-f 'serve\e.py' \-\-expand session
+pgkill \-HUP \-x nginx \-u www\-data
+.fi
+.RE
+.PP
+Is it alive, and may I signal it? (kill \-0, without the reused-PID risk):
+.PP
+.RS
+.nf
+if pgkill \-0 \-q \-\-pid "$pid"; then echo running; fi
+pgkill \-0 \-\-sid "$sid" \-\-wait      # wait until the session is empty
 .fi
 .RE
 "#,
