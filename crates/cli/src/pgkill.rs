@@ -828,7 +828,7 @@ pkill: negate the match. pgkill: \fB\-\-verbose\fR. Negation, which can
 reach every process, has a long name only: \fB\-\-inverse\fR.
 .TP
 \fB\-e\fR
-pkill: echo what is killed. pgkill: \fB\-v\fR.
+pkill: echo what is killed. pgkill has no \fB\-e\fR: its \fB\-v\fR does that.
 .TP
 \fB\-u\fR
 pkill: the effective uid. pgkill: the real uid (pgrep's \fB\-U\fR).
