@@ -1956,6 +1956,11 @@ fn signal_zero_is_0_only_and_not_listed() {
             .all(|line| !line.trim_start().starts_with("0 ")),
         "{table}"
     );
+    assert_eq!(
+        one_stderr_line(&pgkill_here(&["-l", "0"]), 2),
+        "pgkill: error: 0 is no signal: pgkill -0 only checks that a target exists and may \
+         be signalled"
+    );
     for args in [
         &["-l", "0"][..],
         &["--signal", "SIG0", "-p", "4194305"],
