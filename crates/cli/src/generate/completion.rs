@@ -566,11 +566,14 @@ mod tests {
         };
         assert_eq!(
             kinds(crate::pgtree::command()),
-            ["pids", "pgids", "sids", "uids", "ttys", "columns"]
+            ["pids", "pgids", "sids", "uids", "ttys", "parents", "columns"]
         );
         assert_eq!(
             kinds(crate::pgkill::command()),
             [
+                "uids",
+                "ttys",
+                "parents",
                 "pids",
                 "pgids",
                 "sids",
