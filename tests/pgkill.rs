@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{self, assert_exit, host_stat, wait_until, Namespace, Proc, DEADLINE, PGKILL};
+use crate::support::{
+    self, assert_exit, host_stat, wait_until, Namespace, Proc, DEADLINE, PGKILL, PGTREE,
+};
 
 /// A session built by bash's job control: the leader, two background jobs
 /// and a pipeline job, each job a process group of its own (dash does job
@@ -1198,7 +1200,7 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
         &["-1234"],
         &["-0"],
         &["--signal", "FOO", "-p", far],
-        &["--signal", "0", "-p", far],
+        &["--signal", "SIG0", "-p", far],
         &["--signal", "65", "-p", far],
         &["--signal", "-9", "-p", far],
         &["--signal", "", "-p", far],
@@ -1220,7 +1222,7 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
         &["-n", "--json"],
         &["-l", "9", "-p", far],
         &["--bogus", "-p", far],
-        &["-p", far, "extra"],
+        &["-p", far, "extra", "more"],
     ];
     cases.extend(more.iter().map(|c| strings(c)));
     for args in &cases {
@@ -1648,4 +1650,751 @@ fn a_traced_member_makes_the_freeze_visible_and_it_still_works() {
     );
     assert_eq!(describe(&live_in_session(&ns, sid)), Vec::<String>::new());
     assert!(ns.processes().iter().all(|p| !matches!(p.state, 'T' | 't')));
+}
+
+// ---------------------------------------------------------------------------
+// Every failure says so: one line, with its count and pids.
+
+/// The stderr of a run: exactly one line, `pgkill: error: …` (or
+/// `warning`), with the exit status `code`. Returns the line.
+#[track_caller]
+fn one_stderr_line(output: &Output, code: i32) -> String {
+    assert_exit(output, code);
+    let text = support::stderr(output);
+    assert_eq!(text.lines().count(), 1, "one line on stderr: {text:?}");
+    assert!(text.ends_with('\n'), "{text:?}");
+    text.trim_end().to_string()
+}
+
+/// pgkill `args` as user nobody, inside the namespace.
+fn pgkill_as_nobody(ns: &Namespace, args: &[&str]) -> Output {
+    let mut all = vec!["--reuid=65534", "--regid=65534", "--clear-groups", PGKILL];
+    all.extend(args);
+    ns.run("setpriv", &all)
+}
+
+#[test]
+fn permission_denied_and_survivors_are_one_line_each_and_quiet_silences_them() {
+    let script = r#"
+setsid bash -c 'set -m; sleep 1000 </dev/null >/dev/null 2>&1 & exec sleep 1000' </dev/null >/dev/null 2>&1 &
+echo sid=$!
+sh -c 'trap "" TERM; exec sleep 1001' </dev/null >/dev/null 2>&1 &
+echo stubborn=$!
+"#;
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let (sid, stubborn) = (ns.var("sid"), ns.var("stubborn"));
+    ns.wait_for("everything is in place", |ps| {
+        ps.iter()
+            .filter(|p| p.sid == sid && p.cmdline() == "sleep 1000" && p.state == 'S')
+            .count()
+            == 2
+            && ps
+                .iter()
+                .any(|p| p.pid == stubborn && p.cmdline() == "sleep 1001" && p.state == 'S')
+    });
+    let members = session(&ns, sid);
+    let job = members.iter().find(|p| p.pgid != sid).unwrap().pid;
+    for (flag, id, denied) in [
+        ("--pid", job, vec![job]),
+        ("--pgid", job, vec![job]),
+        ("--sid", sid, vec![sid, job]),
+    ] {
+        let id = id.to_string();
+        let list: Vec<String> = denied.iter().map(i32::to_string).collect();
+        let many = if denied.len() == 1 {
+            "1 process".to_string()
+        } else {
+            format!("{} processes", denied.len())
+        };
+        let expected = format!(
+            "pgkill: error: permission denied for {many}: {}",
+            list.join(", ")
+        );
+        for json in [false, true] {
+            let mut args = vec![flag, id.as_str()];
+            if json {
+                args.push("--json");
+            }
+            let output = pgkill_as_nobody(&ns, &args);
+            assert_eq!(one_stderr_line(&output, 3), expected, "{args:?}");
+            assert_eq!(output.stdout.is_empty(), !json);
+        }
+        let output = pgkill_as_nobody(&ns, &["-q", flag, &id]);
+        assert_exit(&output, 3);
+        assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+    }
+    for p in &members {
+        assert_untouched(&ns, p.pid);
+    }
+
+    // Survivors of --timeout: how many, and which.
+    let id = stubborn.to_string();
+    let output = pgkill(&ns, &["--pid", &id, "--timeout", "200ms"]);
+    assert_eq!(
+        one_stderr_line(&output, 4),
+        format!("pgkill: error: 1 process still alive after 200ms: {stubborn}")
+    );
+    let output = pgkill(
+        &ns,
+        &[
+            "-USR2",
+            "--sid",
+            &sid.to_string(),
+            "--timeout",
+            "100ms",
+            "-q",
+        ],
+    );
+    // USR2 ends both sleeps: nothing survives, nothing said.
+    assert_exit(&output, 0);
+    assert!(output.stderr.is_empty());
+    let output = pgkill(&ns, &["-q", "--pid", &id, "--timeout", "100ms", "--json"]);
+    assert_exit(&output, 4);
+    assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+    let (_, rows) = report(&output);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].outcome.as_deref(), Some("survived"));
+    let p = ns.stat(stubborn).unwrap();
+    assert!(alive(&p) && p.state != 'T', "{p:?}");
+}
+
+#[test]
+fn quiet_keeps_usage_errors_and_refusals_only() {
+    let Some(ns) = Namespace::start("sleep 1000 </dev/null >/dev/null 2>&1 &\necho live=$!\n")
+    else {
+        return;
+    };
+    let live = ns.var("live");
+    let missing = unused_pid(&ns).to_string();
+    // Unmatched: one line, or nothing with -q; the status is the same.
+    let output = pgkill(&ns, &["--pid", &missing]);
+    assert_eq!(
+        one_stderr_line(&output, 1),
+        format!("pgkill: error: no such process {missing}")
+    );
+    let output = pgkill(&ns, &["-q", "--pid", &missing]);
+    assert_exit(&output, 1);
+    assert!(output.stderr.is_empty());
+    let output = pgkill(
+        &ns,
+        &["-0", "--quiet", "--pid", &format!("{live},{missing}")],
+    );
+    assert_exit(&output, 3);
+    assert!(output.stderr.is_empty());
+    // Usage errors and refusals are still said.
+    let output = pgkill(&ns, &["-q", "--pid", "1"]);
+    assert_eq!(
+        one_stderr_line(&output, 2),
+        "pgkill: error: refusing to signal process 1: it is the init of this PID namespace \
+         (pid 1, sh); use --force to do it anyway"
+    );
+    let output = pgkill(&ns, &["-q", "--timeout", "x", "--pid", &missing]);
+    assert_exit(&output, 2);
+    assert!(support::stderr(&output).contains("'x'"));
+    let output = pgkill(&ns, &["-q", "-v", "--pid", &missing]);
+    assert_exit(&output, 2);
+    assert_untouched(&ns, live);
+}
+
+#[test]
+fn a_number_after_double_dash_gets_the_hint_it_gets_before() {
+    for (before, after) in [
+        (vec!["-128"], vec!["--", "-128"]),
+        (
+            vec!["-p", "4194305", "-128"],
+            vec!["-p", "4194305", "--", "-128"],
+        ),
+        (vec!["1234"], vec!["--", "1234"]),
+        (vec!["-9", "-0"], vec!["--", "-0"]),
+    ] {
+        let first = pgkill_here(&before);
+        let second = pgkill_here(&after);
+        let line = one_stderr_line(&first, 2);
+        assert_eq!(one_stderr_line(&second, 2), line, "{after:?}");
+        assert!(first.stdout.is_empty() && second.stdout.is_empty());
+    }
+    let line = one_stderr_line(&pgkill_here(&["--", "-128"]), 2);
+    assert_eq!(
+        line,
+        "pgkill: error: '-128' is not a target: kill reads it as group 128; say --pgid 128 \
+         (or --sid 128 for the whole session)"
+    );
+    // -0 is no group to name: it is kill's own group, or, first, signal 0.
+    let line = one_stderr_line(&pgkill_here(&["--", "-0"]), 2);
+    assert_eq!(
+        line,
+        "pgkill: error: '-0' is not a target: kill reads it as its own group; say --pgid self \
+         (or --sid self for the whole session); to check a target, put -0 first: \
+         pgkill -0 --pid PID"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Signal 0: the liveness probe.
+
+/// Context switches of a process so far: a sleeping process that got a
+/// signal, even one it ignores or a SIGSTOP, was woken for it.
+fn switches(ns: &Namespace, pid: i32) -> u64 {
+    let status = proc_file(ns, pid, "status").unwrap_or_default();
+    status
+        .lines()
+        .filter(|line| line.contains("ctxt_switches:"))
+        .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn signal_zero_checks_and_sends_nothing() {
+    let script = format!(
+        "{JOBS}\necho sid=$!\n\
+         sh -c 'sleep 0 & exec sleep 1004' </dev/null >/dev/null 2>&1 &\necho parent=$!\n"
+    );
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let (sid, parent) = (ns.var("sid"), ns.var("parent"));
+    let members = settled_session(&ns, sid, 4);
+    ns.wait_for("a zombie child", |ps| {
+        ps.iter().any(|p| p.ppid == parent && p.state == 'Z')
+    });
+    let zombie = ns
+        .processes()
+        .into_iter()
+        .find(|p| p.ppid == parent && p.state == 'Z')
+        .unwrap()
+        .pid;
+    let job = members.iter().find(|p| p.pgid != sid).unwrap();
+    let before: Vec<u64> = members.iter().map(|p| switches(&ns, p.pid)).collect();
+    let id = |n: i32| n.to_string();
+    for args in [
+        vec!["-0".to_string(), "--pid".into(), id(job.pid)],
+        vec!["--signal".into(), "0".into(), "--pgid".into(), id(job.pgid)],
+        vec!["-0".into(), "--sid".into(), id(sid)],
+        vec![
+            "-0".into(),
+            "--sid".into(),
+            id(sid),
+            "--pid".into(),
+            id(zombie),
+        ],
+        vec![
+            "-0".into(),
+            "-x".into(),
+            "sleep".into(),
+            "--sid".into(),
+            id(sid),
+        ],
+        vec![
+            "-0".into(),
+            "-f".into(),
+            "sleep 1000".into(),
+            "--expand".into(),
+            "session".into(),
+        ],
+    ] {
+        let output = ns.run(PGKILL, &args);
+        assert_exit(&output, 0);
+        assert!(
+            output.stdout.is_empty() && output.stderr.is_empty(),
+            "{args:?}: {}",
+            support::stderr(&output)
+        );
+    }
+    // Nothing was sent: not a SIGSTOP, not a SIGCONT; no member was woken.
+    for (p, before) in members.iter().zip(before) {
+        assert_untouched(&ns, p.pid);
+        assert_eq!(switches(&ns, p.pid), before, "{p:?} was woken");
+    }
+
+    // The JSON report: signal "0", and what may be signalled.
+    let output = pgkill(&ns, &["-0", "--json", "--sid", &id(sid)]);
+    assert_exit(&output, 0);
+    let (value, rows) = report(&output);
+    assert_eq!(value["signal"], "0");
+    assert_eq!(value["number"], 0);
+    let mut expected: Vec<Row> = members
+        .iter()
+        .map(|p| Row::of(p, Some("signalled")))
+        .collect();
+    expected.sort();
+    assert_eq!(rows, expected);
+    // A dry run says it would check.
+    let output = pgkill(&ns, &["-0", "-n", "--pgid", &id(job.pgid)]);
+    assert_exit(&output, 0);
+    assert!(support::stdout(&output).starts_with("would check 1 process(es):"));
+    // -v names each process that may be signalled.
+    let output = pgkill(&ns, &["-0", "-v", "--pid", &id(job.pid)]);
+    assert_eq!(
+        one_stderr_line(&output, 0),
+        format!(
+            "pgkill: may signal {} (sleep) in group {}, session {sid}",
+            job.pid, job.pgid
+        )
+    );
+
+    // None exists: 1, and the usual line.
+    let missing = unused_pid(&ns);
+    let output = pgkill(&ns, &["-0", "--pid", &id(missing)]);
+    assert_eq!(
+        one_stderr_line(&output, 1),
+        format!("pgkill: error: no such process {missing}")
+    );
+    let output = pgkill(&ns, &["-0", "-f", "no such command line anywhere"]);
+    assert_eq!(
+        one_stderr_line(&output, 1),
+        "pgkill: error: no process matched"
+    );
+    // One exists, one does not: 3.
+    let output = pgkill(&ns, &["-0", "--pid", &format!("{},{missing}", job.pid)]);
+    assert_eq!(
+        one_stderr_line(&output, 3),
+        format!("pgkill: error: no such process {missing}")
+    );
+
+    // Not permitted: 3, one line; as nobody, the root session.
+    let output = pgkill_as_nobody(&ns, &["-0", "--json", "--sid", &id(sid)]);
+    let line = one_stderr_line(&output, 3);
+    let pids: Vec<String> = members.iter().map(|p| p.pid.to_string()).collect();
+    assert_eq!(pids.len(), 6, "{:#?}", describe(&members));
+    assert_eq!(
+        line,
+        format!(
+            "pgkill: error: permission denied for 6 processes: {} and 1 more",
+            pids[..5].join(", ")
+        )
+    );
+    let (_, rows) = report(&output);
+    assert!(rows
+        .iter()
+        .all(|r| r.outcome.as_deref() == Some("permission-denied")));
+    // And still nothing sent to anyone.
+    for p in &members {
+        assert_untouched(&ns, p.pid);
+    }
+
+    // --wait with 0: waits, sending nothing, until the target has exited.
+    let mut running =
+        Running::start(
+            ns.command(PGKILL)
+                .args(["-0", "-v", "--wait", "--pid", &id(job.pid)]),
+        );
+    running.wait_for_line("may signal");
+    assert_untouched(&ns, job.pid);
+    let output = ns.sh(&format!("kill {}", job.pid));
+    assert_exit(&output, 0);
+    assert_exit(&running.finish(), 0);
+}
+
+#[test]
+fn signal_zero_is_0_only_and_not_listed() {
+    let output = pgkill_here(&["-l"]);
+    assert_exit(&output, 0);
+    let table = support::stdout(&output);
+    assert!(
+        table
+            .lines()
+            .all(|line| !line.trim_start().starts_with("0 ")),
+        "{table}"
+    );
+    assert_eq!(
+        one_stderr_line(&pgkill_here(&["-l", "0"]), 2),
+        "pgkill: error: 0 is no signal: pgkill -0 only checks that a target exists and may \
+         be signalled"
+    );
+    for args in [
+        &["-l", "0"][..],
+        &["--signal", "SIG0", "-p", "4194305"],
+        &["--signal", "00", "-p", "4194305"],
+        &["-SIG0", "-p", "4194305"],
+    ] {
+        let output = pgkill_here(args);
+        support::assert_one_line_error(&output, "pgkill", 2, &format!("{args:?}"));
+    }
+    // -0 and --signal 0 are accepted: the target is simply not there.
+    for args in [
+        &["-0", "-p", "4194305"][..],
+        &["--signal", "0", "-p", "4194305"],
+    ] {
+        let output = pgkill_here(args);
+        assert_eq!(
+            one_stderr_line(&output, 1),
+            "pgkill: error: no such process 4194305"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// pkill's selection.
+
+/// Two sessions and some loose processes, for the selection tests: session
+/// S (leader `sleep 1001`, a job `sleep 1002`, a pipeline job `sleep 1003 |
+/// cat`), session Z (leader `sleep 1004` and its zombie child), and
+/// `sleep 1005` run by nobody, in init's group.
+const SELECTION: &str = r#"
+setsid bash -c 'set -m; sleep 1002 & (sleep 1003 | cat) & exec sleep 1001' </dev/null >/dev/null 2>&1 &
+echo s=$!
+setsid sh -c 'sleep 0 & exec sleep 1004' </dev/null >/dev/null 2>&1 &
+echo z=$!
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1005 </dev/null >/dev/null 2>&1 &
+echo nobody=$!
+"#;
+
+/// Starts [`SELECTION`] and waits until it stands still.
+fn selection_scenario() -> Option<Namespace> {
+    let ns = Namespace::start(SELECTION)?;
+    let (s, z) = (ns.var("s"), ns.var("z"));
+    ns.wait_for("the selection scenario is in place", |ps| {
+        let running = |text: &str| ps.iter().any(|p| p.cmdline() == text && p.state == 'S');
+        (1001..=1005).all(|n| running(&format!("sleep {n}")))
+            && ps
+                .iter()
+                .any(|p| p.sid == s && p.comm == b"cat" && p.state == 'S')
+            && ps.iter().any(|p| p.sid == z && p.state == 'Z')
+    });
+    Some(ns)
+}
+
+#[test]
+fn a_selection_signals_each_match_through_a_pidfd() {
+    let Some(ns) = selection_scenario() else {
+        return;
+    };
+    let s = ns.var("s");
+    let (s1002, s1003) = (by_args(&ns, "sleep 1002"), by_args(&ns, "sleep 1003"));
+    let others: Vec<i32> = ["sleep 1001", "sleep 1004", "sleep 1005"]
+        .iter()
+        .map(|text| by_args(&ns, text).pid)
+        .collect();
+    let output = pgkill(&ns, &["-f", "^sleep 100[23]$", "--wait", "--json"]);
+    assert_exit(&output, 0);
+    assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
+    let (_, rows) = report(&output);
+    let mut expected = vec![
+        Row::of(&s1002, Some("exited")),
+        Row::of(&s1003, Some("exited")),
+    ];
+    expected.sort();
+    assert_eq!(rows, expected);
+    for pid in &others {
+        assert_untouched(&ns, *pid);
+    }
+    // Typed targets restrict a selection (AND): the sleeps of session S
+    // only, not those of Z or init's group. (Zombies have no command line:
+    // -f matches their name, which "^sleep 10" does not.)
+    let output = pgkill(
+        &ns,
+        &["-f", "^sleep 10", "--sid", &s.to_string(), "--wait", "-v"],
+    );
+    assert_exit(&output, 0);
+    let text = support::stderr(&output);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with(&format!("pgkill: sent SIGTERM to {} (sleep)", others[0])));
+    assert!(ns.is_gone(others[0]));
+    for pid in &others[1..] {
+        assert_untouched(&ns, *pid);
+    }
+    // By user.
+    let output = pgkill(&ns, &["-u", "nobody", ".", "--wait"]);
+    assert_exit(&output, 0);
+    assert!(ns.is_gone(others[2]));
+    assert_untouched(&ns, others[1]);
+}
+
+#[test]
+fn expand_signals_the_whole_group_or_session_of_each_match() {
+    let Some(ns) = selection_scenario() else {
+        return;
+    };
+    let s = ns.var("s");
+    let pipeline = by_args(&ns, "sleep 1003");
+    let group: Vec<Proc> = ns
+        .processes()
+        .into_iter()
+        .filter(|p| p.pgid == pipeline.pgid)
+        .collect();
+    assert_eq!(group.len(), 3, "{:#?}", describe(&group));
+    let output = pgkill(
+        &ns,
+        &[
+            "-f",
+            "^sleep 1003$",
+            "--expand",
+            "group",
+            "--json",
+            "--wait",
+        ],
+    );
+    assert_exit(&output, 0);
+    let (_, rows) = report(&output);
+    assert_eq!(
+        rows.iter().map(|r| r.pid).collect::<BTreeSet<_>>(),
+        pids(&group)
+    );
+    assert!(group.iter().all(|p| ns.is_gone(p.pid)));
+    let rest = live_in_session(&ns, s);
+    assert_eq!(rest.len(), 2, "{:#?}", describe(&rest));
+    for p in &rest {
+        assert_untouched(&ns, p.pid);
+    }
+    let output = pgkill(
+        &ns,
+        &["-f", "^sleep 1002$", "--expand", "session", "--wait"],
+    );
+    assert_exit(&output, 0);
+    assert!(output.stderr.is_empty());
+    assert!(live_in_session(&ns, s).is_empty());
+    assert_untouched(&ns, by_args(&ns, "sleep 1004").pid);
+    assert_untouched(&ns, by_args(&ns, "sleep 1005").pid);
+}
+
+/// The pids of pgtree's JSON report.
+fn pgtree_pids(output: &Output) -> BTreeSet<i32> {
+    let value: Value = serde_json::from_slice(&output.stdout).expect("pgtree's JSON");
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["pid"].as_i64().unwrap() as i32)
+        .collect()
+}
+
+#[test]
+fn a_dry_run_names_exactly_what_pgtree_shows_with_the_same_options() {
+    let Some(ns) = selection_scenario() else {
+        return;
+    };
+    let (s, z) = (ns.var("s"), ns.var("z"));
+    let (s1002, s1003) = (by_args(&ns, "sleep 1002"), by_args(&ns, "sleep 1003"));
+    let (s, z) = (s.to_string(), z.to_string());
+    let pair = format!("{},{}", s1002.pid, ns.var("nobody"));
+    let g = s1003.pgid.to_string();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["sleep"],
+        vec!["-x", "sleep", "--expand", "group"],
+        vec!["-f", "sleep 100[23]", "--expand", "session"],
+        vec!["-f", "^sleep 1004$", "--expand", "group"],
+        vec!["--inverse", "-x", "sleep", "--sid", &s],
+        vec!["-P", &z, "."],
+        vec!["-u", "65534", "."],
+        vec!["-t", "?", "-i", "CAT"],
+        vec!["--orphaned", "-x", "sleep"],
+        vec!["-p", &pair, "--expand", "session"],
+        vec!["-g", &g, "."],
+        vec!["-x", "sleep", "--sid", &z],
+    ];
+    for args in &cases {
+        let tree = ns.run(PGTREE, ["--json", "-o", "pid"].iter().chain(args));
+        assert_exit(&tree, 0);
+        let shown = pgtree_pids(&tree);
+        let dry = pgkill(&ns, &[&["-n", "--json"][..], args].concat());
+        assert_exit(&dry, 0);
+        let (value, rows) = report(&dry);
+        assert_eq!(value["dry_run"], true);
+        let named: BTreeSet<i32> = rows.iter().map(|r| r.pid).collect();
+        assert_eq!(named, shown, "pgkill -n --json {args:?} against pgtree");
+    }
+    // pgtree's -v is --inverse.
+    let long = ns.run(PGTREE, ["--json", "-o", "pid", "--inverse", "-x", "sleep"]);
+    let short = ns.run(PGTREE, ["--json", "-o", "pid", "-v", "-x", "sleep"]);
+    assert_eq!(pgtree_pids(&long), pgtree_pids(&short));
+    // The zombie is in the dry run and in the real report alike.
+    let args = ["-f", "^sleep 1004$", "--expand", "group", "--json"];
+    let dry = pgkill(&ns, &[&["-n"][..], &args].concat());
+    let (_, planned) = report(&dry);
+    assert_eq!(planned.len(), 2, "{planned:?}");
+    let real = pgkill(&ns, &args);
+    assert_exit(&real, 0);
+    let (_, done) = report(&real);
+    assert_eq!(
+        done.iter().map(|r| r.pid).collect::<Vec<_>>(),
+        planned.iter().map(|r| r.pid).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_selection_needs_a_pattern_or_a_target_and_spares_pgkill_its_ancestors_and_init() {
+    let Some(ns) = selection_scenario() else {
+        return;
+    };
+    let live = by_args(&ns, "sleep 1001").pid;
+    let narrowing = "pgkill: error: no target: give a PATTERN, --pid, --pgid or --sid; -u, -t, \
+                     -P, --orphaned, --inverse and --expand only narrow or grow a selection \
+                     (see 'pgkill --help')";
+    for args in [
+        &["-u", "root"][..],
+        &["-t", "?"],
+        &["-P", "1"],
+        &["--orphaned"],
+        &["--inverse"],
+        &["--expand", "group"],
+        &["-q", "-u", "root", "-n"],
+    ] {
+        let output = pgkill(&ns, args);
+        assert_eq!(one_stderr_line(&output, 2), narrowing, "{args:?}");
+    }
+    let output = pgkill(&ns, &["-f", "-x"]);
+    assert_eq!(
+        one_stderr_line(&output, 2),
+        "pgkill: error: no target: give a PATTERN, --pid, --pgid or --sid (see 'pgkill --help')"
+    );
+    // The namespace's init is the scenario's shell.
+    for args in [
+        &["-f", "scenario\\.sh"][..],
+        &["--inverse", "-x", "sleep"],
+        &["-x", "sh"],
+    ] {
+        let output = pgkill(&ns, args);
+        assert_eq!(
+            one_stderr_line(&output, 2),
+            "pgkill: error: refusing to signal process 1: it is the init of this PID \
+             namespace (pid 1, sh); use --force to do it anyway",
+            "{args:?}"
+        );
+    }
+    // An ancestor: the shell that runs pgkill, whose command line matches.
+    let output = ns.sh("exec sh -c '\"$PGKILL\" -f marker-of-this-shell; exit $?'");
+    let line = one_stderr_line(&output, 2);
+    assert!(
+        line.starts_with("pgkill: error: refusing to signal process ")
+            && line.contains("it is an ancestor of the caller"),
+        "{line}"
+    );
+    // pgkill never matches itself, though its command line does.
+    let output = pgkill(&ns, &["-f", "never-anywhere-else"]);
+    assert_eq!(
+        one_stderr_line(&output, 1),
+        "pgkill: error: no process matched"
+    );
+    let output = pgkill(&ns, &["-q", "-f", "never-anywhere-else"]);
+    assert_exit(&output, 1);
+    assert!(output.stderr.is_empty());
+    // Bad selections are usage errors, each one line.
+    for args in [
+        &["("][..],
+        &["-u", "no-such-user-here", "x"],
+        &["-t", "nope", "x"],
+        &["-P", "0", "x"],
+        &["--expand", "pid", "x"],
+    ] {
+        assert_one_line_error(&pgkill(&ns, args), &format!("{args:?}"));
+    }
+    assert_untouched(&ns, live);
+}
+
+/// pgkill `args` inside `ns` under strace, the first call of `syscall`
+/// (or the `when`th) delayed by a second at its entry.
+fn delayed(ns: &Namespace, syscall: &str, when: u32, args: &[&str]) -> Command {
+    let mut command = ns.command("strace");
+    command
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("trace={syscall}"))
+        .arg("-e")
+        .arg(format!("inject={syscall}:delay_enter=1000000:when={when}"))
+        .arg(PGKILL)
+        .args(args);
+    command
+}
+
+/// Waits until host process `pid` sits at the entry of system call
+/// `number` whose argument `arg` (0-based) is `value`.
+fn wait_for_syscall(pid: i32, number: i64, arg: usize, value: i64) {
+    wait_until(&format!("pgkill is held in system call {number}"), || {
+        let line = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let int = |text: &str| i64::from_str_radix(text.trim_start_matches("0x"), 16).ok();
+        fields.first().and_then(|f| f.parse::<i64>().ok()) == Some(number)
+            && fields.get(arg + 1).and_then(|f| int(f)) == Some(value)
+    });
+}
+
+/// A process the selection matched that exits before pgkill pins it is
+/// not matched: a warning when others are left, an error when none is.
+#[test]
+fn a_match_gone_before_it_is_pinned_is_not_matched() {
+    if !have_strace() {
+        return;
+    }
+    let script = "sleep 1006 </dev/null >/dev/null 2>&1 &\necho a=$!\n\
+                  sleep 1006 </dev/null >/dev/null 2>&1 &\necho b=$!\n";
+    for both in [true, false] {
+        let Some(ns) = Namespace::start(script) else {
+            return;
+        };
+        let (a, b) = (ns.var("a"), ns.var("b"));
+        ns.wait_for("both run", |ps| {
+            ps.iter()
+                .filter(|p| p.cmdline() == "sleep 1006" && p.state == 'S')
+                .count()
+                == 2
+        });
+        let mut args = vec!["-f", "^sleep 1006$", "--json"];
+        let only = b.to_string();
+        if !both {
+            args.extend(["--pid", &only]);
+        }
+        let running = Running::start(&mut delayed(&ns, "pidfd_open", 1, &args));
+        let strace = only_child(running.nsenter.id() as i32, "strace");
+        let host = only_child(strace, "pgkill");
+        // pidfd_open(b) in the second case; pidfd_open(a) in the first.
+        let first = if both { a } else { b };
+        wait_for_syscall(host, libc::SYS_pidfd_open, 0, first.into());
+        assert_exit(&ns.sh(&format!("kill -KILL {first}")), 0);
+        wait_until("it is reaped", || ns.stat(first).is_none());
+        let output = running.finish();
+        if both {
+            assert_eq!(
+                one_stderr_line(&output, 0),
+                format!(
+                    "pgkill: warning: 1 matching process exited before it could be \
+                     signalled: {a}"
+                )
+            );
+            let (_, rows) = report(&output);
+            assert_eq!(rows.iter().map(|r| r.pid).collect::<Vec<_>>(), [b]);
+            assert!(ns.is_gone(b));
+        } else {
+            assert_eq!(
+                one_stderr_line(&output, 1),
+                format!(
+                    "pgkill: error: no process matched any more: 1 matching process exited \
+                     before it could be signalled: {b}"
+                )
+            );
+            assert_untouched(&ns, a);
+        }
+    }
+}
+
+/// Every target gone between its resolution and its signal: exit 1, and
+/// a line that says so.
+#[test]
+fn a_target_gone_before_the_signal_is_one_line() {
+    if !have_strace() {
+        return;
+    }
+    let Some(ns) = Namespace::start("sleep 1000 </dev/null >/dev/null 2>&1 &\necho a=$!\n") else {
+        return;
+    };
+    let a = ns.var("a");
+    started(&ns, "sleep 1000");
+    // pidfd_send_signal: first the check that the pinned process is not
+    // reaped (signal 0), then the signal, held back.
+    let running = Running::start(&mut delayed(
+        &ns,
+        "pidfd_send_signal",
+        2,
+        &["--pid", &a.to_string()],
+    ));
+    let strace = only_child(running.nsenter.id() as i32, "strace");
+    let host = only_child(strace, "pgkill");
+    wait_for_syscall(host, libc::SYS_pidfd_send_signal, 1, libc::SIGTERM.into());
+    assert_exit(&ns.sh(&format!("kill -KILL {a}")), 0);
+    wait_until("it is reaped", || ns.stat(a).is_none());
+    let output = running.finish();
+    assert_eq!(
+        one_stderr_line(&output, 1),
+        format!("pgkill: error: 1 process gone before the signal: {a}")
+    );
 }

@@ -1292,3 +1292,29 @@ echo ls=$!
     assert_eq!(comm(rlo), rlo_comm);
     assert_eq!(comm(ls), ls_comm);
 }
+
+#[test]
+fn selection_by_parent_and_inverse() {
+    let Some(ns) = scenario() else { return };
+    let ps = ns.processes();
+    let parent = by_args(&ps, "sleep 1006");
+    let a = by_args(&ps, "sleep 1004");
+    let id = parent.pid.to_string();
+    assert_selects(&ns, &ps, &["-P", &id], |p| p.ppid == parent.pid);
+    assert_selects(&ns, &ps, &["--parent", &format!("1,{id}")], |p| {
+        p.ppid == 1 || p.ppid == parent.pid
+    });
+    // -v/--inverse: what does not match the pattern and -P; -s restricts.
+    let sid = a.sid.to_string();
+    for flag in ["-v", "--inverse"] {
+        assert_selects(&ns, &ps, &[flag, "-x", "sleep", "-s", &sid], |p| {
+            p.sid == a.sid && p.comm != b"sleep"
+        });
+        assert_selects(&ns, &ps, &[flag, "-P", "1"], |p| p.ppid != 1);
+    }
+    // pgtree itself is not among what does not match.
+    let (_, own) = select(&ns, &["-v", "-x", "no-such-name"]);
+    assert!(!own, "pgtree -v shows itself");
+    let output = ns.run(PGTREE, ["-P", "0"]);
+    support::assert_one_line_error(&output, "pgtree", 2, "-P 0");
+}

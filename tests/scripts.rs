@@ -161,6 +161,11 @@ fn exit_codes_are_those_of_the_readme() {
     run_script("exit-codes.sh");
 }
 
+#[test]
+fn pgkill_selects_within_a_session_and_probes() {
+    run_script("select-and-probe.sh");
+}
+
 /// The idioms the README shows are the ones the scripts run.
 #[test]
 fn the_readme_shows_the_idioms_the_scripts_test() {
@@ -182,6 +187,8 @@ fn the_readme_shows_the_idioms_the_scripts_test() {
         r#"pgtree --json -s "$sid" | jq -r 'group_by(.comm) | map("\(.[0].comm) \(length)") | .[]'"#,
         r#"pgtree --json -o pid,sid,comm,tty | jq -r '.[] | select(.tty == null) | .pid'"#,
         r#"4) pgkill -KILL --sid "$sid" --wait ;;"#,
+        r#"pgkill -f 'serve\.py' --sid "$sid" --expand group --wait -k 2s"#,
+        r#"if pgkill -0 -q --pid "$pid"; then"#,
     ] {
         assert!(
             section.contains(idiom),

@@ -1670,3 +1670,17 @@ echo done=1"#
     assert_eq!(statuses, [124, 125, 125, 125, 125, 125, 125, 125]);
     assert!(!pid_file.exists(), "removed when the command ended");
 }
+
+/// kill's null signal ends nothing: refused where a signal must end the
+/// command, with one line that says why.
+#[test]
+fn signal_zero_is_refused() {
+    let output =
+        support::run(std::process::Command::new(SETSID_RUN).args(["--signal", "0", "--", "true"]));
+    let line = support::assert_one_line_error(&output, "setsid-run", 2, "--signal 0");
+    assert_eq!(
+        line,
+        "setsid-run: error: invalid value '0' for '--signal <SIG>': signal 0 sends nothing: \
+         --signal needs a signal that ends the command (see 'setsid-run --help')"
+    );
+}

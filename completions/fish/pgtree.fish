@@ -92,6 +92,7 @@ complete -c pgtree -s g -l pgid -d 'Only these process groups; `self` is pgtree\
 complete -c pgtree -s s -l sid -d 'Only these sessions; `self` is pgtree\'s own session' -r -f -a '(__procgroup_live sid)'
 complete -c pgtree -s u -l user -d 'Only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'
 complete -c pgtree -s t -l tty -d 'Only processes on these terminals (pts/3, tty1, `?` for none)' -r -f -a '(__procgroup_live tty)'
+complete -c pgtree -s P -l parent -d 'Only children of these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
 complete -c pgtree -l expand -d 'Show the whole group or session of every matched process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
 complete -c pgtree -s o -l columns -d 'Columns for --table, --plain and --json (comma list)' -r -f -a '(__procgroup_pgtree_columns)'
@@ -102,6 +103,7 @@ complete -c pgtree -s f -l full -d 'Match PATTERN against the whole command line
 complete -c pgtree -s x -l exact -d 'PATTERN must match the whole name (or command line)'
 complete -c pgtree -s i -l ignore-case -d 'Match PATTERN without regard to case'
 complete -c pgtree -l orphaned -d 'Only members of orphaned process groups'
+complete -c pgtree -s v -l inverse -d 'Show the processes that do not match PATTERN, -u, -t, -P and --orphaned (-p, -g, -s still restrict)'
 complete -c pgtree -s k -l kernel -d 'Include kernel threads'
 complete -c pgtree -l tree -d 'Sessions, groups and processes as a tree (the default)'
 complete -c pgtree -l table -d 'A table with a header row (the default with -o)'

@@ -174,6 +174,24 @@ fn clap_failure(tool: &str, error: clap::Error) -> Failure {
     }
 }
 
+/// `--expand group|session`, of pgtree and pgkill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExpandArg {
+    /// The whole process group of each match
+    Group,
+    /// The whole session of each match
+    Session,
+}
+
+impl From<ExpandArg> for procgroup::select::Expand {
+    fn from(expand: ExpandArg) -> Self {
+        match expand {
+            ExpandArg::Group => procgroup::select::Expand::Group,
+            ExpandArg::Session => procgroup::select::Expand::Session,
+        }
+    }
+}
+
 /// `--color auto|always|never`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Args as _, Parser};
 use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
-use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
+use procgroup::select::{self, Selection};
+use procgroup::{parse_duration, tty, Pgid, Pid, Process, Sid, Signal};
 
-use crate::common::{core, escape, json_string, main_with_args, stderr_line, Failure};
+use crate::common::{core, escape, json_string, main_with_args, stderr_line, ExpandArg, Failure};
 
 /// Signal a process, a process group or a whole session.
 #[derive(Parser, Debug)]
@@ -24,36 +25,89 @@ use crate::common::{core, escape, json_string, main_with_args, stderr_line, Fail
         appears; for terminating signals the session is frozen first, invisibly \
         with ptrace where the kernel allows it, so that nothing forks away). A bare number is \
         refused. Like kill, the signal may be given as the first argument: \
-        pgkill -9 --pgid 42.",
-    override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       pgkill -l [SIGNAL|STATUS]",
+        pgkill -9 --pgid 42; -0 sends nothing and only checks, like kill -0.\n\n\
+        Processes can also be selected the way pkill and pgtree select them: a \
+        PATTERN (-f, -x, -i), -u, -t, -P, --orphaned, --inverse. Each matching \
+        process is signalled through a pidfd, or with --expand its whole group \
+        (as --pgid) or session (as --sid). With a selection, --pid, --pgid and \
+        --sid restrict it (AND), as in pgtree. A selection needs a PATTERN or one \
+        of them: pgkill never signals everything.",
+    override_usage = "pgkill [-SIGNAL] [OPTIONS] <--pid <PID>|--pgid <PGID>|--sid <SID>>...\n       \
+        pgkill [-SIGNAL] [OPTIONS] [PATTERN] [--expand group|session]\n       \
+        pgkill -l [SIGNAL|STATUS]",
     after_help = "Exit status: 0 every target signalled (and gone, with --wait), 1 no target \
         matched a live process, 2 usage error or refused target, 3 permission denied or \
         some targets not found, 4 survivors after --wait/--timeout, 5 signals sent but the \
-        report could not be written."
+        report could not be written. With -0: 0 every target exists and may be signalled, \
+        1 none exists, 3 some may not be signalled."
 )]
 pub struct Args {
-    /// Signal this process (comma list, repeatable)
+    /// Select processes whose name (comm) matches this regular expression, as pkill
+    #[arg(value_name = "PATTERN")]
+    pattern: Option<String>,
+
+    /// Match PATTERN against the whole command line
+    #[arg(short = 'f', long)]
+    full: bool,
+
+    /// PATTERN must match the whole name (or command line)
+    #[arg(short = 'x', long)]
+    exact: bool,
+
+    /// Match PATTERN without regard to case
+    #[arg(short = 'i', long)]
+    ignore_case: bool,
+
+    /// Select only processes of these users (names or uids)
+    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',',
+          value_parser = core(select::parse_user))]
+    uids: Vec<u32>,
+
+    /// Select only processes on these terminals (pts/3, tty1, `?` for none)
+    #[arg(short = 't', long = "tty", value_name = "TTY", value_delimiter = ',',
+          value_parser = core(tty::parse))]
+    ttys: Vec<i32>,
+
+    /// Select only children of these processes (comma list, repeatable)
+    #[arg(short = 'P', long = "parent", value_name = "PPID", value_delimiter = ',',
+          value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
+    parents: Vec<Pid>,
+
+    /// Select only members of orphaned process groups
+    #[arg(long)]
+    orphaned: bool,
+
+    /// Select the processes that do NOT match PATTERN, -u, -t, -P, --orphaned (pkill's -v)
+    #[arg(long)]
+    inverse: bool,
+
+    /// Signal the whole group (as --pgid) or session (as --sid) of each selected process
+    #[arg(long, value_enum, value_name = "WHAT")]
+    expand: Option<ExpandArg>,
+
+    /// Signal this process (comma list, repeatable); with a selection, select only it
     #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
           value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
     pids: Vec<Pid>,
 
-    /// Signal this whole process group; `self` is pgkill's own group
+    /// Signal this whole process group; `self` is pgkill's own group; with a selection, select only in it
     #[arg(short = 'g', long = "pgid", value_name = "PGID", value_delimiter = ',',
           value_parser = core(Pgid::parse_or_self), allow_negative_numbers = true)]
     pgids: Vec<Pgid>,
 
-    /// Signal every group of this session; `self` is pgkill's own session
+    /// Signal every group of this session; `self` is pgkill's own session; with a selection, select only in it
     #[arg(short = 's', long = "sid", value_name = "SID", value_delimiter = ',',
           value_parser = core(Sid::parse_or_self), allow_negative_numbers = true)]
     sids: Vec<Sid>,
 
-    /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number [default: TERM]
+    /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number; 0 only checks [default: TERM]
     #[arg(long, value_name = "SIG", value_parser = core(|text| text.parse::<Signal>()))]
     signal: Option<Signal>,
 
     /// List the signals; with a name, number or exit status (128+N), translate it
     #[arg(short = 'l', long = "list", value_name = "SIGNAL", num_args = 0..=1,
-          conflicts_with_all = ["pids", "pgids", "sids", "signal"])]
+          conflicts_with_all = ["pids", "pgids", "sids", "signal", "pattern", "uids", "ttys",
+                                "parents", "orphaned", "inverse", "expand"])]
     list: Option<Option<String>>,
 
     /// Show what would be signalled, grouped by session and group; signal nothing
@@ -75,6 +129,10 @@ pub struct Args {
     /// Print a line per signalled process on stderr
     #[arg(short = 'v', long)]
     verbose: bool,
+
+    /// Print nothing on stderr but usage errors and refusals (exit status 2)
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    quiet: bool,
 
     /// Print a JSON report on stdout
     #[arg(long)]
@@ -103,7 +161,8 @@ pub fn main() -> i32 {
 
 /// Accepts kill's habit `-SIG`/`-NUM` as the first argument (turned into
 /// `--signal`), and refuses bare and negative numbers as targets, which
-/// kill(1) reads as pids and groups.
+/// kill(1) reads as pids and groups: also after `--`, where they would
+/// otherwise be taken for a PATTERN.
 fn rewrite_args(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
         if let Some(name) = first.strip_prefix('-') {
@@ -125,45 +184,158 @@ fn rewrite_args(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
         "--timeout",
         "-k",
         "--kill-after",
+        "-u",
+        "--user",
+        "-t",
+        "--tty",
+        "-P",
+        "--parent",
+        "--expand",
     ];
     let mut previous = "";
+    let mut positional = false;
     for arg in args.iter().skip(1) {
         let Some(text) = arg.to_str() else { continue };
-        if text == "--" {
-            break;
+        if text == "--" && !positional {
+            positional = true;
+            continue;
         }
         let digits = text.strip_prefix('-').unwrap_or(text);
         let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-        if numeric && !TAKES_VALUE.contains(&previous) {
-            return Err(if text.starts_with('-') {
-                format!("'{text}' is not a target: kill reads it as group {digits}; say --pgid {digits} (or --sid {digits} for the whole session)")
-            } else {
-                format!("bare number '{text}': say --pid, --pgid or --sid")
-            });
+        if numeric && (positional || !TAKES_VALUE.contains(&previous)) {
+            return Err(not_a_target(text, digits));
         }
         previous = text;
     }
     Ok(args)
 }
 
+/// Why a number where a target or PATTERN goes is refused, and what to say.
+fn not_a_target(text: &str, digits: &str) -> String {
+    if !text.starts_with('-') {
+        return format!("bare number '{text}': say --pid, --pgid or --sid");
+    }
+    if digits.bytes().all(|b| b == b'0') {
+        // kill(0) is the caller's own group, and -0 first is signal 0.
+        return format!(
+            "'{text}' is not a target: kill reads it as its own group; say --pgid self \
+             (or --sid self for the whole session); to check a target, put -0 first: \
+             pgkill -0 --pid PID"
+        );
+    }
+    format!(
+        "'{text}' is not a target: kill reads it as group {digits}; say --pgid {digits} \
+         (or --sid {digits} for the whole session)"
+    )
+}
+
+/// Where diagnostics go: stderr, unless `--quiet`, which keeps only usage
+/// errors and refusals (exit status 2).
+#[derive(Clone, Copy)]
+struct Say {
+    quiet: bool,
+}
+
+impl Say {
+    fn error(self, what: &str) {
+        if !self.quiet {
+            // An unwritable stderr changes no code.
+            let _ = stderr_line(&format!("pgkill: error: {what}"));
+        }
+    }
+
+    fn warning(self, what: &str) {
+        if !self.quiet {
+            let _ = stderr_line(&format!("pgkill: warning: {what}"));
+        }
+    }
+}
+
 fn run(args: Args) -> Result<i32, Failure> {
+    let quiet = args.quiet;
+    run_quietly(args).map_err(|failure| {
+        if quiet && failure.code != 2 {
+            Failure {
+                code: failure.code,
+                message: None,
+            }
+        } else {
+            failure
+        }
+    })
+}
+
+/// The options that select processes rather than name targets.
+fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
+    let selecting = args.pattern.is_some()
+        || !args.uids.is_empty()
+        || !args.ttys.is_empty()
+        || !args.parents.is_empty()
+        || args.orphaned
+        || args.inverse
+        || args.expand.is_some();
+    let typed = !(args.pids.is_empty() && args.pgids.is_empty() && args.sids.is_empty());
+    if !typed && args.pattern.is_none() {
+        // Never everything: -u alone would be every process of a user.
+        let narrowing = if selecting {
+            "; -u, -t, -P, --orphaned, --inverse and --expand only narrow or grow a selection"
+        } else {
+            ""
+        };
+        return Err(Failure::usage(format!(
+            "no target: give a PATTERN, --pid, --pgid or --sid{narrowing} (see 'pgkill --help')"
+        )));
+    }
+    if !selecting {
+        return Ok(None);
+    }
+    let pattern = args
+        .pattern
+        .as_deref()
+        .map(|text| select::pattern(text, args.exact, args.ignore_case))
+        .transpose()
+        .map_err(|error| Failure::usage(error.to_string()))?;
+    Ok(Some(Selection {
+        pattern,
+        full: args.full,
+        pids: args.pids.clone(),
+        pgids: args.pgids.clone(),
+        sids: args.sids.clone(),
+        uids: args.uids.clone(),
+        ttys: args.ttys.clone(),
+        parents: args.parents.clone(),
+        orphaned: args.orphaned,
+        inverse: args.inverse,
+        expand: args.expand.map(Into::into),
+        kernel: false,
+    }))
+}
+
+fn run_quietly(args: Args) -> Result<i32, Failure> {
     if let Some(which) = &args.list {
         return list(which.as_deref());
     }
-    let targets: Vec<Target> = args
-        .pids
-        .iter()
-        .map(|&p| Target::Pid(p))
-        .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
-        .chain(args.sids.iter().map(|&s| Target::Sid(s)))
-        .collect();
-    if targets.is_empty() {
-        return Err(Failure::usage(
-            "no target: say --pid, --pgid or --sid (see 'pgkill --help')",
-        ));
-    }
+    let say = Say { quiet: args.quiet };
     let signal = args.signal.unwrap_or(Signal::TERM);
-    let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+    let selection = selection(&args)?;
+    let (plan, dropped) = match &selection {
+        Some(selection) => {
+            let resolved =
+                select::resolve(selection).map_err(|e| Failure::new(1, e.to_string()))?;
+            (resolved.plan, resolved.dropped)
+        }
+        None => {
+            let targets: Vec<Target> = args
+                .pids
+                .iter()
+                .map(|&p| Target::Pid(p))
+                .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
+                .chain(args.sids.iter().map(|&s| Target::Sid(s)))
+                .collect();
+            let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+            (plan, Vec::new())
+        }
+    };
     if !args.force {
         if let Some(refusal) = plan.refusal() {
             return Err(Failure::usage(format!(
@@ -171,20 +343,35 @@ fn run(args: Args) -> Result<i32, Failure> {
             )));
         }
     }
-    let matched = targets.len() - plan.unmatched().count();
+    let unmatched: Vec<Target> = plan.unmatched().collect();
+    let matched = plan.targets().count() - unmatched.len();
     let unmatched_code = if matched == 0 {
         1
-    } else if matched < targets.len() {
+    } else if !unmatched.is_empty() {
         3
     } else {
         0
     };
-    let unmatched: Vec<Target> = plan.unmatched().collect();
     if !unmatched.is_empty() {
-        let _ = stderr_line(&format!(
-            "pgkill: error: {}",
-            describe_unmatched(&unmatched)
-        ));
+        say.error(&describe_unmatched(&unmatched));
+    }
+    if selection.is_some() {
+        // A selection is what exists now: a match gone before it could be
+        // resolved is not a target, and no failure unless nothing is left.
+        let gone = (!dropped.is_empty()).then(|| {
+            let pids: Vec<Pid> = dropped.iter().map(|p| p.pid).collect();
+            format!(
+                "{} exited before it could be signalled: {}",
+                count(dropped.len(), "matching process", "matching processes"),
+                some_pids(&pids)
+            )
+        });
+        match (matched, gone) {
+            (0, None) => say.error("no process matched"),
+            (0, Some(gone)) => say.error(&format!("no process matched any more: {gone}")),
+            (_, Some(gone)) => say.warning(&gone),
+            (_, None) => {}
+        }
     }
     // The report is made in memory and written once, so that a failed
     // write has one place to be judged.
@@ -201,16 +388,21 @@ fn run(args: Args) -> Result<i32, Failure> {
         } else {
             write_dry_run(&mut report, &plan, signal)?;
         }
-        return Ok(write_report(&report, unmatched_code));
+        return Ok(write_report(&report, unmatched_code, say));
     }
 
     let mut delivery = Delivery::new(signal);
     if args.verbose {
         delivery = delivery.on_signal(|process, signal, outcome| {
-            let what = match outcome {
-                Outcome::Signalled => format!("sent {signal} to"),
-                Outcome::PermissionDenied => format!("permission denied: {signal} to"),
-                _ => format!("gone before {signal}:"),
+            let what = match (outcome, signal.is_probe()) {
+                (Outcome::Signalled, false) => format!("sent {signal} to"),
+                (Outcome::PermissionDenied, false) => format!("permission denied: {signal} to"),
+                (Outcome::Signalled, true) => "may signal".to_string(),
+                (Outcome::PermissionDenied, true) => {
+                    "permission denied: may not signal".to_string()
+                }
+                (_, false) => format!("gone before {signal}:"),
+                (_, true) => "gone:".to_string(),
             };
             // An unwritable stderr stops nothing, and changes no code.
             let _ = stderr_line(&format!(
@@ -245,17 +437,78 @@ fn run(args: Args) -> Result<i32, Failure> {
             false,
         )?;
     }
-    let outcomes = || entries.iter().map(|e| e.outcome);
-    let code = if matched == 0 || outcomes().all(|o| o == Outcome::Vanished) {
+    let with = |outcome: Outcome| -> Vec<Pid> {
+        entries
+            .iter()
+            .filter(|e| e.outcome == outcome)
+            .map(|e| e.process.pid)
+            .collect()
+    };
+    let denied = with(Outcome::PermissionDenied);
+    let vanished = with(Outcome::Vanished);
+    let code = if matched == 0 {
         1
-    } else if outcomes().any(|o| o == Outcome::PermissionDenied) || unmatched_code == 3 {
+    } else if vanished.len() == entries.len() {
+        let before = if signal.is_probe() {
+            "the check"
+        } else {
+            "the signal"
+        };
+        say.error(&if vanished.is_empty() {
+            format!("the targets were gone before {before}")
+        } else {
+            format!(
+                "{} gone before {before}: {}",
+                count(vanished.len(), "process", "processes"),
+                some_pids(&vanished)
+            )
+        });
+        1
+    } else if !denied.is_empty() || unmatched_code == 3 {
         3
     } else if !all_gone {
         4
     } else {
         0
     };
-    Ok(write_report(&report, code))
+    if !denied.is_empty() && code == 3 {
+        say.error(&format!(
+            "permission denied for {}: {}",
+            count(denied.len(), "process", "processes"),
+            some_pids(&denied)
+        ));
+    }
+    if !all_gone && code != 1 {
+        let survived = with(Outcome::Survived);
+        let after = args
+            .timeout
+            .map_or_else(String::new, |timeout| format!(" after {timeout:?}"));
+        if survived.is_empty() {
+            say.error(&format!("the targets were not empty{after}"));
+        } else {
+            say.error(&format!(
+                "{} still alive{after}: {}",
+                count(survived.len(), "process", "processes"),
+                some_pids(&survived)
+            ));
+        }
+    }
+    Ok(write_report(&report, code, say))
+}
+
+/// `1 process`, `3 processes`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The first few pids, and how many more: `12, 13, 14, 15, 16 and 3 more`.
+fn some_pids(pids: &[Pid]) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<String> = pids.iter().take(SHOWN).map(Pid::to_string).collect();
+    match pids.len().saturating_sub(SHOWN) {
+        0 => shown.join(", "),
+        rest => format!("{} and {rest} more", shown.join(", ")),
+    }
 }
 
 /// The exit status when the report could not be written (`--json`, the
@@ -265,7 +518,7 @@ const UNWRITTEN: i32 = 5;
 /// Writes the report on stdout; returns `code`, or [`UNWRITTEN`] when it
 /// could not be written. A reader that went away (`pgkill --json | head`)
 /// is no failure: the code stays.
-fn write_report(report: &[u8], code: i32) -> i32 {
+fn write_report(report: &[u8], code: i32, say: Say) -> i32 {
     let written = {
         let mut out = io::stdout().lock();
         out.write_all(report).and_then(|()| out.flush())
@@ -274,7 +527,7 @@ fn write_report(report: &[u8], code: i32) -> i32 {
         Ok(()) => code,
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => code,
         Err(error) => {
-            let _ = stderr_line(&format!("pgkill: error: cannot write output: {error}"));
+            say.error(&format!("cannot write output: {error}"));
             UNWRITTEN
         }
     }
@@ -333,6 +586,12 @@ fn list(which: Option<&str>) -> Result<i32, Failure> {
                         .ok_or_else(|| Failure::usage(format!("unknown signal '{text}'")))?;
                     writeln!(out, "{}", signal.name())?;
                 }
+                // Signal 0 checks and sends nothing: no signal to name.
+                Some(0) => {
+                    return Err(Failure::usage(
+                        "0 is no signal: pgkill -0 only checks that a target exists and may be signalled",
+                    ))
+                }
                 Some(_) => {
                     let signal: Signal = text
                         .parse()
@@ -348,7 +607,7 @@ fn list(which: Option<&str>) -> Result<i32, Failure> {
             }
         }
     }
-    Ok(write_report(&out, 0))
+    Ok(write_report(&out, 0, Say { quiet: false }))
 }
 
 /// The dry run: sessions, their groups, their processes.
@@ -357,11 +616,15 @@ fn write_dry_run(out: &mut impl Write, plan: &Plan, signal: Signal) -> io::Resul
     if processes.is_empty() {
         return Ok(());
     }
-    writeln!(
-        out,
-        "would send {signal} to {} process(es):",
-        processes.len()
-    )?;
+    if signal.is_probe() {
+        writeln!(out, "would check {} process(es):", processes.len())?;
+    } else {
+        writeln!(
+            out,
+            "would send {signal} to {} process(es):",
+            processes.len()
+        )?;
+    }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(["session", "group", "pid", "comm"]);
@@ -513,6 +776,136 @@ targets.
 "#,
     ),
     (
+        "SELECTION",
+        r#"
+Instead of, or with, typed targets, pgkill selects processes the way
+\fBpkill\fR(1) and \fBpgtree\fR(1) do, with the same options and the same
+code as pgtree: different kinds AND together, values of one kind OR
+together.
+.TP
+\fIPATTERN\fR
+a regular expression matched against the name (comm); \fB\-f\fR against
+the whole command line, \fB\-x\fR the whole name or line, \fB\-i\fR in
+any case. It never matches pgkill itself.
+.TP
+\fB\-u\fR, \fB\-t\fR, \fB\-P\fR, \fB\-\-orphaned\fR
+only processes of these users (real uid), on these terminals (\fB?\fR for
+none), children of these processes, members of orphaned groups.
+.TP
+\fB\-\-inverse\fR
+the processes that do \fInot\fR match the pattern and the options above
+(pkill's \fB\-v\fR; never pgkill itself).
+.TP
+\fB\-\-pid\fR, \fB\-\-pgid\fR, \fB\-\-sid\fR
+with a selection, they restrict it (AND), as in pgtree: \fBpgkill \-f
+serve \-\-sid 42\fR is the processes of session 42 whose command line
+matches; \fB\-\-inverse\fR does not invert them.
+.PP
+What a match stands for is \fB\-\-expand\fR's:
+.TP
+(none)
+each matching process, signalled through a pidfd, as \fB\-\-pid\fR.
+.TP
+\fB\-\-expand group\fR
+the whole group of each, once per group, as \fB\-\-pgid\fR.
+.TP
+\fB\-\-expand session\fR
+the whole session of each, as \fB\-\-sid\fR (stopped first, rescanned).
+.PP
+A match whose group or session reads 0 (it lies outside the PID
+namespace) stands for itself. \fBpgkill \-n \-\-json\fR names exactly the
+processes that \fBpgtree \-\-json\fR with the same options shows, zombies
+included. Kernel threads are never selected.
+.PP
+A selection needs a \fIPATTERN\fR or a typed target: \fB\-u\fR,
+\fB\-t\fR, \fB\-P\fR, \fB\-\-orphaned\fR, \fB\-\-inverse\fR and
+\fB\-\-expand\fR alone are refused ("no target"), so that pgkill never
+signals everything; say \fB.\fR for any name. A selection that matches
+pgkill, one of its ancestors or pid 1 is refused like a target that
+contains them.
+.PP
+The selection is matched on one read of the process table; each process
+it chose is then pinned with a pidfd and read again. One that exited, or
+whose pid now names another process (another start time or name), is not
+matched: a warning says so (\fBpgkill: warning: 1 matching process
+exited before it could be signalled: 4242\fR), and the exit status is 1
+only when nothing is left ("no process matched").
+"#,
+    ),
+    (
+        "PKILL USERS",
+        r#"
+The selection letters are pkill's: \fB\-f\fR, \fB\-x\fR, \fB\-i\fR,
+\fB\-u\fR, \fB\-t\fR, \fB\-P\fR, and \fB\-g\fR and \fB\-s\fR for a group
+and a session (which pgkill signals whole when given alone). Some letters
+mean something else, and do no harm in a hand used to pkill:
+.TP
+\fB\-n\fR
+pkill: only the newest process. pgkill: \fB\-\-dry\-run\fR, signals nothing.
+.TP
+\fB\-v\fR
+pkill: negate the match. pgkill: \fB\-\-verbose\fR. Negation, which can
+reach every process, has a long name only: \fB\-\-inverse\fR.
+.TP
+\fB\-e\fR
+pkill: echo what is killed. pgkill has no \fB\-e\fR: its \fB\-v\fR does that.
+.TP
+\fB\-u\fR
+pkill: the effective uid. pgkill: the real uid (pgrep's \fB\-U\fR).
+.TP
+\fB\-o\fR, \fB\-c\fR, \fB\-F\fR, \fB\-G\fR, \fB\-O\fR, \fB\-r\fR
+not in pgkill (an error).
+.PP
+\fBpkill \-f serve.py\fR becomes \fBpgkill \-f 'serve\e.py'\fR, and
+\fBpgkill \-f 'serve\e.py' \-\-expand group\fR also reaches what each
+server started in its group.
+"#,
+    ),
+    (
+        "SIGNAL 0",
+        r#"
+\fB\-0\fR (or \fB\-\-signal 0\fR; \fB0\fR only, not \fBSIG0\fR) is
+kill's null signal: pgkill sends nothing and asks the kernel whether each
+target exists and may be signalled, for any kind of target and for a
+selection (\fBpgkill \-0 \-\-pid\fR \fIPID\fR is \fBkill \-0\fR \fIPID\fR
+without the reused-PID risk). Nothing is stopped. Exit status 0: every
+target exists and may be signalled; 1: none exists; 3: some may not be
+signalled (or some do not exist). In \fB\-\-json\fR the signal is
+\fB"0"\fR, number 0, and \fBsignalled\fR means "exists and may be
+signalled": nothing was sent. A zombie exists, as for kill. With
+\fB\-\-wait\fR pgkill waits, sending nothing, until the targets have exited.
+\fBpgkill \-l\fR does not list 0.
+"#,
+    ),
+    (
+        "DIAGNOSTICS",
+        r#"
+Every failure is one line on standard error: \fBpgkill: error:\fR
+\fIwhat\fR, or \fBpgkill: warning:\fR when the exit status is still 0.
+.TP
+\fBno such process 42\fR, \fB3 targets matched nothing: ...\fR
+typed targets that matched no process (exit 1 or 3).
+.TP
+\fBno process matched\fR
+a selection matched nothing (exit 1).
+.TP
+\fBpermission denied for 2 processes: 812, 813\fR
+how many could not be signalled, and the first five pids (exit 3).
+.TP
+\fB3 processes still alive after 5s: 901, 902, 903\fR
+survivors of \fB\-\-timeout\fR, how many and which (exit 4).
+.TP
+\fB1 process gone before the signal: 77\fR
+every target exited between its resolution and the signal (exit 1).
+.PP
+\fB\-q\fR, \fB\-\-quiet\fR silences every line but those of exit status
+2 (usage errors and refusals). \fB\-v\fR adds a line per process.
+A number where a target goes is refused with a hint, also after
+\fB\-\-\fR: \fBpgkill \-\- \-128\fR says \fB\-\-pgid 128\fR, as
+\fBpgkill \-128\fR does.
+"#,
+    ),
+    (
         "WAITING",
         r#"
 With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-kill\-after\fR pgkill waits
@@ -528,14 +921,16 @@ member: processes that joined them after the signal get it as well.
 \fB\-\-json\fR prints one object:
 .TP
 \fBsignal\fR, \fBnumber\fR
-the signal's name without SIG, and its number.
+the signal's name without SIG, and its number; \fB"0"\fR and 0 for
+signal 0.
 .TP
 \fBdry_run\fR
 true with \fB\-\-dry\-run\fR.
 .TP
 \fBprocesses\fR
 an array of objects with \fBpid\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
-(not in a dry run) \fBoutcome\fR: \fBsignalled\fR, \fBexited\fR (gone while
+(not in a dry run) \fBoutcome\fR: \fBsignalled\fR (with signal 0: exists
+and may be signalled), \fBexited\fR (gone while
 waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
 or \fBvanished\fR (gone, or its PID reused, before the signal).
 .TP
@@ -548,13 +943,16 @@ the targets that matched no live process, as objects like {"pgid":42}.
         r#"
 .TP
 \fB0\fR
-every target existed and was signalled (with waiting: and is gone).
+every target existed and was signalled (with waiting: and is gone); with
+signal 0, every target exists and may be signalled.
 .TP
 \fB1\fR
-none of the targets matched a live process.
+none of the targets matched a live process; a selection matched nothing.
 .TP
 \fB2\fR
-usage error, or a target refused because it contains pgkill or an ancestor.
+usage error (no target: no \fIPATTERN\fR, \fB\-\-pid\fR, \fB\-\-pgid\fR
+or \fB\-\-sid\fR), or a target refused because it contains pgkill, an
+ancestor or pid 1.
 .TP
 \fB3\fR
 some processes could not be signalled (permission), or some targets matched
@@ -616,6 +1014,27 @@ kill's habits work: a signal as the first argument, and \fB\-l\fR:
 pgkill \-HUP \-\-pid 1234
 pgkill \-9 \-g 42
 pgkill \-l 137        # KILL: the status of a process killed by signal 9
+.fi
+.RE
+.PP
+pkill's selection, race-free: every process whose command line matches,
+through a pidfd; or the whole group of each; see first what it would hit:
+.PP
+.RS
+.nf
+pgkill \-f 'serve\e.py'
+pgkill \-f 'serve\e.py' \-\-expand group
+pgkill \-n \-f 'serve\e.py' \-\-expand session
+pgkill \-HUP \-x nginx \-u www\-data
+.fi
+.RE
+.PP
+Is it alive, and may I signal it? (kill \-0, without the reused-PID risk):
+.PP
+.RS
+.nf
+if pgkill \-0 \-q \-\-pid "$pid"; then echo running; fi
+pgkill \-0 \-\-sid "$sid" \-\-wait      # wait until the session is empty
 .fi
 .RE
 "#,

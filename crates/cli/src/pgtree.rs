@@ -7,7 +7,7 @@ use clap::{Args as _, Parser, ValueEnum};
 use procgroup::select::{self, Expand};
 use procgroup::{tty, Fields, Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
 
-use crate::common::{core, escape, json_string, main_with, ColorWhen, Failure, Paint};
+use crate::common::{core, escape, json_string, main_with, ColorWhen, ExpandArg, Failure, Paint};
 
 /// See processes by session and process group.
 #[derive(Parser, Debug)]
@@ -69,9 +69,19 @@ pub struct Args {
           value_parser = core(tty::parse))]
     ttys: Vec<i32>,
 
+    /// Only children of these processes (comma list, repeatable)
+    #[arg(short = 'P', long = "parent", value_name = "PPID", value_delimiter = ',',
+          value_parser = core(|text| text.parse::<Pid>()),
+          allow_negative_numbers = true)]
+    parents: Vec<Pid>,
+
     /// Only members of orphaned process groups
     #[arg(long)]
     orphaned: bool,
+
+    /// Show the processes that do not match PATTERN, -u, -t, -P and --orphaned (-p, -g, -s still restrict)
+    #[arg(short = 'v', long)]
+    inverse: bool,
 
     /// Show the whole group or session of every matched process
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -120,14 +130,6 @@ struct FormatArgs {
     /// A JSON array with one object per process
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum ExpandArg {
-    /// The whole process group of each match
-    Group,
-    /// The whole session of each match
-    Session,
 }
 
 /// A column of --table, --plain and --json; its name is the JSON key.
@@ -215,11 +217,10 @@ fn run(args: Args) -> Result<i32, Failure> {
         sids: args.sids,
         uids: args.uids,
         ttys: args.ttys,
+        parents: args.parents,
         orphaned: args.orphaned,
-        expand: args.expand.map(|expand| match expand {
-            ExpandArg::Group => Expand::Group,
-            ExpandArg::Session => Expand::Session,
-        }),
+        inverse: args.inverse,
+        expand: args.expand.map(Expand::from),
         kernel: args.kernel,
     };
     let format = match &args.format {

@@ -43,7 +43,13 @@ pub struct Args {
 
     /// The signal for --timeout and --cleanup
     #[arg(long, value_name = "SIG", default_value = "TERM",
-          value_parser = core(|text| text.parse::<Signal>()))]
+          value_parser = core(|text| match text.parse::<Signal>() {
+              // kill's null signal would end nothing: only SIGKILL would.
+              Ok(signal) if signal.is_probe() => Err(procgroup::Error::Usage(
+                  "signal 0 sends nothing: --signal needs a signal that ends the command".into(),
+              )),
+              parsed => parsed,
+          }))]
     signal: Signal,
 
     /// SIGKILL what is left DURATION after --timeout's or --cleanup's signal

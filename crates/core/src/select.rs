@@ -1,10 +1,16 @@
 //! Selecting processes the way `pgrep` does: different kinds of criteria
 //! AND together, values of one kind OR together.
+//!
+//! One code path for both tools: `pgtree` shows [`Selection::select`];
+//! `pgkill` signals [`Selection::targets`], what the same matches stand for
+//! (each process, or with [`Expand`] its whole group or session), resolved
+//! race-safely by [`resolve`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use crate::deliver::{self, Plan, Target};
 use crate::forest::groups_with_outside_parent;
 use crate::{Error, Fields, Pgid, Pid, Process, Result, Sid, Snapshot};
 
@@ -35,8 +41,15 @@ pub struct Selection {
     pub uids: Vec<u32>,
     /// Terminals as `tty_nr`; 0 selects processes without one.
     pub ttys: Vec<i32>,
+    /// Only children of these processes.
+    pub parents: Vec<Pid>,
     /// Only members of orphaned process groups.
     pub orphaned: bool,
+    /// Select the processes that do NOT match `pattern`, `uids`, `ttys`,
+    /// `parents` and `orphaned` (pgrep's `-v`); `pids`, `pgids` and `sids`
+    /// still restrict, so that they bound what is selected. Never the
+    /// calling process itself.
+    pub inverse: bool,
     /// Grow the matches to their whole groups or sessions.
     pub expand: Option<Expand>,
     /// Include kernel threads.
@@ -90,25 +103,13 @@ impl Selection {
 
     /// The selected processes, ordered by pid.
     pub fn select<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s Process> {
-        let not_orphaned = self.orphaned.then(|| groups_with_outside_parent(snapshot));
-        let me = Pid::current();
+        let matched = self.matched(snapshot);
         let visible = |p: &&Process| self.kernel || !p.kernel_thread;
-        let matched: Vec<&Process> = snapshot
-            .processes()
-            .iter()
-            .filter(visible)
-            .filter(|p| self.pattern_matches(p, me))
-            .filter(|p| any_or_empty(&self.pids, &p.pid))
-            .filter(|p| any_or_empty(&self.pgids, &p.pgid))
-            .filter(|p| any_or_empty(&self.sids, &p.sid))
-            .filter(|p| self.uids.is_empty() || p.uid.is_some_and(|uid| self.uids.contains(&uid)))
-            .filter(|p| any_or_empty(&self.ttys, &p.tty_nr))
-            .filter(|p| {
-                not_orphaned
-                    .as_ref()
-                    .is_none_or(|set| p.pgid.is_valid() && !set.contains(&p.pgid))
-            })
-            .collect();
+        let grown = |ids: &dyn Fn(&Process) -> bool| {
+            let seen: HashSet<Pid> = matched.iter().map(|p| p.pid).collect();
+            let all = snapshot.processes().iter().filter(visible);
+            all.filter(|p| ids(p) || seen.contains(&p.pid)).collect()
+        };
         match self.expand {
             None => matched,
             Some(Expand::Group) => {
@@ -117,11 +118,7 @@ impl Selection {
                     .map(|p| p.pgid)
                     .filter(|g| g.is_valid())
                     .collect();
-                let seen: HashSet<Pid> = matched.iter().map(|p| p.pid).collect();
-                let grown = snapshot.processes().iter().filter(visible);
-                grown
-                    .filter(|p| pgids.contains(&p.pgid) || seen.contains(&p.pid))
-                    .collect()
+                grown(&|p| pgids.contains(&p.pgid))
             }
             Some(Expand::Session) => {
                 let sids: HashSet<Sid> = matched
@@ -129,13 +126,67 @@ impl Selection {
                     .map(|p| p.sid)
                     .filter(|s| s.is_valid())
                     .collect();
-                let seen: HashSet<Pid> = matched.iter().map(|p| p.pid).collect();
-                let grown = snapshot.processes().iter().filter(visible);
-                grown
-                    .filter(|p| sids.contains(&p.sid) || seen.contains(&p.pid))
-                    .collect()
+                grown(&|p| sids.contains(&p.sid))
             }
         }
+    }
+
+    /// The processes that match, before `expand`, ordered by pid.
+    fn matched<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s Process> {
+        let not_orphaned = self.orphaned.then(|| groups_with_outside_parent(snapshot));
+        let me = Pid::current();
+        let criteria = |p: &Process| {
+            self.pattern_matches(p, me)
+                && (self.uids.is_empty() || p.uid.is_some_and(|uid| self.uids.contains(&uid)))
+                && any_or_empty(&self.ttys, &p.tty_nr)
+                && any_or_empty(&self.parents, &p.ppid)
+                && not_orphaned
+                    .as_ref()
+                    .is_none_or(|set| p.pgid.is_valid() && !set.contains(&p.pgid))
+        };
+        snapshot
+            .processes()
+            .iter()
+            .filter(|p| self.kernel || !p.kernel_thread)
+            .filter(|p| any_or_empty(&self.pids, &p.pid))
+            .filter(|p| any_or_empty(&self.pgids, &p.pgid))
+            .filter(|p| any_or_empty(&self.sids, &p.sid))
+            .filter(|p| {
+                if self.inverse {
+                    p.pid != me && !criteria(p)
+                } else {
+                    criteria(p)
+                }
+            })
+            .collect()
+    }
+
+    /// What the matches stand for as targets of a signal, each with the
+    /// matched processes that chose it, in the order of their first match:
+    /// without `expand` each matched process itself; with it the whole
+    /// group (session) of each. A match whose group (session) id reads 0
+    /// (it lies outside the PID namespace) stands for itself, as
+    /// [`Selection::select`] shows it. Kernel threads are never targets,
+    /// whatever `kernel` says.
+    pub fn targets<'s>(&self, snapshot: &'s Snapshot) -> Vec<(Target, Vec<&'s Process>)> {
+        let mut targets: Vec<(Target, Vec<&Process>)> = Vec::new();
+        let mut index: HashMap<Target, usize> = HashMap::new();
+        for process in self.matched(snapshot) {
+            if process.kernel_thread {
+                continue;
+            }
+            let target = match self.expand {
+                Some(Expand::Group) if process.pgid.is_valid() => Target::Pgid(process.pgid),
+                Some(Expand::Session) if process.sid.is_valid() => Target::Sid(process.sid),
+                _ => Target::Pid(process.pid),
+            };
+            let i = *index.entry(target).or_insert_with(|| {
+                targets.push((target, Vec::new()));
+                targets.len() - 1
+            });
+            targets[i].1.push(process);
+        }
+        targets
     }
 
     fn pattern_matches(&self, process: &Process, me: Pid) -> bool {
@@ -154,6 +205,69 @@ impl Selection {
 
 fn any_or_empty<T: PartialEq>(wanted: &[T], value: &T) -> bool {
     wanted.is_empty() || wanted.contains(value)
+}
+
+/// A selection resolved for signalling: see [`resolve`].
+#[derive(Debug)]
+pub struct Resolved {
+    /// The targets, resolved by [`deliver::resolve`]: every one of them
+    /// holds a process the selection matched.
+    pub plan: Plan,
+    /// Processes the selection matched that were gone, or were another
+    /// process (a different start time or name), by the time they were
+    /// resolved: not targets.
+    pub dropped: Vec<Process>,
+}
+
+/// Resolves what `selection` stands for ([`Selection::targets`]) for
+/// signalling, race-safely. The selection is matched on one snapshot; its
+/// targets are then handed to [`deliver::resolve`], which pins a process
+/// target with a pidfd before it reads the process table again. A target
+/// is kept only if a process that chose it is in it, in that second read,
+/// with the same pid, start time and name: a process that exited, or whose
+/// pid went to someone else, in between is not matched. When some target
+/// was dropped the rest is resolved again (it gets no larger), until every
+/// target holds.
+pub fn resolve(selection: &Selection) -> Result<Resolved> {
+    let snapshot = Snapshot::read(selection.fields())?;
+    let selection = Selection {
+        kernel: false,
+        ..selection.clone()
+    };
+    let mut chosen: Vec<(Target, Vec<Process>)> = selection
+        .targets(&snapshot)
+        .into_iter()
+        .map(|(target, by)| (target, by.into_iter().cloned().collect()))
+        .collect();
+    let mut dropped = Vec::new();
+    loop {
+        let targets: Vec<Target> = chosen.iter().map(|(target, _)| *target).collect();
+        let plan = deliver::resolve(&targets)?;
+        let held: Vec<bool> = plan
+            .targets()
+            .zip(&chosen)
+            .map(|((_, members), (_, by))| by.iter().any(|p| still(p, members)))
+            .collect();
+        if held.iter().all(|&h| h) {
+            return Ok(Resolved { plan, dropped });
+        }
+        let mut kept = Vec::with_capacity(chosen.len());
+        for ((target, by), held) in chosen.into_iter().zip(held) {
+            if held {
+                kept.push((target, by));
+            } else {
+                dropped.extend(by);
+            }
+        }
+        chosen = kept;
+    }
+}
+
+/// Whether `process`, as first matched, is among `members` as resolved.
+fn still(process: &Process, members: &[Process]) -> bool {
+    members
+        .iter()
+        .any(|m| m.pid == process.pid && m.starttime == process.starttime && m.comm == process.comm)
 }
 
 #[cfg(test)]
@@ -261,6 +375,92 @@ mod tests {
             ..Selection::default()
         };
         assert_eq!(pids(&session, &snapshot), [10, 20, 21, 30]);
+    }
+
+    #[test]
+    fn parents_and_inverse() {
+        let snapshot = machine();
+        let children = Selection {
+            parents: vec![Pid::from_raw(10), Pid::from_raw(20)],
+            ..Selection::default()
+        };
+        assert_eq!(pids(&children, &snapshot), [20, 21, 30]);
+        // Not named python3, within session 10; never a kernel thread.
+        let inverse = Selection {
+            pattern: Some(pattern("python3", false, false).unwrap()),
+            sids: vec![Sid::from_raw(10)],
+            inverse: true,
+            ..Selection::default()
+        };
+        assert_eq!(pids(&inverse, &snapshot), [10, 21, 30]);
+        let not_children = Selection {
+            parents: vec![Pid::from_raw(10)],
+            inverse: true,
+            ..Selection::default()
+        };
+        assert_eq!(pids(&not_children, &snapshot), [1, 10, 21, 41]);
+    }
+
+    #[test]
+    fn targets_are_what_the_matches_stand_for() {
+        let snapshot = machine();
+        let targets = |selection: &Selection| -> Vec<(Target, Vec<i32>)> {
+            selection
+                .targets(&snapshot)
+                .into_iter()
+                .map(|(t, by)| (t, by.iter().map(|p| p.pid.as_raw()).collect()))
+                .collect()
+        };
+        let python = Selection {
+            pattern: Some(pattern("(?i)python", false, false).unwrap()),
+            ..Selection::default()
+        };
+        assert_eq!(
+            targets(&python),
+            [
+                (Target::Pid(Pid::from_raw(20)), vec![20]),
+                (Target::Pid(Pid::from_raw(21)), vec![21])
+            ]
+        );
+        let groups = Selection {
+            expand: Some(Expand::Group),
+            ..python.clone()
+        };
+        assert_eq!(
+            targets(&groups),
+            [(Target::Pgid(Pgid::from_raw(20)), vec![20, 21])]
+        );
+        let sessions = Selection {
+            pattern: Some(pattern("python3|sleep|orphan|kthreadd", false, false).unwrap()),
+            expand: Some(Expand::Session),
+            kernel: true,
+            ..Selection::default()
+        };
+        // kthreadd (session 0) is never a target, kernel or not.
+        assert_eq!(
+            targets(&sessions),
+            [
+                (Target::Sid(Sid::from_raw(10)), vec![20, 30]),
+                (Target::Sid(Sid::from_raw(40)), vec![41])
+            ]
+        );
+        // A match whose group reads 0 stands for itself, as select shows it.
+        let mut outside = machine().processes().to_vec();
+        outside[4].pgid = Pgid::from_raw(0);
+        let outside = Snapshot::from_processes(outside);
+        let grown: Vec<Target> = groups
+            .targets(&outside)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            grown,
+            [
+                Target::Pgid(Pgid::from_raw(20)),
+                Target::Pid(Pid::from_raw(21))
+            ]
+        );
+        assert_eq!(pids(&groups, &outside), [20, 21]);
     }
 
     #[test]

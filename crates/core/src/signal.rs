@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 use crate::{Error, Result};
 
-/// A signal number that this system knows (1 to SIGRTMAX).
+/// A signal number that this system knows (1 to SIGRTMAX), or 0, the
+/// null signal of `kill -0` ([`Signal::PROBE`]): nothing is sent, the
+/// kernel only checks that the target exists and may be signalled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Signal(i32);
 
@@ -81,8 +83,18 @@ impl Signal {
     pub const STOP: Signal = Signal(libc::SIGSTOP);
     /// SIGCONT: Continue a stopped process.
     pub const CONT: Signal = Signal(libc::SIGCONT);
+    /// Signal 0, as in `kill -0`: sends nothing; the kernel only checks
+    /// that the target exists and that the caller may signal it. Parsed
+    /// from `0` only (not `SIG0`), never listed by [`Signal::all`].
+    pub const PROBE: Signal = Signal(0);
 
-    /// The signal with this number, if the system has it.
+    /// Whether this is signal 0 ([`Signal::PROBE`]), which sends nothing.
+    pub const fn is_probe(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The signal with this number, if the system has it (not 0: see
+    /// [`Signal::PROBE`]).
     pub fn from_number(number: i32) -> Option<Signal> {
         let named = NAMED.iter().any(|&(n, _, _)| n == number);
         let realtime = realtime_range().is_some_and(|(lo, hi)| (lo..=hi).contains(&number));
@@ -94,8 +106,12 @@ impl Signal {
         self.0
     }
 
-    /// The name without `SIG`: `TERM`, `RTMIN+3`, `RTMAX`.
+    /// The name without `SIG`: `TERM`, `RTMIN+3`, `RTMAX`; `0` for
+    /// [`Signal::PROBE`].
     pub fn name(self) -> String {
+        if self.is_probe() {
+            return "0".to_string();
+        }
         if let Some(&(_, name, _)) = NAMED.iter().find(|&&(n, _, _)| n == self.0) {
             return name.to_string();
         }
@@ -114,6 +130,10 @@ impl Signal {
 
     /// A short description, as strsignal(3) gives it.
     pub fn description(self) -> String {
+        if self.is_probe() {
+            return "No signal: only checks that the target exists and may be signalled"
+                .to_string();
+        }
         match NAMED.iter().find(|&&(n, _, _)| n == self.0) {
             Some(&(_, _, description)) => description.to_string(),
             None => format!("Real-time signal {}", self.name()),
@@ -131,11 +151,12 @@ impl Signal {
     }
 
     /// Whether the default action of this signal ends the process, so that
-    /// waiting for the target to exit makes sense.
+    /// waiting for the target to exit makes sense. Signal 0 sends nothing,
+    /// and so ends nothing.
     pub fn terminates(self) -> bool {
         !matches!(
             self.0,
-            libc::SIGCHLD
+            0 | libc::SIGCHLD
                 | libc::SIGCONT
                 | libc::SIGSTOP
                 | libc::SIGTSTP
@@ -146,8 +167,12 @@ impl Signal {
         )
     }
 
-    /// Parses a signal name with or without `SIG`, in any case, or a number.
+    /// Parses a signal name with or without `SIG`, in any case, or a number;
+    /// `0` (that spelling only) is [`Signal::PROBE`].
     fn parse_name(text: &str) -> Option<Signal> {
+        if text == "0" {
+            return Some(Signal::PROBE);
+        }
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             return text.parse().ok().and_then(Signal::from_number);
         }
@@ -186,7 +211,7 @@ fn realtime_offset(rest: &str, sign: char) -> Option<i32> {
 impl FromStr for Signal {
     type Err = Error;
 
-    /// `TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `SIGRTMAX-1`.
+    /// `TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`, `SIGRTMAX-1`, and `0`.
     fn from_str(text: &str) -> Result<Signal> {
         Signal::parse_name(text).ok_or_else(|| {
             if text.is_empty() {
@@ -199,7 +224,11 @@ impl FromStr for Signal {
 }
 
 impl fmt::Display for Signal {
+    /// `SIGTERM`; `signal 0` for [`Signal::PROBE`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_probe() {
+            return f.write_str("signal 0");
+        }
         write!(f, "SIG{}", self.name())
     }
 }
@@ -238,7 +267,11 @@ mod tests {
     fn refuses_unknown_signals() {
         for bad in [
             "",
-            "0",
+            "00",
+            "SIG0",
+            "sig0",
+            "+0",
+            "-0",
             "65",
             "999999999999",
             "FOO",
@@ -249,6 +282,18 @@ mod tests {
         ] {
             assert!(bad.parse::<Signal>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn zero_is_the_probe_and_nothing_else() {
+        let zero: Signal = "0".parse().unwrap();
+        assert_eq!(zero, Signal::PROBE);
+        assert!(zero.is_probe() && !zero.terminates());
+        assert_eq!((zero.number(), zero.name()), (0, "0".to_string()));
+        assert_eq!(zero.to_string(), "signal 0");
+        assert_eq!(Signal::from_number(0), None);
+        assert!(!Signal::all().contains(&zero));
+        assert!(Signal::all().iter().all(|s| !s.is_probe()));
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn dynamic_args(command: &Command) -> Vec<(&Arg, Values)> {
         .get_arguments()
         .filter_map(|arg| {
             let values = match arg.get_id().as_str() {
-                "pids" => Values::Live("pid"),
+                "pids" | "parents" => Values::Live("pid"),
                 "pgids" => Values::Live("pgid"),
                 "sids" => Values::Live("sid"),
                 "ttys" => Values::Live("tty"),
@@ -566,11 +566,14 @@ mod tests {
         };
         assert_eq!(
             kinds(crate::pgtree::command()),
-            ["pids", "pgids", "sids", "uids", "ttys", "columns"]
+            ["pids", "pgids", "sids", "uids", "ttys", "parents", "columns"]
         );
         assert_eq!(
             kinds(crate::pgkill::command()),
             [
+                "uids",
+                "ttys",
+                "parents",
                 "pids",
                 "pgids",
                 "sids",
