@@ -8,11 +8,32 @@
 //! Every scenario runs in a PID namespace of its own (see `support`); the
 //! terminal is a tmux pane whose server runs inside that namespace.
 
-use crate::support::{self, assert_exit, wait_until, Namespace, Proc, Tmux, PGKILL};
+use std::collections::BTreeSet;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::{
+    self, assert_exit, pending_signals, signal_bit, signal_mask, wait_until, Namespace, Proc, Tmux,
+    PGKILL,
+};
 
 /// Rounds of each scenario in one test run (each in a fresh namespace), so
 /// that a race shows up in one run; loop the test for more.
 const ROUNDS: usize = 3;
+
+/// Whether the kernel still counts a process as alive (a zombie has exited).
+fn alive(p: &Proc) -> bool {
+    !matches!(p.state, 'Z' | 'X')
+}
+
+/// The live processes of a session.
+fn live_in_session(ns: &Namespace, sid: i32) -> Vec<Proc> {
+    ns.processes()
+        .into_iter()
+        .filter(|p| p.sid == sid && alive(p))
+        .collect()
+}
 
 /// Processes in a line each, for messages: pid, group, session, state,
 /// tracer, terminal's group, command line.
@@ -265,4 +286,380 @@ fn sid_leaves_the_survivors_job_control_state_as_it_was() {
         }
         tmux.kill_server();
     }
+}
+
+// ---------------------------------------------------------------------------
+// 3. A signal to a stopped target takes effect, as with bash's `kill`.
+
+/// Perl helpers written into `$DIR` (perl-base is part of every Debian).
+/// `sig.pl catch|ignore SIG...`: exit 0 on each signal named (catch) or
+/// ignore them, then sleep. `catchers.pl N own|same`: catch USR1 (exit 0),
+/// fork N children that do too, each in a group of its own (own) or in
+/// this one (same), then sleep.
+const PERL: &str = r#"
+cat > "$DIR/sig.pl" <<'EOF'
+my $how = shift;
+for my $name (@ARGV) { $SIG{$name} = $how eq 'catch' ? sub { exit 0 } : 'IGNORE'; }
+sleep while 1;
+EOF
+cat > "$DIR/catchers.pl" <<'EOF'
+my ($n, $groups) = @ARGV;
+$SIG{USR1} = sub { exit 0 };
+for (1 .. $n) {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) { setpgrp(0, 0) if $groups eq 'own'; sleep while 1; }
+}
+sleep while 1;
+EOF
+"#;
+
+/// Whether `pid` has `signal` in the mask `key` of its status (`SigIgn:`,
+/// `SigCgt:`).
+fn has(ns: &Namespace, pid: i32, key: &str, signal: i32) -> bool {
+    ns.status(pid)
+        .is_some_and(|status| signal_mask(&status, key) & signal_bit(signal) != 0)
+}
+
+/// Sends SIGSTOP to `targets` (namespace pids; groups when negative) and
+/// waits until every process of `pids` is stopped.
+fn stop(ns: &Namespace, targets: &[i32], pids: &[i32]) {
+    let list: Vec<String> = targets.iter().map(i32::to_string).collect();
+    let output = ns.sh(&format!("kill -STOP {}", list.join(" ")));
+    assert_exit(&output, 0);
+    wait_until(&format!("{pids:?} are stopped"), || {
+        pids.iter()
+            .all(|&pid| ns.stat(pid).is_some_and(|p| p.state == 'T'))
+    });
+}
+
+/// The signals pending for `pid`, thread-directed or shared, as one set.
+fn pending(ns: &Namespace, pid: i32) -> u64 {
+    let (thread, shared) = pending_signals(ns, pid);
+    thread | shared
+}
+
+/// Asserts that `pid` is alive, stopped, not traced, and has nothing
+/// pending but `allowed` and SIGCHLD (a stopped parent whose children
+/// ended has it pending).
+#[track_caller]
+fn assert_still_stopped(ns: &Namespace, pid: i32, allowed: u64, what: &str) {
+    let allowed = allowed | signal_bit(libc::SIGCHLD);
+    let p = ns
+        .stat(pid)
+        .unwrap_or_else(|| panic!("{what}: {pid} is gone"));
+    assert_eq!(p.state, 'T', "{what}: {pid} is no longer stopped: {p:?}");
+    assert_eq!(ns.tracer(pid), Some(0), "{what}: {pid} is traced");
+    let pending = pending(ns, pid);
+    assert_eq!(
+        pending & !allowed,
+        0,
+        "{what}: {pid} has signals pending ({pending:#x}) besides {allowed:#x}"
+    );
+}
+
+/// pgkill's JSON report: the outcome of `pid`.
+fn outcome(output: &Output, pid: i32) -> Option<String> {
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not JSON ({error}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    value["processes"]
+        .as_array()
+        .expect("processes is an array")
+        .iter()
+        .find(|row| row["pid"].as_i64() == Some(i64::from(pid)))
+        .and_then(|row| row["outcome"].as_str().map(str::to_string))
+}
+
+/// `--pid` of a stopped process: after TERM, pgkill continues it when it
+/// does not ignore TERM (default action: it dies; a handler: it runs, and
+/// exits), so that `--wait` sees it gone (exit 0), within 3 s; one that
+/// ignores TERM is not continued: it stays stopped, with nothing pending
+/// but TERM (the kernel drops a signal sent to a process that ignores it,
+/// unless the process is traced or blocks it), and `--wait --timeout
+/// 500ms` reports it survived (exit 4). Signals that do not end the target
+/// change nothing else: USR1 to a stopped process with a USR1 handler stays
+/// pending and the process stopped; STOP leaves it stopped; CONT continues
+/// it, and only that.
+///
+/// Against a pgkill that never continues: the stopped sleep keeps TERM
+/// pending, and `--timeout 3s` ends with exit 4.
+#[test]
+fn pid_targets_that_are_stopped_get_the_signal_as_with_bash_kill() {
+    let script = format!(
+        "{PERL}\n\
+         sleep 1000 </dev/null >/dev/null 2>&1 &\necho plain=$!\n\
+         perl \"$DIR/sig.pl\" catch TERM </dev/null >/dev/null 2>&1 &\necho catcher=$!\n\
+         sh -c 'trap \"\" TERM; exec sleep 1001' </dev/null >/dev/null 2>&1 &\necho ignorer=$!\n\
+         perl \"$DIR/sig.pl\" catch USR1 </dev/null >/dev/null 2>&1 &\necho usr1=$!\n\
+         sleep 1002 </dev/null >/dev/null 2>&1 &\necho other=$!\n"
+    );
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let names = ["plain", "catcher", "ignorer", "usr1", "other"];
+    let all = names.map(|name| ns.var(name));
+    let [plain, catcher, ignorer, usr1, other] = all;
+    ns.wait_for("every process sleeps, its program in place", |_| {
+        all.iter().all(|&pid| {
+            ns.stat(pid)
+                .is_some_and(|p| p.state == 'S' && (p.comm == b"sleep" || p.comm == b"perl"))
+        }) && has(&ns, catcher, "SigCgt:", libc::SIGTERM)
+            && has(&ns, ignorer, "SigIgn:", libc::SIGTERM)
+            && has(&ns, usr1, "SigCgt:", libc::SIGUSR1)
+    });
+    stop(&ns, &all, &all);
+    let term = signal_bit(libc::SIGTERM);
+
+    for (pid, what) in [(plain, "TERM at its default"), (catcher, "TERM caught")] {
+        let output = ns.run(PGKILL, ["--pid", &pid.to_string(), "--timeout", "3s"]);
+        assert_exit(&output, 0);
+        assert!(ns.is_gone(pid), "{what}: {pid} is still there");
+    }
+
+    let output = ns.run(
+        PGKILL,
+        [
+            "--pid",
+            &ignorer.to_string(),
+            "--wait",
+            "--timeout",
+            "500ms",
+            "--json",
+        ],
+    );
+    assert_exit(&output, 4);
+    assert_eq!(outcome(&output, ignorer).as_deref(), Some("survived"));
+    assert_still_stopped(&ns, ignorer, term, "TERM ignored");
+
+    let output = ns.run(PGKILL, ["-USR1", "--pid", &usr1.to_string()]);
+    assert_exit(&output, 0);
+    let usr1_bit = signal_bit(libc::SIGUSR1);
+    assert_still_stopped(&ns, usr1, usr1_bit, "USR1 caught");
+    assert_eq!(pending(&ns, usr1), usr1_bit, "USR1 is pending");
+
+    let output = ns.run(PGKILL, ["-STOP", "--pid", &other.to_string()]);
+    assert_exit(&output, 0);
+    // A STOP sent to a stopped process stays pending (CONT discards it).
+    let stop_bit = signal_bit(libc::SIGSTOP);
+    assert_still_stopped(&ns, other, stop_bit, "STOP to a stopped process");
+    let output = ns.run(PGKILL, ["-CONT", "--pid", &other.to_string()]);
+    assert_exit(&output, 0);
+    wait_until("CONT continued it", || {
+        ns.stat(other).is_some_and(|p| p.state == 'S')
+    });
+    assert_eq!(pending(&ns, other), 0);
+
+    // Nothing else was touched by any of it.
+    assert_still_stopped(&ns, ignorer, term, "at the end");
+    assert_still_stopped(&ns, usr1, usr1_bit, "at the end");
+}
+
+/// `--pgid` of a stopped group whose members differ: a sleep (TERM at its
+/// default), a perl that catches TERM, one that ignores it, and the
+/// group's leader, a shell that ignores it (so that the group keeps its
+/// leader, as the session test below needs; and a leader that ignores is
+/// one more member to leave alone). After TERM, pgkill continues exactly
+/// the members that do not ignore it: they end; the two others stay
+/// stopped, and `--wait --timeout 500ms` reports them survived (exit 4).
+/// USR1 to a stopped group of USR1 catchers leaves them all stopped, USR1
+/// pending; STOP leaves a stopped group stopped; CONT continues it.
+#[test]
+fn pgid_targets_that_are_stopped_get_the_signal_as_with_bash_kill() {
+    let script = format!(
+        "{PERL}\n\
+         cat > \"$DIR/group.sh\" <<'EOF'\n\
+         sleep 1003 &\n\
+         perl \"$DIR/sig.pl\" catch TERM &\n\
+         perl \"$DIR/sig.pl\" ignore TERM &\n\
+         trap '' TERM\n\
+         wait\n\
+         EOF\n\
+         setsid sh \"$DIR/group.sh\" </dev/null >/dev/null 2>&1 &\necho g=$!\n\
+         setsid perl \"$DIR/catchers.pl\" 2 same </dev/null >/dev/null 2>&1 &\necho u=$!\n"
+    );
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let (g, u) = (ns.var("g"), ns.var("u"));
+    let members = group_in(&ns, g, 4, "S");
+    let by = |text: &str| {
+        members
+            .iter()
+            .find(|p| p.cmdline().ends_with(text))
+            .unwrap_or_else(|| panic!("no member {text:?}: {:#?}", describe(&ns, &members)))
+            .pid
+    };
+    let (plain, catcher, ignorer) = (by("sleep 1003"), by("catch TERM"), by("ignore TERM"));
+    let catchers = group_in(&ns, u, 3, "S");
+    ns.wait_for("the handlers are in place", |_| {
+        has(&ns, catcher, "SigCgt:", libc::SIGTERM)
+            && has(&ns, ignorer, "SigIgn:", libc::SIGTERM)
+            && has(&ns, g, "SigIgn:", libc::SIGTERM)
+            && catchers
+                .iter()
+                .all(|p| has(&ns, p.pid, "SigCgt:", libc::SIGUSR1))
+    });
+    let pids: Vec<i32> = members.iter().map(|p| p.pid).collect();
+    stop(&ns, &[-g], &pids);
+    let term = signal_bit(libc::SIGTERM);
+
+    let output = ns.run(
+        PGKILL,
+        [
+            "--pgid",
+            &g.to_string(),
+            "--wait",
+            "--timeout",
+            "500ms",
+            "--json",
+        ],
+    );
+    assert_exit(&output, 4);
+    for pid in [plain, catcher] {
+        assert!(
+            ns.is_gone(pid),
+            "{pid} did not get TERM: {:#?}",
+            describe(&ns, &ns.processes())
+        );
+        assert_eq!(outcome(&output, pid).as_deref(), Some("exited"));
+    }
+    for pid in [ignorer, g] {
+        assert_still_stopped(&ns, pid, term, "TERM ignored");
+        assert_eq!(outcome(&output, pid).as_deref(), Some("survived"));
+    }
+
+    let pids: Vec<i32> = catchers.iter().map(|p| p.pid).collect();
+    stop(&ns, &[-u], &pids);
+    let usr1 = signal_bit(libc::SIGUSR1);
+    let output = ns.run(PGKILL, ["-USR1", "--pgid", &u.to_string()]);
+    assert_exit(&output, 0);
+    for &pid in &pids {
+        assert_still_stopped(&ns, pid, usr1, "USR1 caught");
+        assert_eq!(pending(&ns, pid), usr1, "{pid}: USR1 is pending");
+    }
+    let output = ns.run(PGKILL, ["-STOP", "--pgid", &u.to_string()]);
+    assert_exit(&output, 0);
+    for &pid in &pids {
+        let allowed = usr1 | signal_bit(libc::SIGSTOP);
+        assert_still_stopped(&ns, pid, allowed, "STOP to a stopped group");
+    }
+    // CONT: the handlers run (they exit on USR1).
+    let output = ns.run(PGKILL, ["-CONT", "--pgid", &u.to_string()]);
+    assert_exit(&output, 0);
+    wait_until("CONT let the USR1 handlers run", || {
+        pids.iter().all(|&pid| ns.is_gone(pid))
+    });
+    assert_still_stopped(&ns, ignorer, term, "at the end");
+}
+
+/// `--sid` of a stopped session of several groups (bash job control): the
+/// leader (bash, ignores TERM), a sleep, a perl that catches TERM, one that
+/// ignores it, and a pipeline of two sleeps, every group stopped. After
+/// TERM, pgkill continues exactly those that do not ignore it: they end;
+/// the leader and the ignoring perl stay stopped, untraced, and `--wait
+/// --timeout 500ms` reports them survived (exit 4). The leader must
+/// survive for the test to be fair: a group orphaned (its parent, in
+/// another group of the session, died) while it has a stopped member gets
+/// SIGHUP and SIGCONT from the kernel. USR1 to a stopped session of USR1
+/// catchers in three groups leaves them stopped with USR1 pending (a
+/// pgkill that stops and continues the session for a signal whose default
+/// action terminates would let their handlers run: they exit on USR1).
+#[test]
+fn sid_targets_that_are_stopped_get_the_signal_as_with_bash_kill() {
+    let script = format!(
+        "{PERL}\n\
+         cat > \"$DIR/session.sh\" <<'EOF'\n\
+         set -m\n\
+         sleep 1005 &\n\
+         perl \"$DIR/sig.pl\" catch TERM &\n\
+         perl \"$DIR/sig.pl\" ignore TERM &\n\
+         sleep 1006 | sleep 1007 &\n\
+         trap '' TERM\n\
+         wait\n\
+         EOF\n\
+         setsid bash \"$DIR/session.sh\" </dev/null >/dev/null 2>&1 &\necho s=$!\n\
+         setsid perl \"$DIR/catchers.pl\" 2 own </dev/null >/dev/null 2>&1 &\necho u=$!\n"
+    );
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let (s, u) = (ns.var("s"), ns.var("u"));
+    let mut members = Vec::new();
+    ns.wait_for("the session is in place", |ps| {
+        members = ps.iter().filter(|p| p.sid == s).cloned().collect();
+        let by = |text: &str| members.iter().find(|p| p.cmdline().ends_with(text));
+        members.len() == 6
+            && members.iter().all(|p| p.state == 'S')
+            && has(&ns, s, "SigIgn:", libc::SIGTERM)
+            && by("catch TERM").is_some_and(|p| has(&ns, p.pid, "SigCgt:", libc::SIGTERM))
+            && by("ignore TERM").is_some_and(|p| has(&ns, p.pid, "SigIgn:", libc::SIGTERM))
+    });
+    let groups: BTreeSet<i32> = members.iter().map(|p| p.pgid).collect();
+    assert_eq!(groups.len(), 5, "{:#?}", describe(&ns, &members));
+    let ignorer = members
+        .iter()
+        .find(|p| p.cmdline().ends_with("ignore TERM"))
+        .unwrap()
+        .pid;
+    // The leader first, so that bash sees none of its jobs stop.
+    let pids: Vec<i32> = members.iter().map(|p| p.pid).collect();
+    stop(&ns, &[s], &[s]);
+    let others: Vec<i32> = groups.iter().filter(|&&g| g != s).map(|g| -g).collect();
+    stop(&ns, &others, &pids);
+    let term = signal_bit(libc::SIGTERM);
+
+    let output = ns.run(
+        PGKILL,
+        [
+            "--sid",
+            &s.to_string(),
+            "--wait",
+            "--timeout",
+            "500ms",
+            "--json",
+        ],
+    );
+    assert_exit(&output, 4);
+    let left: Vec<i32> = live_in_session(&ns, s).iter().map(|p| p.pid).collect();
+    assert_eq!(
+        left,
+        [s, ignorer],
+        "left in the session: {:#?}",
+        describe(&ns, &live_in_session(&ns, s))
+    );
+    for pid in [s, ignorer] {
+        assert_still_stopped(&ns, pid, term, "TERM ignored");
+        assert_eq!(outcome(&output, pid).as_deref(), Some("survived"));
+    }
+    for p in members.iter().filter(|p| ![s, ignorer].contains(&p.pid)) {
+        assert_eq!(outcome(&output, p.pid).as_deref(), Some("exited"));
+    }
+
+    let catchers = live_in_session(&ns, u);
+    assert_eq!(catchers.len(), 3, "{:#?}", describe(&ns, &catchers));
+    let pids: Vec<i32> = catchers.iter().map(|p| p.pid).collect();
+    let groups: Vec<i32> = catchers.iter().map(|p| -p.pgid).collect();
+    stop(&ns, &groups, &pids);
+    let usr1 = signal_bit(libc::SIGUSR1);
+    let output = ns.run(PGKILL, ["-USR1", "--sid", &u.to_string()]);
+    assert_exit(&output, 0);
+    for &pid in &pids {
+        assert_still_stopped(&ns, pid, usr1, "USR1 caught, in a session");
+        assert_eq!(pending(&ns, pid), usr1, "{pid}: USR1 is pending");
+    }
+    let output = ns.run(PGKILL, ["-STOP", "--sid", &u.to_string()]);
+    assert_exit(&output, 0);
+    for &pid in &pids {
+        let allowed = usr1 | signal_bit(libc::SIGSTOP);
+        assert_still_stopped(&ns, pid, allowed, "STOP to a stopped session");
+    }
+    let output = ns.run(PGKILL, ["-CONT", "--sid", &u.to_string()]);
+    assert_exit(&output, 0);
+    wait_until("CONT let the USR1 handlers run", || {
+        pids.iter().all(|&pid| ns.is_gone(pid))
+    });
+    assert_still_stopped(&ns, ignorer, term, "at the end");
 }
