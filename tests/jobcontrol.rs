@@ -9,13 +9,16 @@
 //! terminal is a tmux pane whose server runs inside that namespace.
 
 use std::collections::BTreeSet;
-use std::process::Output;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::{
-    self, assert_exit, pending_signals, signal_bit, signal_mask, wait_until, Namespace, Proc, Tmux,
-    PGKILL,
+    self, assert_exit, host_stat, pending_signals, signal_bit, signal_mask, wait_until, Namespace,
+    Proc, Tmux, DEADLINE, PGKILL,
 };
 
 /// Rounds of each scenario in one test run (each in a fresh namespace), so
@@ -662,4 +665,169 @@ fn sid_targets_that_are_stopped_get_the_signal_as_with_bash_kill() {
         pids.iter().all(|&pid| ns.is_gone(pid))
     });
     assert_still_stopped(&ns, ignorer, term, "at the end");
+}
+
+// ---------------------------------------------------------------------------
+// 2. A pgkill killed in the middle of its freeze leaves nothing frozen.
+
+/// A session of four groups (bash job control): the leader, a sleep, a
+/// pipeline of two sleeps, and a group of 301 sleeps, so that freezing
+/// the session takes pgkill long enough to be caught at it.
+const BIG_SESSION: &str = r#"
+cat > "$DIR/big.sh" <<'EOF'
+set -m
+sleep 1000 &
+sleep 1000 | sleep 1000 &
+(i=0; while [ $i -lt 300 ]; do sleep 1000 & i=$((i+1)); done; exec sleep 1000) &
+wait
+EOF
+setsid bash "$DIR/big.sh" </dev/null >/dev/null 2>&1 &
+echo sid=$!
+"#;
+
+/// The processes of [`BIG_SESSION`]: bash and its 304 sleeps.
+const BIG_SESSION_SIZE: usize = 305;
+
+/// How many times a round may start pgkill anew until it catches it in
+/// its freeze (a pgkill that finished first tested nothing).
+const ATTEMPTS: usize = 20;
+
+/// The state letter of `/proc/<pid>/stat` at `path`; `None` when gone.
+fn state_at(path: &std::path::Path) -> Option<char> {
+    let stat = std::fs::read(path).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    stat[close + 1..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .map(|&b| b as char)
+}
+
+/// One try: pgkill --sid on a fresh [`BIG_SESSION`]; as soon as a member
+/// shows a freeze (`t`, traced stop, or `T`, stopped), SIGKILL to pgkill
+/// through a pidfd. `None` when namespaces are not available (skipped);
+/// `Some(None)` when pgkill had finished before (nothing was tested); else
+/// the namespace and the session's id.
+fn kill_pgkill_in_its_freeze() -> Option<Option<(Namespace, i32)>> {
+    let ns = Namespace::start(BIG_SESSION)?;
+    let sid = ns.var("sid");
+    let mut members = Vec::new();
+    ns.wait_for("the big session is in place", |ps| {
+        members = ps.iter().filter(|p| p.sid == sid).cloned().collect();
+        members.len() == BIG_SESSION_SIZE && members.iter().all(|p| p.state == 'S')
+    });
+    // Every group's leader, and every 8th member: a freeze shows there
+    // soon after it starts, whatever order pgkill takes them in.
+    let proc = PathBuf::from(format!("/proc/{}/root/proc", ns.init_host_pid()));
+    let sample: Vec<PathBuf> = members
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| i % 8 == 0 || p.pid == p.pgid)
+        .map(|(_, p)| proc.join(p.pid.to_string()).join("stat"))
+        .collect();
+
+    let mut nsenter: Child = ns
+        .command(PGKILL)
+        .args(["--sid", &sid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start pgkill");
+    let parent = nsenter.id() as i32;
+    let start = Instant::now();
+    let mut pidfd = None;
+    let mut caught = false;
+    while nsenter.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "pgkill --sid did not finish within {DEADLINE:?}"
+        );
+        if pidfd.is_none() {
+            // nsenter's child, once it is pgkill; pinned by a pidfd, and
+            // still nsenter's child after it was opened.
+            pidfd = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|pid| pid.parse::<i32>().ok())
+                .find(|&pid| host_stat(pid).is_some_and(|p| p.comm == b"pgkill"))
+                .and_then(|pid| {
+                    let fd = support::pidfd(pid)?;
+                    (host_stat(pid)?.ppid == parent).then_some(fd)
+                });
+            continue;
+        }
+        if sample
+            .iter()
+            .any(|path| matches!(state_at(path), Some('t' | 'T')))
+        {
+            caught = true;
+            break;
+        }
+    }
+    if caught {
+        let fd = pidfd.as_ref().unwrap();
+        // It may have finished since: then the kill tests nothing.
+        let _ = support::pidfd_signal(fd, libc::SIGKILL);
+    }
+    let status = nsenter.wait().unwrap();
+    // nsenter passes pgkill's death by a signal on as its own.
+    if status.signal() == Some(libc::SIGKILL) {
+        Some(Some((ns, sid)))
+    } else {
+        Some(None)
+    }
+}
+
+/// `pgkill --sid` on a session of four groups and 305 processes, SIGKILLed
+/// (through a pidfd) as soon as a member of the session shows it frozen
+/// (state `t` or `T`). A SIGKILL cannot be caught: whatever pgkill holds
+/// must be let go by the kernel. Required, within 2 s: no process of the
+/// namespace is stopped (`T`) or in a traced stop (`t`), none is traced
+/// (TracerPid 0); what did not get the signal runs (S or R). A freeze by
+/// SIGSTOP leaves the session stopped (the bug); one by ptrace
+/// (PTRACE_SEIZE + PTRACE_INTERRUPT) ends with the tracer. Rounds in which
+/// pgkill finished before the kill reached it test nothing and are
+/// started again, [`ATTEMPTS`] times at most.
+#[test]
+fn sigkill_to_pgkill_in_its_freeze_leaves_nothing_frozen() {
+    for round in 0..ROUNDS {
+        let mut tried = 0;
+        let (ns, sid) = loop {
+            tried += 1;
+            match kill_pgkill_in_its_freeze() {
+                None => return,
+                Some(Some(killed)) => break killed,
+                Some(None) => assert!(
+                    tried < ATTEMPTS,
+                    "round {round}: pgkill finished {ATTEMPTS} times before it could be \
+                     killed in its freeze; is the session too small to catch it?"
+                ),
+            }
+        };
+        let start = Instant::now();
+        loop {
+            let ps = ns.processes();
+            let frozen: Vec<Proc> = ps
+                .iter()
+                .filter(|p| {
+                    !matches!(p.state, 'S' | 'R' | 'Z' | 'X')
+                        || ns.tracer(p.pid).is_some_and(|tracer| tracer != 0)
+                })
+                .cloned()
+                .collect();
+            if frozen.is_empty() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(2),
+                "round {round} (try {tried}): {} of {} processes of the namespace are left \
+                 stopped or traced after pgkill was killed in its freeze of session {sid}; \
+                 {:#?}",
+                frozen.len(),
+                ps.len(),
+                describe(&ns, &frozen[..frozen.len().min(10)])
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
