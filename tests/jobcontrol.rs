@@ -350,7 +350,12 @@ fn assert_still_stopped(ns: &Namespace, pid: i32, allowed: u64, what: &str) {
     let p = ns
         .stat(pid)
         .unwrap_or_else(|| panic!("{what}: {pid} is gone"));
-    assert_eq!(p.state, 'T', "{what}: {pid} is no longer stopped: {p:?}");
+    assert_eq!(
+        p.state,
+        'T',
+        "{what}: {pid} ({:?}) is no longer stopped",
+        p.cmdline()
+    );
     assert_eq!(ns.tracer(pid), Some(0), "{what}: {pid} is traced");
     let pending = pending(ns, pid);
     assert_eq!(
