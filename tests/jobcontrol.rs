@@ -112,6 +112,45 @@ const STOPPED_JOB: &str = r#"sh -c 'trap "" TERM; sleep 1001'"#;
 const FOREGROUND_JOB: &str =
     r#"sh -c 'trap "" TERM; sleep 1002 & read line; echo "got $line"; kill -9 $!'"#;
 
+/// What test 1 requires of the namespace after pgkill: `Err` names the
+/// first thing that differs.
+fn job_control_as_before(
+    ns: &Namespace,
+    pane: i32,
+    stopped_pgid: i32,
+    fg_pgid: i32,
+    stopped: &[Proc],
+    foreground: &[Proc],
+) -> Result<(), String> {
+    let everything = ns.processes();
+    for p in &everything {
+        if ns.tracer(p.pid).unwrap_or(0) != 0 {
+            return Err(format!("{} is traced", p.pid));
+        }
+        if p.pgid == stopped_pgid {
+            if p.state != 'T' {
+                return Err(format!("the Ctrl-Z'd job's {} is no longer stopped", p.pid));
+            }
+        } else if matches!(p.state, 'T' | 't') {
+            return Err(format!("{} is stopped", p.pid));
+        }
+    }
+    for p in stopped.iter().chain(foreground) {
+        if ns.stat(p.pid).is_none_or(|p| !alive(&p)) {
+            return Err(format!("{} is gone", p.pid));
+        }
+    }
+    for p in everything.iter().filter(|p| p.sid == pane) {
+        if p.tpgid != fg_pgid {
+            return Err(format!(
+                "the terminal's foreground group is {}, not {fg_pgid}",
+                p.tpgid
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// An interactive bash in a tmux pane runs a background `sleep 1000 &`
 /// (dies on TERM), a job stopped with Ctrl-Z and a foreground job (both
 /// ignore TERM). `pgkill --sid <the pane's session>`, from outside the
@@ -127,6 +166,10 @@ const FOREGROUND_JOB: &str =
 ///   the Ctrl-Z'd job;
 /// - bash printed nothing while pgkill ran (the pane is unchanged), and
 ///   afterwards only what the end of the background sleep calls for.
+///
+/// The states are checked once they have settled, within [`SETTLE`]: a
+/// stopped process that pgkill held with ptrace runs for a moment after
+/// the detach before the kernel puts it back into its stop.
 ///
 /// What bash prints, and when (bash 5.2, without `set -b`): it reaps the
 /// background sleep as soon as it dies (SIGCHLD), but reports a job's end
@@ -213,41 +256,23 @@ fn sid_leaves_the_survivors_job_control_state_as_it_was() {
             ns.is_gone(background.pid)
         });
 
-        let everything = ns.processes();
-        let context = format!(
-            "round {round}: after pgkill --sid {pane}:\n{}\nthe pane:\n{}",
-            describe(&ns, &everything).join("\n"),
-            tmux.screen().join("\n")
-        );
-        for p in &everything {
-            assert_eq!(
-                ns.tracer(p.pid).unwrap_or(0),
-                0,
-                "{} is traced; {context}",
-                p.pid
-            );
-            if p.pgid == stopped_pgid {
-                assert_eq!(
-                    p.state, 'T',
-                    "the Ctrl-Z'd job is no longer stopped; {context}"
-                );
-            } else {
-                assert!(
-                    !matches!(p.state, 'T' | 't'),
-                    "{} is stopped; {context}",
-                    p.pid
-                );
+        // Once pgkill has returned, and the kernel has put the Ctrl-Z'd
+        // job back into its stop (see SETTLE): nothing traced, nothing
+        // stopped but that job, every process of the jobs alive, the
+        // terminal's foreground group unchanged.
+        let start = Instant::now();
+        loop {
+            match job_control_as_before(&ns, pane, stopped_pgid, fg_pgid, &stopped, &foreground) {
+                Ok(()) => break,
+                Err(error) if start.elapsed() > SETTLE => panic!(
+                    "round {round}: after pgkill --sid {pane}: {error}\n{}\nthe pane:\n{}",
+                    describe(&ns, &ns.processes()).join("\n"),
+                    tmux.screen().join("\n")
+                ),
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
         }
-        for p in stopped.iter().chain(&foreground) {
-            assert!(ns.stat(p.pid).is_some(), "{} is gone; {context}", p.pid);
-        }
-        for p in everything.iter().filter(|p| p.sid == pane) {
-            assert_eq!(
-                p.tpgid, fg_pgid,
-                "the terminal's foreground group changed; {context}"
-            );
-        }
+        let context = format!("round {round}: after pgkill --sid {pane}");
         let bash = ns.stat(pane).expect("bash is alive");
         assert!(matches!(bash.state, 'S' | 'R'), "{context}");
         assert_eq!(
@@ -341,15 +366,32 @@ fn pending(ns: &Namespace, pid: i32) -> u64 {
     thread | shared
 }
 
+/// How long a process that pgkill held with ptrace may take, after pgkill
+/// let it go, to show its state again: a stopped tracee, once detached,
+/// runs for a moment before it re-enters its group stop (`T`). A process
+/// that pgkill wrongly continued never goes back to `T`.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// The stat of `pid` once it is stopped (`T`), or as it is after
+/// [`SETTLE`]; `None` when it is gone.
+fn settled(ns: &Namespace, pid: i32) -> Option<Proc> {
+    let start = Instant::now();
+    loop {
+        let p = ns.stat(pid)?;
+        if p.state == 'T' || start.elapsed() > SETTLE {
+            return Some(p);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Asserts that `pid` is alive, stopped, not traced, and has nothing
 /// pending but `allowed` and SIGCHLD (a stopped parent whose children
 /// ended has it pending).
 #[track_caller]
 fn assert_still_stopped(ns: &Namespace, pid: i32, allowed: u64, what: &str) {
     let allowed = allowed | signal_bit(libc::SIGCHLD);
-    let p = ns
-        .stat(pid)
-        .unwrap_or_else(|| panic!("{what}: {pid} is gone"));
+    let p = settled(ns, pid).unwrap_or_else(|| panic!("{what}: {pid} is gone"));
     assert_eq!(
         p.state,
         'T',
