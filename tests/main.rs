@@ -4,6 +4,7 @@
 mod backends;
 mod completions;
 mod generated;
+mod jobcontrol;
 mod output;
 mod pgkill;
 mod pgtree;

@@ -458,7 +458,9 @@ fn children(pid: i32) -> Vec<i32> {
         .collect()
 }
 
-fn pidfd(pid: i32) -> Option<OwnedFd> {
+/// A pidfd of host process `pid`, `None` when it is gone. Check after
+/// opening that the fd is the process meant (e.g. by its parent).
+pub fn pidfd(pid: i32) -> Option<OwnedFd> {
     // SAFETY: a raw syscall; the fd it returns is owned below.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     // SAFETY: a fresh fd that nothing else owns.
@@ -798,4 +800,196 @@ pub fn bad_id_cases() -> Vec<Vec<String>> {
     cases.push(vec!["-p".into(), "self".into()]);
     cases.push(vec!["-s".into(), "selff".into()]);
     cases
+}
+
+// ---------------------------------------------------------------------------
+// What a process's /proc/<pid>/status says, and host processes by parent.
+
+impl Namespace {
+    /// `/proc/<pid>/status` of a namespace pid; `None` when it is gone.
+    pub fn status(&self, pid: i32) -> Option<String> {
+        std::fs::read_to_string(self.proc.join(pid.to_string()).join("status")).ok()
+    }
+
+    /// The `TracerPid:` of a namespace pid (0: not traced); `None` when it
+    /// is gone.
+    pub fn tracer(&self, pid: i32) -> Option<i32> {
+        let status = self.status(pid)?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("TracerPid:"))
+            .and_then(|value| value.trim().parse().ok())
+    }
+}
+
+/// A signal mask line (`SigPnd:`, `ShdPnd:`, `SigBlk:`, `SigIgn:`,
+/// `SigCgt:`) of a `/proc/<pid>/status` text, as a bit set (bit N-1 is
+/// signal N); 0 when the line is missing.
+pub fn signal_mask(status: &str, key: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key))
+        .map_or(0, |hex| u64::from_str_radix(hex.trim(), 16).unwrap())
+}
+
+/// The bit of `signal` in a mask of /proc/<pid>/status.
+pub fn signal_bit(signal: i32) -> u64 {
+    1 << (signal - 1)
+}
+
+/// The signals pending for a namespace pid, thread-directed and shared
+/// (`SigPnd`, `ShdPnd`); (0, 0) when it is gone.
+pub fn pending_signals(ns: &Namespace, pid: i32) -> (u64, u64) {
+    let status = ns.status(pid).unwrap_or_default();
+    (
+        signal_mask(&status, "SigPnd:"),
+        signal_mask(&status, "ShdPnd:"),
+    )
+}
+
+/// The child named `comm` of host process `parent` (host pids), once it
+/// has one.
+pub fn only_child(parent: i32, comm: &str) -> i32 {
+    let mut found = None;
+    wait_until(&format!("{parent} has a child {comm}"), || {
+        found = children(parent)
+            .into_iter()
+            .find(|&pid| host_stat(pid).is_some_and(|p| p.comm == comm.as_bytes()));
+        found.is_some()
+    });
+    found.unwrap()
+}
+
+/// Sends `signal` through a pidfd; the error when the kernel refuses.
+pub fn pidfd_signal(fd: &OwnedFd, signal: i32) -> std::io::Result<()> {
+    // SAFETY: a raw syscall on a pidfd we own; the NULL siginfo is allowed.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            std::os::fd::AsRawFd::as_raw_fd(fd),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A terminal: tmux, its server started inside a namespace.
+
+/// Whether tmux is here (`.ci/run` installs it); skips otherwise.
+pub fn have_tmux() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip("tmux is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+/// A tmux server running inside a namespace, reached through its socket.
+/// The scenario script starts it (see [`Tmux::START`]); every client runs
+/// inside the namespace, so the pane's pids are the namespace's.
+pub struct Tmux<'a> {
+    ns: &'a Namespace,
+    socket: PathBuf,
+}
+
+impl<'a> Tmux<'a> {
+    /// Script lines that start a tmux server with one 120x30 pane running
+    /// an interactive bash without startup files, prompt `$ `, its socket
+    /// `$DIR/tmux.sock`; they print `pane=<pid of that bash>`.
+    pub const START: &'static str = r#"tmux -S "$DIR/tmux.sock" -f /dev/null new-session -d -x 120 -y 30     -e 'PS1=$ ' -e 'PROMPT_COMMAND=' -e 'HISTFILE=/dev/null'     bash --norc --noprofile -i </dev/null >/dev/null 2>&1
+echo pane=$(tmux -S "$DIR/tmux.sock" display-message -p '#{pane_pid}')
+"#;
+
+    /// The server that [`Tmux::START`] started in `ns`.
+    pub fn new(ns: &'a Namespace) -> Tmux<'a> {
+        Tmux {
+            ns,
+            socket: ns.dir().join("tmux.sock"),
+        }
+    }
+
+    /// Runs `tmux -S <socket> args` inside the namespace; fails unless it
+    /// succeeds.
+    pub fn tmux(&self, args: &[&str]) -> Output {
+        let mut all: Vec<&OsStr> = vec![OsStr::new("-S"), self.socket.as_os_str()];
+        all.extend(args.iter().map(OsStr::new));
+        let output = self.ns.run("tmux", all);
+        assert!(
+            output.status.success(),
+            "tmux {args:?}: {}: {}",
+            output.status,
+            stderr(&output)
+        );
+        output
+    }
+
+    /// Types `text` literally into the pane (no key names), then Enter.
+    pub fn type_line(&self, text: &str) {
+        self.tmux(&["send-keys", "-l", text]);
+        self.tmux(&["send-keys", "Enter"]);
+    }
+
+    /// Sends tmux key names (`C-z`, `Enter`).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend(keys);
+        self.tmux(&args);
+    }
+
+    /// What the pane shows, a line per row, trailing blank rows dropped.
+    pub fn screen(&self) -> Vec<String> {
+        let output = self.tmux(&["capture-pane", "-p", "-J"]);
+        let mut rows: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|row| row.trim_end().to_string())
+            .collect();
+        while rows.last().is_some_and(String::is_empty) {
+            rows.pop();
+        }
+        rows
+    }
+
+    /// Waits until the pane shows what `condition` accepts; its rows.
+    pub fn wait_for_screen(
+        &self,
+        what: &str,
+        mut condition: impl FnMut(&[String]) -> bool,
+    ) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let rows = self.screen();
+            if condition(&rows) {
+                return rows;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "timed out after {DEADLINE:?} waiting until the pane shows {what}; it shows:\n{}",
+                rows.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Ends the tmux server (and the pane's bash with it).
+    pub fn kill_server(&self) {
+        let _ = self.ns.run(
+            "tmux",
+            [
+                OsStr::new("-S"),
+                self.socket.as_os_str(),
+                OsStr::new("kill-server"),
+            ],
+        );
+    }
 }
