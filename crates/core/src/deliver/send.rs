@@ -170,13 +170,14 @@ impl Delivery {
     }
 
     /// Continues the processes of `members` that were stopped (a job's
-    /// Ctrl-Z) and do not ignore `signal`, so that it takes effect, as
-    /// bash's `kill` does for a stopped job: a signal sent to a stopped
-    /// process waits for SIGCONT. Those that ignore it stay stopped. Only
-    /// for a signal whose default is to end the process (SIGKILL ends a
-    /// stopped one by itself).
+    /// Ctrl-Z) and do not ignore `signal`, so that it takes effect: a
+    /// signal sent to a stopped process waits for SIGCONT. Those that
+    /// ignore it stay stopped. As bash's `kill` does for a stopped job,
+    /// only for the signals that ask a process to end, TERM and HUP
+    /// (SIGKILL ends a stopped process by itself; INT, QUIT, USR1 and the
+    /// like wait for the job to be continued, as at the shell).
     fn continue_stopped(&mut self, members: &[Process], signal: Signal) {
-        if !signal.terminates() || signal == Signal::KILL {
+        if signal != Signal::TERM && signal != Signal::HUP {
             return;
         }
         for process in members.iter().filter(|p| p.state == b'T') {
