@@ -184,9 +184,12 @@ impl Delivery {
             let Ok(Some(pidfd)) = PidFd::open_unchecked(process.pid) else {
                 continue;
             };
+            // Stopped as resolved; the state now may read otherwise for a
+            // moment (a thread let go by the freeze runs before it stops
+            // again), and SIGCONT to a process that runs changes nothing.
             let same = pidfd
                 .stat(process.pid)
-                .is_some_and(|stat| stat.starttime == process.starttime && stat.state == b'T');
+                .is_some_and(|stat| stat.starttime == process.starttime);
             if same && !ignores(process.pid, signal) {
                 let _ = pidfd.send(Signal::CONT);
             }

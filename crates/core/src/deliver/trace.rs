@@ -18,6 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
+use std::time::{Duration, Instant};
 
 use super::permission::Permission;
 use super::{session_members, Scope, Target, MAX_ROUNDS};
@@ -87,6 +88,13 @@ impl Freeze {
                         }
                         // Gone meanwhile: nothing to freeze.
                         Err(error) if error.raw_os_error() == Some(libc::ESRCH) => {}
+                        // Seized already, by this process: a child that a
+                        // thread not stopped yet forked (its fork event is
+                        // still to come). It stops by itself.
+                        Err(_) if traced_by_me(tid) => {
+                            freeze.tracees.insert(tid, None);
+                            seized.push(tid);
+                        }
                         Err(_) if !permission.allows(process, Signal::STOP) => {
                             foreign.insert(pid);
                         }
@@ -108,74 +116,127 @@ impl Freeze {
     }
 
     /// Waits until each of `tids`, just interrupted, reports a
-    /// ptrace-stop; takes in the children that frozen threads forked.
+    /// ptrace-stop, within [`STOP_PATIENCE`]; takes in the children that
+    /// frozen threads forked. A thread that does not stop in time stays
+    /// seized and is let go last: one waiting for a vfork child to exec
+    /// (uninterruptibly) stops only when that child, frozen itself, is let
+    /// go; one in uninterruptible sleep, when it wakes. Waiting for it here
+    /// could wait for ever.
     fn await_stops(&mut self, tids: Vec<i32>) {
+        let start = Instant::now();
+        let mut pause = Duration::from_micros(50);
         let mut waiting: Vec<i32> = tids;
-        while let Some(tid) = waiting.pop() {
-            let Some(status) = next_stop(tid, self.own.contains(&tid)) else {
-                // Exited (a SIGKILL from elsewhere).
-                self.tracees.remove(&tid);
-                continue;
-            };
-            let signal = libc::WSTOPSIG(status);
-            match status >> 16 {
-                // Interrupted, or in a group-stop (a stopped job): frozen.
-                PTRACE_EVENT_STOP => {}
-                libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
-                    // The thread stays in its event-stop, frozen; its child
-                    // is seized already and will report its own stop.
-                    if let Some(child) = event_message(tid) {
-                        if self.tracees.insert(child, None).is_none() {
-                            waiting.push(child);
+        while !waiting.is_empty() && start.elapsed() < STOP_PATIENCE {
+            let mut stopped_any = false;
+            let mut forked = Vec::new();
+            waiting.retain(|&tid| match poll_stop(tid, self.own.contains(&tid)) {
+                Poll::Running => true,
+                Poll::Gone => {
+                    // Exited (a SIGKILL from elsewhere).
+                    self.tracees.remove(&tid);
+                    false
+                }
+                Poll::Stopped(status) => {
+                    stopped_any = true;
+                    match status >> 16 {
+                        // Interrupted, or in a group-stop (a stopped job).
+                        PTRACE_EVENT_STOP => {}
+                        libc::PTRACE_EVENT_FORK
+                        | libc::PTRACE_EVENT_VFORK
+                        | libc::PTRACE_EVENT_CLONE => {
+                            // The thread stays in its event-stop; its child
+                            // is seized already and reports its own stop.
+                            forked.extend(event_message(tid));
+                        }
+                        // About to take a signal: frozen there; the signal
+                        // is given back when the thread is let go.
+                        _ => {
+                            self.tracees.insert(tid, Some(libc::WSTOPSIG(status)));
                         }
                     }
+                    false
                 }
-                // About to take a signal: frozen there; the signal is
-                // given back when the thread is let go.
-                _ => {
-                    self.tracees.insert(tid, Some(signal));
+            });
+            for child in forked {
+                if self.tracees.insert(child, None).is_none() {
+                    waiting.push(child);
                 }
+            }
+            if !stopped_any {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(5));
             }
         }
     }
 }
 
+/// How long the threads of a session get to reach their ptrace-stop.
+const STOP_PATIENCE: Duration = Duration::from_millis(100);
+
 impl Drop for Freeze {
     /// Lets every thread go, with the signal it was about to take; a
-    /// thread in a group-stop stays stopped, as it was.
+    /// thread in a group-stop stays stopped, as it was. Those in a
+    /// ptrace-stop go first: a thread that has not stopped yet may be
+    /// waiting for one of them (a vfork child); it is waited for after.
     fn drop(&mut self) {
+        let mut late = Vec::new();
         for (&tid, &signal) in &self.tracees {
-            release(tid, signal.unwrap_or(0), self.own.contains(&tid));
+            if !detach(tid, signal.unwrap_or(0)) {
+                late.push((tid, signal.unwrap_or(0)));
+            }
+        }
+        for (tid, signal) in late {
+            release(tid, signal, self.own.contains(&tid));
         }
     }
 }
 
+/// What a non-blocking look at a tracee found.
+enum Poll {
+    /// In a ptrace-stop (its wait status).
+    Stopped(i32),
+    /// Not stopped yet.
+    Running,
+    /// Exited, or not this process's tracee any more.
+    Gone,
+}
+
+/// `PTRACE_DETACH` of thread `tid`, giving it `signal` (0: none); whether
+/// it was in a ptrace-stop, so that it could be.
+fn detach(tid: i32, signal: i32) -> bool {
+    // SAFETY: PTRACE_DETACH of a thread this process traces; the data
+    // argument is the signal to deliver, or 0.
+    unsafe {
+        libc::ptrace(
+            libc::PTRACE_DETACH,
+            tid,
+            std::ptr::null_mut::<libc::c_void>(),
+            signal as libc::c_long,
+        ) == 0
+    }
+}
+
 /// Detaches thread `tid`, giving it `signal` (0: none). One that is not in
-/// a ptrace-stop yet (just interrupted) is waited for until it is; one that
-/// is exiting (a SIGKILL) is let go as it is.
+/// a ptrace-stop yet is waited for until it is; one that is exiting (a
+/// SIGKILL) is let go as it is.
 fn release(tid: i32, signal: i32, own_child: bool) {
-    loop {
-        // SAFETY: PTRACE_DETACH of a thread this process traces; the data
-        // argument is the signal to deliver, or 0.
-        let detached = unsafe {
-            libc::ptrace(
-                libc::PTRACE_DETACH,
-                tid,
-                std::ptr::null_mut::<libc::c_void>(),
-                signal as libc::c_long,
-            )
-        };
-        if detached == 0 || next_stop(tid, own_child).is_none() {
+    while !detach(tid, signal) {
+        if !matches!(wait_stop(tid, own_child, 0), Poll::Stopped(_)) {
             return;
         }
     }
 }
 
-/// The next ptrace-stop of thread `tid` (its wait status), or `None` once
-/// it has exited. An exit is taken in (so that the real parent can reap
+/// The ptrace-stop of thread `tid`, if it is in one now.
+fn poll_stop(tid: i32, own_child: bool) -> Poll {
+    wait_stop(tid, own_child, libc::WNOHANG)
+}
+
+/// The next ptrace-stop of thread `tid`; with `WNOHANG` in `flags`, only if
+/// there is one now. An exit is taken in (so that the real parent can reap
 /// the process), unless `tid` is this process's own child, which its own
 /// code reaps: then the report is only looked at, and an exit left for it.
-fn next_stop(tid: i32, own_child: bool) -> Option<i32> {
+fn wait_stop(tid: i32, own_child: bool, flags: libc::c_int) -> Poll {
     loop {
         if own_child {
             // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
@@ -187,27 +248,36 @@ fn next_stop(tid: i32, own_child: bool) -> Option<i32> {
                     libc::P_PID,
                     tid as libc::id_t,
                     &mut info,
-                    libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL,
+                    libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL | flags,
                 )
             };
             if looked < 0 {
                 if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                     continue;
                 }
-                return None;
+                return Poll::Gone;
+            }
+            // SAFETY: waitid filled the siginfo; si_pid is 0 when nothing
+            // was ready (WNOHANG).
+            if unsafe { info.si_pid() } == 0 {
+                return Poll::Running;
             }
             if !matches!(info.si_code, libc::CLD_TRAPPED | libc::CLD_STOPPED) {
-                return None;
+                return Poll::Gone;
             }
         }
         let mut status = 0;
         // SAFETY: waitpid on a thread this process traces, with a valid
         // pointer for the status.
-        let waited = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
-        if waited < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-            continue;
-        }
-        return (waited == tid && libc::WIFSTOPPED(status)).then_some(status);
+        let waited = unsafe { libc::waitpid(tid, &mut status, libc::__WALL | flags) };
+        return match waited {
+            0 => Poll::Running,
+            _ if waited < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {
+                continue
+            }
+            _ if waited == tid && libc::WIFSTOPPED(status) => Poll::Stopped(status),
+            _ => Poll::Gone,
+        };
     }
 }
 
@@ -229,6 +299,16 @@ fn own_children() -> HashSet<i32> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether this process traces thread `tid`.
+fn traced_by_me(tid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/status")).is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("TracerPid:"))
+            .is_some_and(|tracer| tracer.trim() == std::process::id().to_string())
+    })
 }
 
 /// Seizes and interrupts thread `tid`.
