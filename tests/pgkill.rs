@@ -2398,3 +2398,40 @@ fn a_target_gone_before_the_signal_is_one_line() {
         format!("pgkill: error: 1 process gone before the signal: {a}")
     );
 }
+
+/// A shell that vforks all the time: a vfork parent waits, uninterruptibly,
+/// for its child to exec, so a freeze that stopped the child and then waited
+/// for the parent would wait for ever. pgkill --sid, again and again on
+/// such a session (whose processes ignore TERM), always returns, and leaves
+/// nothing traced or stopped.
+#[test]
+fn a_session_that_vforks_is_frozen_and_let_go_every_time() {
+    let script = "setsid sh -c 'trap \"\" TERM; while :; do sleep 0.01 & sleep 0.02; done' \
+                  </dev/null >/dev/null 2>&1 &\necho sid=$!\n";
+    let Some(ns) = Namespace::start(script) else {
+        return;
+    };
+    let sid = ns.var("sid").to_string();
+    for round in 0..200 {
+        let output = pgkill(&ns, &["--sid", &sid]);
+        assert_exit(&output, 0);
+        let held: Vec<String> = ns
+            .processes()
+            .iter()
+            .filter(|p| {
+                p.state == 't'
+                    || proc_file(&ns, p.pid, "status").is_some_and(|status| {
+                        status
+                            .lines()
+                            .any(|l| l.starts_with("TracerPid:") && l.trim_end() != "TracerPid:\t0")
+                    })
+            })
+            .map(|p| format!("{} {} {:?}", p.pid, p.state, p.cmdline()))
+            .collect();
+        assert_eq!(held, Vec::<String>::new(), "round {round}: left traced");
+    }
+    assert!(
+        ns.stat(ns.var("sid")).is_some_and(|p| alive(&p)),
+        "the shell ignores TERM"
+    );
+}
