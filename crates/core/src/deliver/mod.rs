@@ -287,8 +287,9 @@ fn highest_pid(snapshot: &Snapshot) -> i32 {
 /// pid than everything listed before it (barring a wrap of the pid
 /// counter), so listing /proc again finds it, reading only the stat of
 /// the pids above `highest`. Repeats until a listing shows no pid above
-/// the previous ones; empty when nothing of `scopes` is new.
-fn created_since(mut highest: i32, scopes: &[Target]) -> Vec<Process> {
+/// the previous ones; empty when nothing of `scopes` is new. Also returns
+/// the highest pid listed, for the next look.
+fn created_since(mut highest: i32, scopes: &[Target]) -> (Vec<Process>, i32) {
     let mut found = Vec::new();
     for _ in 0..MAX_ROUNDS {
         let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -309,10 +310,10 @@ fn created_since(mut highest: i32, scopes: &[Target]) -> Vec<Process> {
                 .filter(|stat| stat.state != b'Z' && scopes.iter().any(|s| s.holds(stat)))
                 .map(Process::from),
         );
+        highest = top;
         if !found.is_empty() {
             break;
         }
-        highest = top;
     }
-    found
+    (found, highest)
 }

@@ -112,9 +112,13 @@ impl Delivery {
         if self.freeze.is_none() {
             match Freeze::session(&mut self.scopes[scope], &self.permission, &mut members)? {
                 Ok(freeze) => {
-                    let result = self.signal_session_groups(scope, sid, &members, signal);
+                    // Frozen, the session is what the last scan says: no
+                    // process in it forks, dies or changes group untold, so
+                    // one pass signals it all.
+                    let groups = groups_of(&members);
+                    self.signal_groups(scope, groups, &members, signal, &mut HashSet::new());
                     drop(freeze);
-                    return result;
+                    return Ok(());
                 }
                 Err(refused) => {
                     self.freeze = Some(format!(
@@ -224,7 +228,7 @@ impl Delivery {
                 // signalled at once: a process that forks its successor
                 // and exits is caught that way.
                 let forked = if signal == Signal::KILL {
-                    created_since(highest, &[self.scopes[scope].target])
+                    created_since(highest, &[self.scopes[scope].target]).0
                 } else {
                     Vec::new()
                 };

@@ -21,7 +21,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::permission::Permission;
-use super::{session_members, Scope, Target, MAX_ROUNDS};
+use super::{created_since, session_members, Scope, Target, MAX_ROUNDS};
 use crate::{Process, Result, Signal};
 
 /// `PTRACE_EVENT_STOP`: the stop of a seized thread that was interrupted
@@ -70,9 +70,12 @@ impl Freeze {
         };
         // Processes another user owns are not frozen (nor signalled).
         let mut foreign: HashSet<i32> = HashSet::new();
+        // The highest pid of the one full rescan, once it is made.
+        let mut highest: Option<i32> = None;
+        let mut fresh: Vec<Process> = members.clone();
         for _ in 0..MAX_ROUNDS {
             let mut seized = Vec::new();
-            for process in members.iter() {
+            for process in &fresh {
                 let pid = process.pid.as_raw();
                 if foreign.contains(&pid) {
                     continue;
@@ -102,15 +105,30 @@ impl Freeze {
                     }
                 }
             }
-            if seized.is_empty() {
-                break;
-            }
-            freeze.await_stops(seized);
+            freeze.await_stops(seized.clone());
             if !scope.is_live() {
                 break;
             }
-            *members = session_members(sid)?.0;
-            scope.top_up(members);
+            match highest {
+                // Once, a full rescan: what was forked, or changed group,
+                // between the first scan and the freeze of its parent.
+                None => {
+                    let (scan, top) = session_members(sid)?;
+                    highest = Some(top);
+                    *members = scan;
+                    fresh = members.clone();
+                    scope.top_up(members);
+                }
+                // Then only what is newer than everything seen: a frozen
+                // thread neither forks untraced nor changes group.
+                Some(_) if seized.is_empty() => break,
+                Some(previous) => {
+                    let (found, top) = created_since(previous, &[scope.target]);
+                    highest = Some(top);
+                    members.extend(found.iter().cloned());
+                    fresh = found;
+                }
+            }
         }
         Ok(Ok(freeze))
     }

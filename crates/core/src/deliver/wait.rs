@@ -216,7 +216,7 @@ impl Delivery {
             self.signal_scope(scope, &newcomers, signal)?;
         }
         let targets: Vec<Target> = live.iter().map(|&s| self.scopes[s].target).collect();
-        Ok(found || !created_since(highest_pid(&snapshot), &targets).is_empty())
+        Ok(found || !created_since(highest_pid(&snapshot), &targets).0.is_empty())
     }
 
     /// Signals `members`, seen in scope `scope`, as that scope's kind asks.
