@@ -1273,6 +1273,19 @@ fn newcomer_leading(ns: &Namespace, pid: i32) {
     });
 }
 
+/// Asserts that pgkill (its `output`, with --json) ended well and neither
+/// touched nor reported the stranger at `pid`.
+#[track_caller]
+fn assert_stranger_untouched(ns: &Namespace, pid: i32, output: Output) {
+    assert_exit(&output, 0);
+    assert_untouched(ns, pid);
+    let (_, rows) = report(&output);
+    assert!(
+        rows.iter().all(|row| row.comm != "newcomer"),
+        "the report names the stranger: {rows:?}"
+    );
+}
+
 /// The child named `comm` of host process `parent` (host pids), once it
 /// has one (strace forks probes of its own before the traced command).
 fn only_child(parent: i32, comm: &str) -> i32 {
@@ -1342,14 +1355,7 @@ echo b=$!
         );
         wait_until("A is dead and reaped", || ns.stat(a).is_none());
         newcomer_leading(&ns, a);
-        let output = running.finish();
-        assert_exit(&output, 0);
-        assert_untouched(&ns, a);
-        let (_, rows) = report(&output);
-        assert!(
-            rows.iter().all(|row| row.comm != "newcomer"),
-            "{flag}: the report names the stranger: {rows:?}"
-        );
+        assert_stranger_untouched(&ns, a, running.finish());
         assert!(ns.is_gone(b), "{flag}: B survived the escalation");
     }
 }
@@ -1391,14 +1397,7 @@ echo a=$!
         ns.processes().iter().all(|p| p.pgid != a)
     });
     newcomer_leading(&ns, a);
-    let output = running.finish();
-    assert_exit(&output, 0);
-    assert_untouched(&ns, a);
-    let (_, rows) = report(&output);
-    assert!(
-        rows.iter().all(|row| row.comm != "newcomer"),
-        "the report names the stranger: {rows:?}"
-    );
+    assert_stranger_untouched(&ns, a, running.finish());
 }
 
 /// `--pid P`: the pidfd is opened before the process table is read, so

@@ -223,8 +223,10 @@ fn inside(args: &[String]) -> Result<(), String> {
                     tools::PKILL.path()?,
                     &["-s", "{sid}"],
                 ),
+                // The invisible freeze: every thread seized and
+                // interrupted with ptrace before the signal.
                 Contender::program(
-                    "pgkill --sid S --wait",
+                    "pgkill --sid S --wait (ptrace)",
                     &pgkill,
                     &["--sid", "{sid}", "--wait"],
                 ),
