@@ -120,10 +120,15 @@ impl Freeze {
                     scope.top_up(members);
                 }
                 // Then only what is newer than everything seen: a frozen
-                // thread neither forks untraced nor changes group.
-                Some(_) if seized.is_empty() => break,
+                // thread neither forks untraced nor changes group. Until
+                // nothing is: a process that forks its successor and exits
+                // before it is seized is chased that way, until one is
+                // seized in time (its children are then seized with it).
                 Some(previous) => {
                     let (found, top) = created_since(previous, &[scope.target]);
+                    if found.is_empty() {
+                        break;
+                    }
                     highest = Some(top);
                     members.extend(found.iter().cloned());
                     fresh = found;
