@@ -2411,6 +2411,11 @@ fn a_session_that_vforks_is_frozen_and_let_go_every_time() {
         return;
     };
     let sid = ns.var("sid").to_string();
+    let leader = ns.var("sid");
+    ns.wait_for("the shell leads its session", |_| {
+        ns.stat(leader)
+            .is_some_and(|p| p.sid == leader && p.comm == b"sh")
+    });
     for round in 0..200 {
         let output = pgkill(&ns, &["--sid", &sid]);
         assert_exit(&output, 0);

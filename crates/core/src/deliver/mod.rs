@@ -262,6 +262,11 @@ pub fn end(
 /// How many rescans a session or a stop phase may take before giving up.
 const MAX_ROUNDS: usize = 1000;
 
+/// How long a freeze may go on finding what is new before the session is
+/// signalled as far as it got: threads that never stop (asleep in the
+/// kernel) or a chain that outruns every look must not hold pgkill.
+const FREEZE_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The live members of a session, rescanned, and the highest pid the
 /// scan listed (for [`created_since`]).
 fn session_members(sid: Sid) -> Result<(Vec<Process>, i32)> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::kill::kill_group;
 use super::permission::Permission;
-use super::{session_members, Scope, Target, MAX_ROUNDS};
+use super::{session_members, Scope, Target, FREEZE_LIMIT, MAX_ROUNDS};
 use crate::{Pgid, Pid, Process, Result, Signal};
 
 /// Stops every group of session `sid`, parents' groups before their
@@ -29,7 +29,11 @@ pub(super) fn stop_session(
     // still running after it (a child that was forked as the group got
     // its SIGSTOP, say) is tried again a few times.
     let mut tried: HashMap<Pgid, usize> = HashMap::new();
+    let start = Instant::now();
     for _ in 0..MAX_ROUNDS {
+        if start.elapsed() > FREEZE_LIMIT {
+            break;
+        }
         let fresh: Vec<Pgid> = groups_of(members)
             .into_iter()
             .filter(|pgid| !tried.contains_key(pgid))

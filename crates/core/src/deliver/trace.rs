@@ -21,7 +21,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::permission::Permission;
-use super::{created_since, session_members, Scope, Target, MAX_ROUNDS};
+use super::{created_since, session_members, Scope, Target, FREEZE_LIMIT, MAX_ROUNDS};
 use crate::{Process, Result, Signal};
 
 /// `PTRACE_EVENT_STOP`: the stop of a seized thread that was interrupted
@@ -73,7 +73,11 @@ impl Freeze {
         // The highest pid of the one full rescan, once it is made.
         let mut highest: Option<i32> = None;
         let mut fresh: Vec<Process> = members.clone();
+        let start = Instant::now();
         for _ in 0..MAX_ROUNDS {
+            if start.elapsed() > FREEZE_LIMIT {
+                break;
+            }
             let mut seized = Vec::new();
             for process in &fresh {
                 let pid = process.pid.as_raw();
@@ -89,8 +93,10 @@ impl Freeze {
                             freeze.tracees.insert(tid, None);
                             seized.push(tid);
                         }
-                        // Gone meanwhile: nothing to freeze.
+                        // Gone meanwhile, or exited and not reaped yet (the
+                        // kernel refuses to trace a zombie): nothing to freeze.
                         Err(error) if error.raw_os_error() == Some(libc::ESRCH) => {}
+                        Err(_) if has_exited(tid) => {}
                         // Seized already, by this process: a child that a
                         // thread not stopped yet forked (its fork event is
                         // still to come). It stops by itself.
@@ -199,17 +205,30 @@ const STOP_PATIENCE: Duration = Duration::from_millis(100);
 impl Drop for Freeze {
     /// Lets every thread go, with the signal it was about to take; a
     /// thread in a group-stop stays stopped, as it was. Those in a
-    /// ptrace-stop go first: a thread that has not stopped yet may be
-    /// waiting for one of them (a vfork child); it is waited for after.
+    /// ptrace-stop go at once; the others as each reaches its stop, none
+    /// waited for alone: one may wait for another (a vfork parent for its
+    /// child, which must be let go first).
     fn drop(&mut self) {
-        let mut late = Vec::new();
-        for (&tid, &signal) in &self.tracees {
-            if !detach(tid, signal.unwrap_or(0)) {
-                late.push((tid, signal.unwrap_or(0)));
+        let mut late: Vec<(i32, i32)> = self
+            .tracees
+            .iter()
+            .map(|(&tid, &signal)| (tid, signal.unwrap_or(0)))
+            .filter(|&(tid, signal)| !detach(tid, signal))
+            .collect();
+        let mut pause = Duration::from_micros(50);
+        while !late.is_empty() {
+            let before = late.len();
+            late.retain(
+                |&(tid, signal)| match poll_stop(tid, self.own.contains(&tid)) {
+                    Poll::Stopped(_) => !detach(tid, signal),
+                    Poll::Gone => false,
+                    Poll::Running => true,
+                },
+            );
+            if late.len() == before {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(5));
             }
-        }
-        for (tid, signal) in late {
-            release(tid, signal, self.own.contains(&tid));
         }
     }
 }
@@ -322,6 +341,12 @@ fn own_children() -> HashSet<i32> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether thread `tid` has exited (a zombie, or gone).
+fn has_exited(tid: i32) -> bool {
+    crate::snapshot::read_stat_of(crate::Pid::from_raw(tid))
+        .is_none_or(|stat| matches!(stat.state, b'Z' | b'X'))
 }
 
 /// Whether this process traces thread `tid`.
