@@ -14,7 +14,7 @@
 //!
 //! The kernel may refuse (another tracer, Yama's `ptrace_scope`, a
 //! process pgkill may signal but not trace): then nothing stays seized and
-//! the caller falls back to SIGSTOP ([`super::stop`]).
+//! the caller falls back to SIGSTOP (`stop`).
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -111,7 +111,7 @@ impl Freeze {
                     }
                 }
             }
-            freeze.await_stops(seized.clone());
+            freeze.await_stops(seized);
             if !scope.is_live() {
                 break;
             }
