@@ -745,9 +745,9 @@ A stopped target (a job stopped with Ctrl\-Z), of any kind, keeps a
 signal pending until it is continued. After SIGTERM or SIGHUP, pgkill
 continues the stopped targets that do not ignore it (\fBSigIgn\fR in
 /proc/\fIPID\fR/status), so that it takes effect, as bash's \fBkill\fR does
-for a job; those that ignore it stay stopped. Other signals (INT, USR1, …)
-stay pending until the target is continued, as at the shell; SIGKILL ends
-a stopped process by itself.
+for a job; those that ignore it stay stopped. Other signals (INT, USR1
+and the like) stay pending until the target is continued, as at the
+shell; SIGKILL ends a stopped process by itself.
 .PP
 A group or session id is signalled by number only while pgkill can prove
 that it is still the one it resolved: a member verified in it (its pidfd
