@@ -339,20 +339,21 @@ fn kids(ns: &Namespace, sid: i32) -> Vec<i32> {
 }
 
 /// `--timeout` ends the whole session, every group of it, and exits 124;
-/// a session that ignores TERM gets SIGKILL after `--kill-after`.
+/// a session that ignores TERM gets SIGKILL after `--kill-after` (`-k`),
+/// and then the status is 137, as `timeout -k` gives.
 #[test]
 fn timeout_ends_the_whole_session() {
-    for (trap, extra) in [("", None), ("trap '' TERM;", Some("200ms"))] {
+    for (trap, extra, code) in [("", None, 124), ("trap '' TERM;", Some("200ms"), 137)] {
         let Some(ns) = empty() else { return };
         let before = alive(&ns);
         let command = family(ns.dir(), trap);
         let mut args = vec!["--timeout", "300ms", "--print", "sid"];
         if let Some(kill_after) = extra {
-            args.extend(["--kill-after", kill_after]);
+            args.extend(["-k", kill_after]);
         }
         args.extend(["--", "bash", "-c", &command]);
         let output = setsid_run(&ns, &args);
-        assert_exit(&output, 124);
+        assert_exit(&output, code);
         assert!(output.stderr.is_empty(), "{}", support::stderr(&output));
         let sid = printed_number(&output);
         let kids = kids(&ns, sid);
@@ -1276,7 +1277,8 @@ fn terms_until_exit(ns: &Namespace, args: &[&str], script: &str) -> i32 {
     status
 }
 
-/// Once `--timeout` has fired, setsid-run exits 124, also when SIGTERM
+/// Once `--timeout` has fired, setsid-run exits 124 (here 137: the session
+/// ignores TERM and takes SIGKILL), also when SIGTERM
 /// keeps arriving while it ends a session that ignores TERM (before the
 /// timeout a TERM is forwarded, and ignored): the forwarded signals stay
 /// blocked on the way out, and one still pending is not delivered with its
@@ -1292,7 +1294,7 @@ fn signals_while_ending_the_session_keep_the_status() {
             &["--timeout", "300ms", "--kill-after", "1s"],
             "trap '' TERM; : >'$DIR/ready'; sleep 30",
         );
-        assert_eq!(status, 124, "round {round}: --timeout");
+        assert_eq!(status, 137, "round {round}: --timeout");
         assert_nothing_started(&ns, &before, "--timeout");
         let status = terms_until_exit(
             &ns,
@@ -1683,4 +1685,46 @@ fn signal_zero_is_refused() {
         "setsid-run: error: invalid value '0' for '--signal <SIG>': signal 0 sends nothing: \
          --signal needs a signal that ends the command (see 'setsid-run --help')"
     );
+}
+
+/// Timeouts as coreutils timeout(1) reads them: 0 is none, compound
+/// durations add up, and --preserve-status gives the command's own status.
+#[test]
+fn timeouts_read_as_timeout_does() {
+    let Some(ns) = empty() else { return };
+    // 0: no timeout at all; the command's status.
+    let output = setsid_run(
+        &ns,
+        &["--timeout", "0", "--", "sh", "-c", "sleep 0.3; exit 7"],
+    );
+    assert_exit(&output, 7);
+    // 0m0.2s: a compound duration, and the timeout fires.
+    let start = std::time::Instant::now();
+    let output = setsid_run(&ns, &["--timeout", "0m0.2s", "--", "sleep", "30"]);
+    assert_exit(&output, 124);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // --preserve-status: the command's status, here death by TERM.
+    let output = setsid_run(
+        &ns,
+        &[
+            "--timeout",
+            "200ms",
+            "--preserve-status",
+            "-s",
+            "TERM",
+            "--",
+            "sleep",
+            "30",
+        ],
+    );
+    assert_exit(&output, 128 + libc::SIGTERM);
+    for bad in ["1m30", "1x", "1.2.3s", "s1"] {
+        let output = setsid_run(&ns, &["--timeout", bad, "--", "true"]);
+        let line = support::assert_one_line_error(&output, "setsid-run", 2, bad);
+        assert!(line.contains(bad), "{line}");
+    }
 }

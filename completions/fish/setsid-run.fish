@@ -86,7 +86,7 @@ end
 # The command's words, the one being completed last, once setsid-run's own
 # options are over; fails before that.
 function __procgroup_setsid_run_command
-    set -l with_value --timeout --signal --kill-after --stdout --stderr --log --print --pidfile
+    set -l with_value --timeout -s --signal -k --kill-after --stdout --stderr --log --print --pidfile
     set -l current (commandline -ct)
     set -l words (commandline -opc)[2..-1] "$current"
     set -l skip 0
@@ -107,9 +107,9 @@ function __procgroup_setsid_run_command
     return 1
 end
 
-complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l timeout -d 'End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait' -r -f -a '(__procgroup_duration)'
-complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l signal -d 'The signal for --timeout and --cleanup' -r -f -a '(__procgroup_signals)'
-complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l kill-after -d 'SIGKILL what is left DURATION after --timeout\'s or --cleanup\'s signal' -r -f -a '(__procgroup_duration)'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l timeout -d 'End the session after DURATION (90, 1.5s, 1m30s, 2h, 1d; 0: never), exit 124 (137 if it took SIGKILL); implies --wait' -r -f -a '(__procgroup_duration)'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s s -l signal -d 'The signal for --timeout and --cleanup' -r -f -a '(__procgroup_signals)'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s k -l kill-after -d 'SIGKILL what is left DURATION after --timeout\'s or --cleanup\'s signal' -r -f -a '(__procgroup_duration)'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stdout -d 'Write COMMAND\'s stdout to FILE (truncated)' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stderr -d 'Write COMMAND\'s stderr to FILE (truncated)' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l log -d 'Append COMMAND\'s stdout and stderr to FILE' -r -F
@@ -120,6 +120,7 @@ ids\t'pid, pgid and sid: 13131 13131 13131'
 json\t'{"pid":13131,"pgid":13131,"sid":13131}'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile -d 'Write COMMAND\'s pid to FILE; refuse to start if FILE names a live instance' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s w -l wait -d 'Wait for COMMAND and exit with its status, forwarding signals to its session'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l preserve-status -d 'With --timeout, exit with the command\'s own status, as timeout(1) does'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l cleanup -d 'When COMMAND exits, end every process left in its session; implies --wait'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s d -l detach -d 'Detach: stdin, stdout and stderr from/to /dev/null unless redirected'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s c -l ctty -d 'Make the current terminal (on stdin) the new session\'s controlling terminal'

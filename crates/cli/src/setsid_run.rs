@@ -30,19 +30,23 @@ use crate::common::{core, main_with, Failure};
         command's status (128+N when killed by signal N).",
     after_help = "Exit status: 0 started; 2 usage error; 125 setsid-run failed (fork, \
         pidfile, files); 126 not executable; 127 not found. With --wait: COMMAND's \
-        status, 128+N if killed by signal N, 124 on --timeout."
+        status, 128+N if killed by signal N, 124 on --timeout (137 if it took SIGKILL)."
 )]
 pub struct Args {
     /// Wait for COMMAND and exit with its status, forwarding signals to its session
     #[arg(short = 'w', long)]
     wait: bool,
 
-    /// End the session after DURATION (500ms, 5s, 1m) and exit 124; implies --wait
+    /// End the session after DURATION (90, 1.5s, 1m30s, 2h, 1d; 0: never), exit 124 (137 if it took SIGKILL); implies --wait
     #[arg(long, value_name = "DURATION", value_parser = core(parse_duration))]
     timeout: Option<Duration>,
 
+    /// With --timeout, exit with the command's own status, as timeout(1) does
+    #[arg(long)]
+    preserve_status: bool,
+
     /// The signal for --timeout and --cleanup
-    #[arg(long, value_name = "SIG", default_value = "TERM",
+    #[arg(short = 's', long, value_name = "SIG", default_value = "TERM",
           value_parser = core(|text| match text.parse::<Signal>() {
               // kill's null signal would end nothing: only SIGKILL would.
               Ok(signal) if signal.is_probe() => Err(procgroup::Error::Usage(
@@ -53,7 +57,8 @@ pub struct Args {
     signal: Signal,
 
     /// SIGKILL what is left DURATION after --timeout's or --cleanup's signal
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = core(parse_duration))]
+    #[arg(short = 'k', long, value_name = "DURATION", default_value = "5s",
+          value_parser = core(parse_duration))]
     kill_after: Duration,
 
     /// When COMMAND exits, end every process left in its session; implies --wait
@@ -126,6 +131,9 @@ pub fn main() -> i32 {
 const FAILED: i32 = 125;
 /// The status after `--timeout`, as timeout(1).
 const TIMED_OUT: i32 = 124;
+/// The status after `--timeout` when the command had to be killed with
+/// SIGKILL after `--kill-after`, as `timeout -k` (128+9).
+const TIMED_OUT_KILLED: i32 = 137;
 
 /// The signals forwarded to the command's session while waiting.
 const FORWARDED: [Signal; 4] = [Signal::INT, Signal::TERM, Signal::HUP, Signal::QUIT];
@@ -244,7 +252,11 @@ fn supervise(
     target: Target,
     args: &Args,
 ) -> Result<i32, Failure> {
-    let deadline = args.timeout.map(|t| Instant::now() + t);
+    // A timeout of 0 is none, as in timeout(1).
+    let deadline = args
+        .timeout
+        .filter(|t| !t.is_zero())
+        .map(|t| Instant::now() + t);
     let os_failure = |e: &dyn std::fmt::Display| Failure::new(FAILED, e.to_string());
     loop {
         match child
@@ -255,10 +267,19 @@ fn supervise(
                 deliver::signal(target, signal).map_err(|e| os_failure(&e))?;
             }
             Event::TimedOut => {
-                deliver::end(target, args.signal, Some(args.kill_after), None)
+                let mut ending =
+                    deliver::signal(target, args.signal).map_err(|e| os_failure(&e))?;
+                ending
+                    .wait(None, Some(args.kill_after))
                     .map_err(|e| os_failure(&e))?;
-                child.wait().map_err(|e| os_failure(&e))?;
-                return Ok(TIMED_OUT);
+                let status = child.wait().map_err(|e| os_failure(&e))?;
+                return Ok(if args.preserve_status {
+                    spawn::shell_status(status)
+                } else if ending.escalated() {
+                    TIMED_OUT_KILLED
+                } else {
+                    TIMED_OUT
+                });
             }
             Event::Exited(status) => {
                 if args.cleanup {
@@ -367,9 +388,15 @@ setsid\-run are forwarded to every group of the command's session (with
 status, or 128+\fIN\fR when a signal \fIN\fR killed it.
 .PP
 \fB\-\-timeout\fR ends the whole session when the time is up: \fB\-\-signal\fR
-(default TERM) to every group, SIGKILL to what is left after
-\fB\-\-kill\-after\fR (default 5s), and waits until it is empty; the exit
-status is then 124.
+(\fB\-s\fR, default TERM) to every group, SIGKILL to what is left after
+\fB\-\-kill\-after\fR (\fB\-k\fR, default 5s), and waits until it is empty;
+the exit status is then 124, or 137 (128+9) when something had to be
+killed with SIGKILL, as \fBtimeout \-k\fR gives; with
+\fB\-\-preserve\-status\fR, the command's own status. A timeout of 0 is
+none, as in \fBtimeout\fR(1). Durations are what \fBtimeout\fR and
+\fBsleep\fR take: a number of seconds (\fB90\fR, \fB1.5\fR), or numbers
+with units \fBms\fR, \fBs\fR, \fBm\fR, \fBh\fR, \fBd\fR, added up when
+there are several (\fB1m30s\fR, \fB1h2m\fR).
 .PP
 \fB\-\-cleanup\fR does the same when the command exits: nothing the job
 started outlives it, unless it made a session of its own. The command's
@@ -459,7 +486,8 @@ the command was not found.
 .PP
 With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-cleanup\fR: the command's
 exit status; 128+\fIN\fR when it was killed by signal \fIN\fR; 124 when
-\fB\-\-timeout\fR ended it.
+\fB\-\-timeout\fR ended it, 137 when that took SIGKILL (not with
+\fB\-\-preserve\-status\fR).
 "#,
     ),
     (

@@ -232,6 +232,12 @@ impl Delivery {
         self.freeze.as_deref().filter(|_| self.stopped_visibly)
     }
 
+    /// Whether waiting had to send SIGKILL (`kill_after` passed with
+    /// something still alive).
+    pub fn escalated(&self) -> bool {
+        self.escalated
+    }
+
     /// The processes targeted and their outcomes, ordered by sid, pgid, pid.
     pub fn entries(&self) -> Vec<&Entry> {
         let mut entries: Vec<&Entry> = self.entries.iter().collect();
