@@ -75,14 +75,16 @@ pub struct Spawn {
 /// Why the command did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
-    /// The program does not exist (the shell's 127).
-    #[error("{program}: command not found")]
+    /// The program does not exist (the shell's 127). In bash's words: a
+    /// name looked up in PATH is "command not found", a path is "No such
+    /// file or directory".
+    #[error("{program}: {}", if program.contains('/') { "No such file or directory" } else { "command not found" })]
     NotFound {
         /// The program as given.
         program: String,
     },
     /// It exists but cannot be executed (the shell's 126).
-    #[error("{program}: cannot execute: {source}")]
+    #[error("{program}: cannot execute: {}", reason(program, source))]
     NotExecutable {
         /// The program as given.
         program: String,
@@ -90,13 +92,27 @@ pub enum SpawnError {
         source: io::Error,
     },
     /// Starting it failed for another reason (fork, setsid).
-    #[error("cannot start {program}: {source}")]
+    #[error("cannot start {program}: {}", reason(program, source))]
     Failed {
         /// The program as given.
         program: String,
         /// What failed.
         source: io::Error,
     },
+}
+
+/// Why exec refused `program`, as a shell says it: the system's words
+/// without Rust's "(os error N)", and a directory named as one (exec says
+/// only "Permission denied").
+fn reason(program: &str, error: &io::Error) -> String {
+    if error.raw_os_error() == Some(libc::EACCES) && std::path::Path::new(program).is_dir() {
+        return "Is a directory".to_string();
+    }
+    let text = error.to_string();
+    text.split(" (os error ")
+        .next()
+        .unwrap_or(&text)
+        .to_string()
 }
 
 impl SpawnError {
