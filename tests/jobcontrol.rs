@@ -878,3 +878,38 @@ fn sigkill_to_pgkill_in_its_freeze_leaves_nothing_frozen() {
         }
     }
 }
+
+/// `setsid-run -g -w` at an interactive shell: the new group is made the
+/// terminal's foreground group, as a shell does for a job, so the command
+/// reads what is typed (from the background it would stop on SIGTTIN and
+/// hang); afterwards the shell has its terminal back.
+#[test]
+fn a_group_that_setsid_run_waits_for_gets_the_terminal_and_gives_it_back() {
+    if !support::have_tmux() {
+        return;
+    }
+    let Some(ns) = Namespace::start(Tmux::START) else {
+        return;
+    };
+    let pane = ns.var("pane");
+    let tmux = Tmux::new(&ns);
+    let prompt = |rows: &[String]| rows.last().is_some_and(|row| row == "$");
+    tmux.wait_for_screen("the first prompt", prompt);
+    tmux.type_line(&format!(
+        "{} -g -w -- sh -c 'read x; echo \"got $x\"'; echo \"status=$?\"",
+        support::SETSID_RUN
+    ));
+    ns.wait_for("the command reads the terminal", |ps| {
+        ps.iter()
+            .any(|p| p.comm == b"sh" && p.ppid != 0 && p.tpgid == p.pgid && p.pid == p.pgid)
+    });
+    tmux.type_line("hello");
+    let rows = tmux.wait_for_screen("the answer, the status and a prompt", |rows| {
+        rows.len() >= 3 && prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
+    });
+    assert!(rows.iter().any(|row| row == "got hello"), "{rows:?}");
+    assert!(rows.iter().any(|row| row == "status=0"), "{rows:?}");
+    let shell = ns.stat(pane).expect("the pane's shell");
+    assert_eq!(shell.tpgid, shell.pgid, "the shell has its terminal back");
+    tmux.kill_server();
+}

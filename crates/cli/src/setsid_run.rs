@@ -11,7 +11,7 @@ use clap::{Args as _, Parser, ValueEnum};
 use procgroup::deliver::{self, Target};
 use procgroup::pidfile::{PidFile, PidFileError};
 use procgroup::spawn::{self, Child, Event, Scope, Signals, Spawn};
-use procgroup::{parse_duration, Signal};
+use procgroup::{parse_duration, Pgid, Signal};
 
 use crate::common::{core, main_with, Failure};
 
@@ -178,6 +178,10 @@ fn start(
     pidfile: Option<PidFile>,
     signals: Option<&Signals>,
 ) -> Result<i32, Failure> {
+    // The terminal, given to the command's group, comes back to ours when
+    // setsid-run is done, whatever the path (SIGKILL aside: then the
+    // calling shell takes it back, as it does when any job ends).
+    let _terminal = spawn.foreground.then(|| Foreground(Pgid::current()));
     let mut child = match spawn.start() {
         Ok(child) => child,
         Err(error) => {
@@ -292,6 +296,27 @@ fn supervise(
     }
 }
 
+/// Whether stdin is the caller's controlling terminal and the caller is in
+/// its foreground group: then a new group that setsid-run waits for is
+/// given the terminal, as a shell gives it to a job.
+fn owns_the_terminal() -> bool {
+    // SAFETY: isatty, tcgetpgrp, tcgetsid, getpgrp and getsid only read.
+    unsafe {
+        libc::isatty(libc::STDIN_FILENO) == 1
+            && libc::tcgetpgrp(libc::STDIN_FILENO) == libc::getpgrp()
+            && libc::tcgetsid(libc::STDIN_FILENO) == libc::getsid(0)
+    }
+}
+
+/// Gives the terminal back to group `.0` (setsid-run's) when dropped.
+struct Foreground(Pgid);
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        spawn::set_foreground(self.0);
+    }
+}
+
 /// The command to start, with its redirections opened (`None` inherits ours).
 fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
     let open = |path: &Path, append: bool| -> Result<File, Failure> {
@@ -358,6 +383,9 @@ fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
             Scope::Session
         },
         controlling_tty: args.ctty,
+        foreground: args.group
+            && (args.wait || args.timeout.is_some() || args.cleanup)
+            && owns_the_terminal(),
         stdin,
         stdout,
         stderr,
@@ -386,6 +414,16 @@ With \fB\-\-wait\fR, SIGINT, SIGTERM, SIGHUP and SIGQUIT received by
 setsid\-run are forwarded to every group of the command's session (with
 \fB\-\-group\fR, to its group), and setsid\-run exits with the command's
 status, or 128+\fIN\fR when a signal \fIN\fR killed it.
+.PP
+With \fB\-\-group\fR at a terminal, when setsid\-run waits (\fB\-\-wait\fR,
+\fB\-\-timeout\fR, \fB\-\-cleanup\fR), stdin is its controlling terminal and
+it is in the terminal's foreground group, the new group is made the
+terminal's foreground group, as a shell does for a job (in the command
+before it starts, and in setsid\-run): the command reads what is typed, and
+Ctrl\-C reaches it. When setsid\-run is done, the terminal goes back to its
+own group; should SIGKILL end setsid\-run first, the calling shell takes it
+back, as it does when any of its jobs ends. Without a terminal, or in the
+background, nothing changes.
 .PP
 \fB\-\-timeout\fR ends the whole session when the time is up: \fB\-\-signal\fR
 (\fB\-s\fR, default TERM) to every group, SIGKILL to what is left after

@@ -9,7 +9,7 @@
 //! `POSIX_SPAWN_SETSID` (or `POSIX_SPAWN_SETPGROUP`): the C library
 //! starts it with `vfork` semantics, sharing our memory until it execs,
 //! so nothing of ours is copied, and reports an exec failure itself. With
-//! `controlling_tty` (an ioctl in the child), and where that path cannot
+//! `controlling_tty` or `foreground` (ioctls in the child), and where that path cannot
 //! do exactly what std's `Command` does (a file that is not an executable
 //! at all: `execvp` then runs it with `/bin/sh`, `posix_spawnp` does not),
 //! std's `Command` forks instead, and reports an exec failure through a
@@ -22,6 +22,7 @@
 //!     command: vec!["sleep".into(), "60".into()],
 //!     scope: Scope::Session,
 //!     controlling_tty: false,
+//!     foreground: false,
 //!     stdin: None,
 //!     stdout: None,
 //!     stderr: None,
@@ -63,6 +64,11 @@ pub struct Spawn {
     /// Make the caller's terminal (on stdin) the new session's
     /// controlling terminal.
     pub controlling_tty: bool,
+    /// Make the new group (with [`Scope::Group`]) the foreground group of
+    /// the caller's terminal (on stdin), as a shell does for a job: in the
+    /// child before exec and in the caller after, so that the command never
+    /// reads the terminal from the background.
+    pub foreground: bool,
     /// `None` inherits the caller's.
     /// The command's stdin; `None` inherits the caller's.
     pub stdin: Option<File>,
@@ -189,6 +195,7 @@ impl Spawn {
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
         let scope = self.scope;
+        let foreground = self.foreground;
         let inner = match self.posix_spawn() {
             Some(Ok(pid)) => Handle::Spawned { pid, status: None },
             // Not an executable: execvp (below) runs it with /bin/sh. And
@@ -212,6 +219,11 @@ impl Spawn {
             Scope::Session => (Pgid::from_raw(pid.as_raw()), Sid::from_raw(pid.as_raw())),
             Scope::Group => (Pgid::from_raw(pid.as_raw()), Sid::current()),
         };
+        if foreground {
+            // The child did it too; whichever comes first, the terminal is
+            // the new group's before the command can read it.
+            set_foreground(pgid);
+        }
         Ok(Child {
             pid,
             pgid,
@@ -260,7 +272,7 @@ impl Spawn {
             }
         }
 
-        if self.controlling_tty || self.command.is_empty() {
+        if self.controlling_tty || self.foreground || self.command.is_empty() {
             return None;
         }
         let args: Vec<CString> = self
@@ -372,9 +384,10 @@ impl Spawn {
         }
         let scope = self.scope;
         let controlling_tty = self.controlling_tty;
+        let foreground = self.foreground;
         // SAFETY: the closure runs in the child between fork and exec and
         // makes only async-signal-safe calls (setsid, setpgid, ioctl,
-        // sigemptyset, sigprocmask).
+        // sigemptyset, sigaddset, sigprocmask, tcsetpgrp, getpid).
         unsafe {
             command.pre_exec(move || {
                 let result = match scope {
@@ -386,6 +399,17 @@ impl Spawn {
                 }
                 if controlling_tty && libc::ioctl(libc::STDIN_FILENO, libc::TIOCSCTTY, 1) < 0 {
                     return Err(io::Error::last_os_error());
+                }
+                // From the background, tcsetpgrp() raises SIGTTOU: blocked
+                // here (the mask is emptied below).
+                if foreground {
+                    let mut ttou = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+                    libc::sigemptyset(ttou.as_mut_ptr());
+                    libc::sigaddset(ttou.as_mut_ptr(), libc::SIGTTOU);
+                    libc::sigprocmask(libc::SIG_BLOCK, ttou.as_ptr(), std::ptr::null_mut());
+                    if libc::tcsetpgrp(libc::STDIN_FILENO, libc::getpid()) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
                 }
                 // The caller may block signals to forward them (`Signals`);
                 // the command starts with none blocked.
@@ -415,6 +439,22 @@ fn spawn_error(program: &str, source: io::Error) -> SpawnError {
             SpawnError::NotExecutable { program, source }
         }
         _ => SpawnError::Failed { program, source },
+    }
+}
+
+/// Makes `pgid` the foreground group of the terminal on stdin (a group of
+/// the caller's session), from the foreground or from the background: a
+/// shell's `tcsetpgrp`. Nothing happens where stdin is no such terminal.
+pub fn set_foreground(pgid: Pgid) {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal as S};
+    // From the background, tcsetpgrp() raises SIGTTOU, which would stop us.
+    let mut ttou = SigSet::empty();
+    ttou.add(S::SIGTTOU);
+    let previous = ttou.thread_swap_mask(SigmaskHow::SIG_BLOCK);
+    // SAFETY: tcsetpgrp on a descriptor and a group id; no memory involved.
+    unsafe { libc::tcsetpgrp(libc::STDIN_FILENO, pgid.as_raw()) };
+    if let Ok(previous) = previous {
+        let _ = previous.thread_set_mask();
     }
 }
 
