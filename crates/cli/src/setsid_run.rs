@@ -138,6 +138,10 @@ const TIMED_OUT_KILLED: i32 = 137;
 /// The signals forwarded to the command's session while waiting.
 const FORWARDED: [Signal; 4] = [Signal::INT, Signal::TERM, Signal::HUP, Signal::QUIT];
 
+/// The signals that stop a job: on one, setsid-run stops the command's
+/// session (or group) and then itself, as a shell's job would stop.
+const STOPPING: [Signal; 3] = [Signal::TSTP, Signal::TTIN, Signal::TTOU];
+
 fn run(args: Args) -> Result<i32, Failure> {
     let waiting = args.wait || args.timeout.is_some() || args.cleanup;
     let spawn = spawn_for(&args)?;
@@ -153,7 +157,7 @@ fn run(args: Args) -> Result<i32, Failure> {
     // Blocked before the fork, so none is lost; the child unblocks them.
     let signals = if waiting {
         Some(
-            Signals::block(&FORWARDED)
+            Signals::block(&[FORWARDED.as_slice(), STOPPING.as_slice()].concat())
                 .map_err(|e| Failure::new(FAILED, format!("cannot watch signals: {e}")))?,
         )
     } else {
@@ -257,7 +261,7 @@ fn supervise(
     args: &Args,
 ) -> Result<i32, Failure> {
     // A timeout of 0 is none, as in timeout(1).
-    let deadline = args
+    let mut deadline = args
         .timeout
         .filter(|t| !t.is_zero())
         .map(|t| Instant::now() + t);
@@ -267,6 +271,21 @@ fn supervise(
             .wait_event(signals, deadline)
             .map_err(|e| os_failure(&e))?
         {
+            Event::Signal(signal) if STOPPING.contains(&signal) => {
+                // Ctrl-Z: the command first, then setsid-run, whose shell
+                // then shows the job stopped; `fg`/`bg` continue
+                // setsid-run, which continues the command. The timeout
+                // does not count the time stopped.
+                deliver::signal(target, Signal::STOP).map_err(|e| os_failure(&e))?;
+                let stopped = Instant::now();
+                // SAFETY: raise(3) of SIGSTOP on this process; it returns
+                // once a SIGCONT continued it.
+                unsafe { libc::raise(libc::SIGSTOP) };
+                deliver::signal(target, Signal::CONT).map_err(|e| os_failure(&e))?;
+                if let Some(at) = deadline.as_mut() {
+                    *at += stopped.elapsed();
+                }
+            }
             Event::Signal(signal) => {
                 deliver::signal(target, signal).map_err(|e| os_failure(&e))?;
             }
@@ -424,6 +443,14 @@ Ctrl\-C reaches it. When setsid\-run is done, the terminal goes back to its
 own group; should SIGKILL end setsid\-run first, the calling shell takes it
 back, as it does when any of its jobs ends. Without a terminal, or in the
 background, nothing changes.
+.PP
+SIGTSTP (Ctrl\-Z), SIGTTIN and SIGTTOU received by a waiting setsid\-run
+stop the command's whole session (with \fB\-\-group\fR, its group) and then
+setsid\-run, so that the calling shell shows the job stopped; when
+setsid\-run is continued (\fBfg\fR, \fBbg\fR), it continues the command
+first. \fB\-\-timeout\fR does not count the time stopped. (With
+\fB\-\-group\fR in the terminal's foreground, Ctrl\-Z reaches the command's
+group itself, not setsid\-run.)
 .PP
 \fB\-\-timeout\fR ends the whole session when the time is up: \fB\-\-signal\fR
 (\fB\-s\fR, default TERM) to every group, SIGKILL to what is left after

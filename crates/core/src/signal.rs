@@ -83,6 +83,12 @@ impl Signal {
     pub const STOP: Signal = Signal(libc::SIGSTOP);
     /// SIGCONT: Continue a stopped process.
     pub const CONT: Signal = Signal(libc::SIGCONT);
+    /// SIGTSTP: Stop from the terminal (^Z).
+    pub const TSTP: Signal = Signal(libc::SIGTSTP);
+    /// SIGTTIN: A background process read the terminal.
+    pub const TTIN: Signal = Signal(libc::SIGTTIN);
+    /// SIGTTOU: A background process wrote to the terminal.
+    pub const TTOU: Signal = Signal(libc::SIGTTOU);
     /// Signal 0, as in `kill -0`: sends nothing; the kernel only checks
     /// that the target exists and that the caller may signal it. Parsed
     /// from `0` only (not `SIG0`), never listed by [`Signal::all`].
