@@ -916,43 +916,47 @@ fn a_group_that_setsid_run_waits_for_gets_the_terminal_and_gives_it_back() {
 
 /// `setsid-run -w` at an interactive shell: Ctrl-Z stops the command (in
 /// its own session) and setsid-run, so the shell shows the job stopped;
-/// `fg` continues both and the command completes with its own status.
+/// `fg` continues both and the command completes with its own status. So
+/// with `-g`, where the command's group has the terminal and takes the
+/// Ctrl-Z itself.
 #[test]
 fn ctrl_z_stops_the_command_and_fg_continues_it() {
     if !support::have_tmux() {
         return;
     }
-    let Some(ns) = Namespace::start(Tmux::START) else {
-        return;
-    };
-    let tmux = Tmux::new(&ns);
-    let prompt = |rows: &[String]| rows.last().is_some_and(|row| row == "$");
-    tmux.wait_for_screen("the first prompt", prompt);
-    tmux.type_line(&format!(
-        "{} -w -- sh -c 'sleep 1.5; echo done; exit 5'",
-        support::SETSID_RUN
-    ));
-    let sleep = one(&ns, "sleep 1.5", "S");
-    tmux.keys(&["C-z"]);
-    tmux.wait_for_screen("the job stopped, and a prompt", |rows| {
-        prompt(rows) && rows.iter().any(|row| row.contains("Stopped"))
-    });
-    ns.wait_for("the command is stopped", |_| {
-        ns.stat(sleep.pid).is_some_and(|p| p.state == 'T')
-    });
-    // Stopped, it stays so: the timeout-free command does not finish.
-    std::thread::sleep(Duration::from_millis(1700));
-    assert_eq!(ns.stat(sleep.pid).map(|p| p.state), Some('T'));
-    tmux.type_line("fg");
-    tmux.wait_for_screen("the command's end and a prompt", |rows| {
-        prompt(rows) && rows.iter().any(|row| row == "done")
-    });
-    // fg's status is the job's.
-    tmux.type_line("echo \"status=$?\"");
-    let rows = tmux.wait_for_screen("the status and a prompt", |rows| {
-        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
-    });
-    assert!(rows.iter().any(|row| row == "done"), "{rows:?}");
-    assert!(rows.iter().any(|row| row == "status=5"), "{rows:?}");
-    tmux.kill_server();
+    for mode in ["-w", "-g -w"] {
+        let Some(ns) = Namespace::start(Tmux::START) else {
+            return;
+        };
+        let tmux = Tmux::new(&ns);
+        let prompt = |rows: &[String]| rows.last().is_some_and(|row| row == "$");
+        tmux.wait_for_screen("the first prompt", prompt);
+        tmux.type_line(&format!(
+            "{} {mode} -- sh -c 'sleep 1.5; echo done; exit 5'",
+            support::SETSID_RUN
+        ));
+        let sleep = one(&ns, "sleep 1.5", "S");
+        tmux.keys(&["C-z"]);
+        tmux.wait_for_screen("the job stopped, and a prompt", |rows| {
+            prompt(rows) && rows.iter().any(|row| row.contains("Stopped"))
+        });
+        ns.wait_for("the command is stopped", |_| {
+            ns.stat(sleep.pid).is_some_and(|p| p.state == 'T')
+        });
+        // Stopped, it stays so: the timeout-free command does not finish.
+        std::thread::sleep(Duration::from_millis(1700));
+        assert_eq!(ns.stat(sleep.pid).map(|p| p.state), Some('T'));
+        tmux.type_line("fg");
+        tmux.wait_for_screen("the command's end and a prompt", |rows| {
+            prompt(rows) && rows.iter().any(|row| row == "done")
+        });
+        // fg's status is the job's.
+        tmux.type_line("echo \"status=$?\"");
+        let rows = tmux.wait_for_screen("the status and a prompt", |rows| {
+            prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
+        });
+        assert!(rows.iter().any(|row| row == "done"), "{mode}: {rows:?}");
+        assert!(rows.iter().any(|row| row == "status=5"), "{mode}: {rows:?}");
+        tmux.kill_server();
+    }
 }

@@ -157,7 +157,7 @@ fn run(args: Args) -> Result<i32, Failure> {
     // Blocked before the fork, so none is lost; the child unblocks them.
     let signals = if waiting {
         Some(
-            Signals::block(&[FORWARDED.as_slice(), STOPPING.as_slice()].concat())
+            Signals::block(&[FORWARDED.as_slice(), STOPPING.as_slice(), &[Signal::CHLD]].concat())
                 .map_err(|e| Failure::new(FAILED, format!("cannot watch signals: {e}")))?,
         )
     } else {
@@ -245,7 +245,7 @@ fn start(
     };
     // Waiting, the lock is held for the command's life, and the file is
     // removed (if it is still ours) before the lock goes.
-    let code = supervise(&mut child, signals, target, args)?;
+    let code = supervise(&mut child, signals, target, args, _terminal.as_ref())?;
     if let Some(file) = pidfile {
         file.remove();
     }
@@ -259,6 +259,7 @@ fn supervise(
     signals: &Signals,
     target: Target,
     args: &Args,
+    terminal: Option<&Foreground>,
 ) -> Result<i32, Failure> {
     // A timeout of 0 is none, as in timeout(1).
     let mut deadline = args
@@ -284,6 +285,22 @@ fn supervise(
                 deliver::signal(target, Signal::CONT).map_err(|e| os_failure(&e))?;
                 if let Some(at) = deadline.as_mut() {
                     *at += stopped.elapsed();
+                }
+            }
+            Event::Signal(Signal::CHLD) => {
+                // With the terminal, Ctrl-Z reaches the command's group,
+                // not setsid-run: when it stops, setsid-run stops too, the
+                // terminal back with its own group, as a shell's job; once
+                // continued (fg), it gives the terminal to the command
+                // again and continues it.
+                if let Some(terminal) = terminal {
+                    if has_stopped(child.pid) {
+                        spawn::set_foreground(terminal.0);
+                        // SAFETY: raise(3) of SIGSTOP on this process.
+                        unsafe { libc::raise(libc::SIGSTOP) };
+                        spawn::set_foreground(child.pgid);
+                        deliver::signal(target, Signal::CONT).map_err(|e| os_failure(&e))?;
+                    }
                 }
             }
             Event::Signal(signal) => {
@@ -325,6 +342,24 @@ fn owns_the_terminal() -> bool {
             && libc::tcgetpgrp(libc::STDIN_FILENO) == libc::getpgrp()
             && libc::tcgetsid(libc::STDIN_FILENO) == libc::getsid(0)
     }
+}
+
+/// Whether the command, our child, has stopped (its stop is taken in: a
+/// stop report reaps nothing).
+fn has_stopped(pid: procgroup::Pid) -> bool {
+    // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid on our own child, WSTOPPED only, without blocking.
+    let waited = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid.as_raw() as libc::id_t,
+            &mut info,
+            libc::WSTOPPED | libc::WNOHANG,
+        )
+    };
+    // SAFETY: waitid filled the siginfo; si_pid is 0 when nothing was ready.
+    waited == 0 && unsafe { info.si_pid() } == pid.as_raw() && info.si_code == libc::CLD_STOPPED
 }
 
 /// Gives the terminal back to group `.0` (setsid-run's) when dropped.
@@ -448,9 +483,11 @@ SIGTSTP (Ctrl\-Z), SIGTTIN and SIGTTOU received by a waiting setsid\-run
 stop the command's whole session (with \fB\-\-group\fR, its group) and then
 setsid\-run, so that the calling shell shows the job stopped; when
 setsid\-run is continued (\fBfg\fR, \fBbg\fR), it continues the command
-first. \fB\-\-timeout\fR does not count the time stopped. (With
+first. \fB\-\-timeout\fR does not count the time stopped. With
 \fB\-\-group\fR in the terminal's foreground, Ctrl\-Z reaches the command's
-group itself, not setsid\-run.)
+group itself: when it stops, setsid\-run gives the terminal back to its own
+group and stops too; continued, it gives the terminal to the command again
+and continues it.
 .PP
 \fB\-\-timeout\fR ends the whole session when the time is up: \fB\-\-signal\fR
 (\fB\-s\fR, default TERM) to every group, SIGKILL to what is left after

@@ -83,6 +83,8 @@ impl Signal {
     pub const STOP: Signal = Signal(libc::SIGSTOP);
     /// SIGCONT: Continue a stopped process.
     pub const CONT: Signal = Signal(libc::SIGCONT);
+    /// SIGCHLD: A child stopped or exited.
+    pub const CHLD: Signal = Signal(libc::SIGCHLD);
     /// SIGTSTP: Stop from the terminal (^Z).
     pub const TSTP: Signal = Signal(libc::SIGTSTP);
     /// SIGTTIN: A background process read the terminal.
