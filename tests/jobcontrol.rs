@@ -960,3 +960,36 @@ fn ctrl_z_stops_the_command_and_fg_continues_it() {
         tmux.kill_server();
     }
 }
+
+/// `-c` takes the terminal from the caller's session for good: typed at an
+/// interactive shell (setsid-run its foreground job), it is refused, one
+/// line, exit 2, and the shell keeps its terminal.
+#[test]
+fn ctty_from_a_shells_foreground_job_is_refused() {
+    if !support::have_tmux() {
+        return;
+    }
+    let Some(ns) = Namespace::start(Tmux::START) else {
+        return;
+    };
+    let pane = ns.var("pane");
+    let tmux = Tmux::new(&ns);
+    let prompt = |rows: &[String]| rows.last().is_some_and(|row| row == "$");
+    tmux.wait_for_screen("the first prompt", prompt);
+    tmux.type_line(&format!(
+        "{} -c -w -- true; echo \"status=$?\"",
+        support::SETSID_RUN
+    ));
+    let rows = tmux.wait_for_screen("the refusal, the status and a prompt", |rows| {
+        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
+    });
+    assert!(
+        rows.iter()
+            .any(|row| row.starts_with("setsid-run: error: -c would take this terminal")),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|row| row == "status=2"), "{rows:?}");
+    let shell = ns.stat(pane).expect("the pane's shell");
+    assert_eq!(shell.tpgid, shell.pgid, "the shell keeps its terminal");
+    tmux.kill_server();
+}

@@ -1050,9 +1050,10 @@ fn bad_input_is_refused_with_one_line() {
     assert!(!log.exists(), "no file created on a usage error");
 }
 
-/// `-c` gives the new session the caller's terminal as its controlling
-/// terminal; without it the new session has none. The caller's terminal is
-/// a pseudo-terminal from script(1).
+/// `-c --force` gives the new session the caller's terminal as its
+/// controlling terminal; without it the new session has none. The caller's
+/// terminal is a pseudo-terminal from script(1), whose shell runs
+/// setsid-run as its foreground job.
 #[test]
 fn ctty_gives_the_new_session_the_callers_terminal() {
     let Some(ns) = empty() else { return };
@@ -1063,7 +1064,9 @@ fn ctty_gives_the_new_session_the_callers_terminal() {
          echo \"$1 $6 $7 $(readlink /proc/$$/fd/0)\" >>\"$DIR/ctty\"\n",
     )
     .unwrap();
-    let output = ns.sh(r#"for flag in -c ""; do
+    // -c from a shell's foreground job needs --force: the terminal is taken
+    // from the shell's session for good.
+    let output = ns.sh(r#"for flag in "-c --force" ""; do
     SHELL=/bin/sh script -q -e -c "\"$SETSID_RUN\" $flag -w -- sh \"$DIR/probe.sh\"" /dev/null \
         </dev/null >/dev/null 2>&1 || exit 1
 done"#);

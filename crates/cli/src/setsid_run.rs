@@ -89,9 +89,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
 
-    /// Make the current terminal (on stdin) the new session's controlling terminal
+    /// Make the current terminal (on stdin) the new session's controlling terminal; it is taken from the caller's session for good
     #[arg(short = 'c', long, conflicts_with_all = ["detach", "group"])]
     ctty: bool,
+
+    /// With -c, take the terminal even from the shell whose foreground job setsid-run is
+    #[arg(long, requires = "ctty")]
+    force: bool,
 
     /// Only a new process group in the current session, not a new session
     #[arg(short = 'g', long)]
@@ -143,6 +147,12 @@ const FORWARDED: [Signal; 4] = [Signal::INT, Signal::TERM, Signal::HUP, Signal::
 const STOPPING: [Signal; 3] = [Signal::TSTP, Signal::TTIN, Signal::TTOU];
 
 fn run(args: Args) -> Result<i32, Failure> {
+    if args.ctty && !args.force && owns_the_terminal() && !leads_its_session() {
+        return Err(Failure::usage(
+            "-c would take this terminal from the calling shell for good (setsid-run is its \
+             foreground job); use --force to do it anyway",
+        ));
+    }
     let waiting = args.wait || args.timeout.is_some() || args.cleanup;
     let spawn = spawn_for(&args)?;
     let pidfile = args
@@ -362,6 +372,13 @@ fn has_stopped(pid: procgroup::Pid) -> bool {
     waited == 0 && unsafe { info.si_pid() } == pid.as_raw() && info.si_code == libc::CLD_STOPPED
 }
 
+/// Whether setsid-run leads its own session (then the terminal that `-c`
+/// takes is nobody else's).
+fn leads_its_session() -> bool {
+    // SAFETY: getsid(0) and getpid() only read ids.
+    unsafe { libc::getsid(0) == libc::getpid() }
+}
+
 /// Gives the terminal back to group `.0` (setsid-run's) when dropped.
 struct Foreground(Pgid);
 
@@ -488,6 +505,12 @@ first. \fB\-\-timeout\fR does not count the time stopped. With
 group itself: when it stops, setsid\-run gives the terminal back to its own
 group and stops too; continued, it gives the terminal to the command again
 and continues it.
+.PP
+\fB\-c\fR makes the terminal on stdin the new session's controlling
+terminal: the kernel takes it from the caller's session for good, as
+util\-linux \fBsetsid \-c\fR does. When that session is someone else's (a
+shell, whose foreground job setsid\-run is), \fB\-c\fR is refused (exit 2)
+unless \fB\-\-force\fR is given.
 .PP
 \fB\-\-timeout\fR ends the whole session when the time is up: \fB\-\-signal\fR
 (\fB\-s\fR, default TERM) to every group, SIGKILL to what is left after
