@@ -18,11 +18,9 @@
 //! this test started there.
 
 use std::fs::File;
-use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::support::{self, Namespace, Proc, DEADLINE, PGKILL, PGTREE, SETSID_RUN};
@@ -115,50 +113,10 @@ fn sink(sink: Sink) -> Stdio {
     }
 }
 
-/// Reads a pipe to its end on a thread.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        let _ = send.send(bytes);
-    });
-    receive
-}
-
 /// Runs `command` with its stdin from /dev/null and its stdout and stderr
 /// as given; what it wrote to a [`Sink::Read`] stream is in the output.
-/// Kills it (our child) when it outlives [`DEADLINE`].
 fn run(command: &mut Command, stdout: Sink, stderr: Sink) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(sink(stdout))
-        .stderr(sink(stderr))
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
-    let out = drain(child.stdout.take());
-    let err = drain(child.stderr.take());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{command:?} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    };
-    let rest = DEADLINE.saturating_sub(start.elapsed());
-    let held = |_| panic!("{command:?} exited ({status}) but its output is still held open");
-    Output {
-        status,
-        stdout: out.recv_timeout(rest).unwrap_or_else(held),
-        stderr: err.recv_timeout(rest).unwrap_or_else(held),
-    }
+    support::run_with(command, sink(stdout), sink(stderr))
 }
 
 /// What went wrong across a sweep, reported together at its end.

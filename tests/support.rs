@@ -53,14 +53,20 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
 /// when something it started keeps its stdout or stderr open after it
 /// exited (redirect the output of background processes in scripts).
 pub fn run(command: &mut Command) -> Output {
+    run_with(command, Stdio::piped(), Stdio::piped())
+}
+
+/// [`run`] with stdout and stderr as given; what went to a pipe
+/// (`Stdio::piped()`) is in the output, the rest is empty there.
+pub fn run_with(command: &mut Command, stdout: Stdio, stderr: Stdio) -> Output {
     let mut child = command
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
-    let stdout = drain(child.stdout.take().unwrap());
-    let stderr = drain(child.stderr.take().unwrap());
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -82,12 +88,15 @@ pub fn run(command: &mut Command) -> Output {
     }
 }
 
-/// Reads a pipe to its end on a thread; the bytes arrive on the channel.
-fn drain(mut pipe: impl Read + Send + 'static) -> Receiver<Vec<u8>> {
+/// Reads a pipe (if there is one) to its end on a thread; the bytes arrive
+/// on the channel.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
         let _ = send.send(bytes);
     });
     receive
@@ -220,7 +229,7 @@ impl Namespace {
             .spawn()
             .expect("cannot start unshare");
         let lines = lines_of(unshare.stdout.take().unwrap());
-        let stderr = drain(unshare.stderr.take().unwrap());
+        let stderr = drain(unshare.stderr.take());
         let pid = unshare.id() as i32;
         // unshare forks exactly one child: the namespace's init.
         let mut init = 0;
@@ -674,7 +683,7 @@ impl Namespace {
         Background {
             stdin: child.stdin.take(),
             lines: lines_of(child.stdout.take().unwrap()),
-            stderr: Some(drain(child.stderr.take().unwrap())),
+            stderr: Some(drain(child.stderr.take())),
             child,
         }
     }

@@ -177,7 +177,7 @@ pub struct Delivery {
     /// Whom the kernel lets the caller signal.
     permission: Permission,
     /// Why sessions are frozen with SIGSTOP rather than with ptrace (once
-    /// ptrace was refused, or when asked), and whether one was.
+    /// ptrace was refused), and whether one was.
     freeze: Option<String>,
     stopped_visibly: bool,
     /// Called with each entry as it is signalled (for `--verbose`).
@@ -215,14 +215,6 @@ impl Delivery {
         callback: impl FnMut(&Process, Signal, Outcome) + 'static,
     ) -> Delivery {
         self.on_signal = Some(Box::new(callback));
-        self
-    }
-
-    /// Makes every session freeze with SIGSTOP, visibly, as where ptrace is
-    /// refused (for tests of that path, and for a caller that must not
-    /// trace).
-    pub fn without_ptrace(mut self) -> Delivery {
-        self.freeze = Some("asked not to trace".to_string());
         self
     }
 
