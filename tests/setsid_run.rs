@@ -1733,3 +1733,159 @@ fn timeouts_read_as_timeout_does() {
         assert!(line.contains(bad), "{line}");
     }
 }
+
+/// `--print` says the command started before the command says anything:
+/// the exec is held (at the new program's first instruction) until the ids
+/// are out, even when setsid-run is slow to write them (strace delays its
+/// writes by 300 ms).
+#[test]
+fn print_comes_before_any_output_of_the_command() {
+    let Some(ns) = empty() else { return };
+    if !support::have_strace() {
+        return;
+    }
+    for (form, script) in [
+        ("pid", "echo $$; exit 3"),
+        (
+            "json",
+            r#"echo "{\"pid\":$$,\"pgid\":$$,\"sid\":$$}"; exit 3"#,
+        ),
+    ] {
+        let output = support::run(
+            ns.command("strace")
+                .args(["-qq", "-o", "/dev/null", "-e", "trace=write", "-e"])
+                .arg("inject=write:delay_enter=300000")
+                .args([SETSID_RUN, "-w", "--print", form, "--", "sh", "-c", script]),
+        );
+        assert_exit(&output, 3);
+        let text = support::stdout(&output);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "--print {form}: {text:?}");
+        // The command printed, in the form's shape, what setsid-run printed
+        // first.
+        assert_eq!(lines[0], lines[1], "--print {form}: {text:?}");
+    }
+}
+
+/// A held start (`--print`) traces the command for a moment: a set-user-ID
+/// program must keep its privileges all the same (the kernel drops them
+/// under a tracer that lacks CAP_SYS_PTRACE), so it is not held.
+#[test]
+fn print_keeps_a_set_user_id_program_privileged() {
+    let Some(ns) = empty() else { return };
+    // SAFETY: geteuid only reads.
+    if unsafe { libc::geteuid() } != 0 {
+        support::skip("needs root to make a set-user-ID file");
+        return;
+    }
+    // Somewhere the other user can reach, on a file system that honours
+    // set-user-ID bits.
+    let dir = support::fresh_dir(Path::new("/tmp"), "setsid-run-setuid");
+    let id = dir.join("id");
+    std::fs::copy("/usr/bin/id", &id).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&id, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let output = ns.run(
+        "setpriv",
+        [
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            SETSID_RUN,
+            "-w",
+            "--print",
+            "pid",
+            "--",
+            path_str(&id),
+            "-u",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_exit(&output, 0);
+    let text = support::stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text:?}");
+    assert_eq!(
+        lines[1], "0",
+        "the effective uid of a set-user-ID root program"
+    );
+}
+
+/// The program is found in PATH as bash finds it: a directory the caller
+/// cannot search is passed over (execvp would report "Permission denied"
+/// for a command that is nowhere), a directory of the command's name is
+/// not the command, the first executable file wins over an earlier one
+/// that is not executable, and one that is not executable counts only when
+/// nothing else is found.
+#[test]
+fn path_is_searched_as_bash_searches_it() {
+    let Some(ns) = empty() else { return };
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let root = support::fresh_dir(Path::new("/tmp"), "setsid-run-path");
+    mode(&root, 0o755);
+    let closed = root.join("closed");
+    let plain = root.join("plain");
+    let runnable = root.join("runnable");
+    for dir in [&closed, &plain, &runnable] {
+        std::fs::create_dir(dir).unwrap();
+        mode(dir, 0o755);
+    }
+    mode(&closed, 0o700);
+    std::fs::create_dir(plain.join("job")).unwrap();
+    std::fs::write(plain.join("job2"), "#!/bin/sh\nexit 0\n").unwrap();
+    mode(&plain.join("job2"), 0o644);
+    for name in ["job", "job2"] {
+        std::fs::write(runnable.join(name), "#!/bin/sh\nexit 5\n").unwrap();
+        mode(&runnable.join(name), 0o755);
+    }
+    let search = format!(
+        "{}:{}:{}:/usr/bin:/bin",
+        path_str(&closed),
+        path_str(&plain),
+        path_str(&runnable)
+    );
+    let as_nobody = |args: &[&str]| {
+        support::run(
+            ns.command("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(SETSID_RUN)
+                .args(args)
+                .env("PATH", &search),
+        )
+    };
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["--", "no-such-command"],
+            127,
+            "no-such-command: command not found",
+        ),
+        (&["-w", "--", "job"], 5, ""),
+        (&["-w", "--", "job2"], 5, ""),
+        (&["-w", "--print", "pid", "--", "job2"], 5, ""),
+    ];
+    let mut failures = Vec::new();
+    for &(args, code, message) in cases {
+        let output = as_nobody(args);
+        let error = support::stderr(&output);
+        if output.status.code() != Some(code)
+            || (message.is_empty() != error.is_empty())
+            || !error.contains(message)
+        {
+            failures.push(format!("{args:?}: {:?}, {error:?}", output.status));
+        }
+    }
+    // Only a file that is not executable: its exec fails, as in bash.
+    std::fs::remove_file(runnable.join("job2")).unwrap();
+    let output = as_nobody(&["--", "job2"]);
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(failures.is_empty(), "{failures:#?}");
+    let line = assert_error(&output, 126, "a file that is not executable");
+    assert_eq!(
+        line,
+        "setsid-run: error: job2: cannot execute: Permission denied"
+    );
+}

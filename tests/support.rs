@@ -1002,3 +1002,15 @@ echo pane=$(tmux -S "$DIR/tmux.sock" display-message -p '#{pane_pid}')
         );
     }
 }
+
+/// Whether strace is here (`.ci/run` installs it); skips otherwise.
+pub fn have_strace() -> bool {
+    let ok = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip("strace is not installed (.ci/run installs it)");
+    }
+    ok
+}

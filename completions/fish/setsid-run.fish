@@ -113,7 +113,7 @@ complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s k -
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stdout -d 'Write COMMAND\'s stdout to FILE (truncated)' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l stderr -d 'Write COMMAND\'s stderr to FILE (truncated)' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l log -d 'Append COMMAND\'s stdout and stderr to FILE' -r -F
-complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l print -d 'After a successful exec, print the new process\'s ids on stdout' -r -f -a "pid\t'The pid: 13131'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l print -d 'Once the exec succeeded, print the new process\'s ids on stdout, before the command runs' -r -f -a "pid\t'The pid: 13131'
 pgid\t'The process group id'
 sid\t'The session id'
 ids\t'pid, pgid and sid: 13131 13131 13131'

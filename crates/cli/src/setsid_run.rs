@@ -81,7 +81,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["stdout", "stderr"])]
     log: Option<PathBuf>,
 
-    /// After a successful exec, print the new process's ids on stdout
+    /// Once the exec succeeded, print the new process's ids on stdout, before the command runs
     #[arg(long, value_enum, value_name = "WHAT")]
     print: Option<Print>,
 
@@ -247,6 +247,7 @@ fn start(
             );
         }
     }
+    child.release();
     let Some(signals) = signals else {
         // The pid file's lock goes with setsid-run; its pid, that of a
         // live process started before the file was written, keeps
@@ -457,6 +458,8 @@ fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
         foreground: args.group
             && (args.wait || args.timeout.is_some() || args.cleanup)
             && owns_the_terminal(),
+        // The ids are printed before the command can write anything.
+        held: args.print.is_some(),
         stdin,
         stdout,
         stderr,
@@ -530,6 +533,15 @@ status is kept.
 Once \fB\-\-timeout\fR or \fB\-\-cleanup\fR is ending the session, the
 signals setsid\-run forwards are no longer forwarded, and one that arrives
 then does not change the exit status (124, or the command's status).
+.PP
+\fB\-\-print\fR writes the ids once the exec has succeeded and before the
+command runs its first instruction, so they come before anything the
+command writes: setsid\-run traces the command for that moment
+(\fBPTRACE_SEIZE\fR, stopping at its exec) and lets it go once the line is
+flushed. Where the system forbids tracing it (Yama's \fBptrace_scope\fR 3,
+a seccomp policy), and for a set\-user\-ID or set\-group\-ID program or one
+with file capabilities (which a tracer would run without its privileges),
+the command is not held, and may write before the ids appear.
 .PP
 When \fB\-\-print\fR cannot write the ids (standard output a closed
 pipe, a full disk), setsid\-run says so in one line on standard error.
@@ -620,8 +632,12 @@ exit status; 128+\fIN\fR when it was killed by signal \fIN\fR; 124 when
         r#"
 .TP
 \fBPATH\fR
-where \fICOMMAND\fR is looked for when its name has no slash, as
-\fBexecvp\fR(3) does.
+where \fICOMMAND\fR is looked for when its name has no slash, as bash
+looks: a directory that cannot be searched is passed over, the first
+executable file wins, and one that is there but not executable counts only
+when no executable one is found (then 126, "Permission denied"). Where
+\fBPATH\fR is unset, \fB/bin:/usr/bin\fR. A file that is no executable
+program runs with \fB/bin/sh\fR, as \fBexecvp\fR(3) runs it.
 .TP
 \fBNO_COLOR\fR
 setsid\-run writes no color, with or without it.
