@@ -1,13 +1,17 @@
 //! `pgtree`: see processes by session and process group.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
-use clap::{Args as _, Parser, ValueEnum};
+use clap::{Args as _, Parser};
 use procgroup::select::{self, Expand};
-use procgroup::{tty, Fields, Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
+use procgroup::{tty, Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
 
-use crate::common::{core, escape, json_string, main_with, ColorWhen, ExpandArg, Failure, Paint};
+use crate::common::{core, main_with, ColorWhen, ExpandArg, Failure, Paint};
+
+mod rows;
+mod tree;
+
+use rows::{Column, DEFAULT_COLUMNS};
 
 /// See processes by session and process group.
 #[derive(Parser, Debug)]
@@ -132,60 +136,6 @@ struct FormatArgs {
     json: bool,
 }
 
-/// A column of --table, --plain and --json; its name is the JSON key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Column {
-    /// Process id
-    Pid,
-    /// Parent's pid
-    Ppid,
-    /// Process group id
-    Pgid,
-    /// Session id
-    Sid,
-    /// Foreground group of the terminal (-1 for none)
-    Tpgid,
-    /// Controlling terminal
-    Tty,
-    /// Owner's name
-    User,
-    /// Owner's uid
-    Uid,
-    /// State letter (R, S, D, T, Z, ...)
-    State,
-    /// Process name
-    Comm,
-    /// Command line
-    Args,
-}
-
-const DEFAULT_COLUMNS: [Column; 5] = [
-    Column::Comm,
-    Column::Pid,
-    Column::Ppid,
-    Column::Pgid,
-    Column::Sid,
-];
-
-impl Column {
-    /// The column's name: its header and JSON key.
-    fn name(self) -> &'static str {
-        match self {
-            Column::Pid => "pid",
-            Column::Ppid => "ppid",
-            Column::Pgid => "pgid",
-            Column::Sid => "sid",
-            Column::Tpgid => "tpgid",
-            Column::Tty => "tty",
-            Column::User => "user",
-            Column::Uid => "uid",
-            Column::State => "state",
-            Column::Comm => "comm",
-            Column::Args => "args",
-        }
-    }
-}
-
 /// The clap definition, for the generator.
 pub fn command() -> clap::Command {
     Args::augment_args(clap::Command::new("pgtree"))
@@ -249,7 +199,7 @@ fn run(args: Args) -> Result<i32, Failure> {
     }
     let mut fields = selection.fields();
     if !matches!(format, Format::Tree) {
-        let shown = fields_for(&columns);
+        let shown = rows::fields_for(&columns);
         fields.args |= shown.args;
         fields.uid |= shown.uid;
     }
@@ -264,228 +214,13 @@ fn run(args: Args) -> Result<i32, Failure> {
         enabled: args.color.enabled(),
     };
     match format {
-        Format::Tree => render_tree(&mut out, &forest, paint)?,
-        Format::Table => render_table(&mut out, &rows, &columns, !args.no_headers)?,
-        Format::Plain => render_plain(&mut out, &rows, &columns, !args.no_headers)?,
-        Format::Json => render_json(&mut out, &rows, &columns)?,
+        Format::Tree => tree::render(&mut out, &forest, paint)?,
+        Format::Table => rows::table(&mut out, &rows, &columns, !args.no_headers)?,
+        Format::Plain => rows::plain(&mut out, &rows, &columns, !args.no_headers)?,
+        Format::Json => rows::json(&mut out, &rows, &columns)?,
     }
     out.flush()?;
     Ok(if rows.is_empty() { 1 } else { 0 })
-}
-
-/// The forest, with box-drawing branches.
-fn render_tree(out: &mut impl Write, forest: &Forest, paint: Paint) -> io::Result<()> {
-    for session in forest.sessions() {
-        let leader = session
-            .leader
-            .map_or_else(|| "(no leader)".to_string(), |p| escape(&p.comm, false));
-        let tty = tty::name(session.tty_nr).unwrap_or_else(|| "?".to_string());
-        let title = format!("session {}", session.sid);
-        writeln!(out, "{} {} {}", paint.bold(&title), leader, paint.dim(&tty))?;
-        let groups: Vec<_> = session.groups().collect();
-        for (index, group) in groups.iter().enumerate() {
-            let last_group = index + 1 == groups.len();
-            let mut line = format!("group {}", group.pgid);
-            line = paint.cyan(&line);
-            if group.foreground {
-                line.push(' ');
-                line.push_str(&paint.green("foreground"));
-            }
-            if group.orphaned {
-                line.push(' ');
-                line.push_str(&paint.yellow("orphaned"));
-            }
-            writeln!(out, "{}{}", if last_group { "└─ " } else { "├─ " }, line)?;
-            let indent = if last_group { "   " } else { "│  " };
-            // Depth-first over the group's processes, without recursion:
-            // a chain of parents can be thousands long.
-            let roots: Vec<&Process> = group.roots().collect();
-            let mut stack: Vec<(&Process, String, bool)> = Vec::new();
-            for (i, root) in roots.iter().enumerate().rev() {
-                stack.push((root, indent.to_string(), i + 1 == roots.len()));
-            }
-            while let Some((process, prefix, last)) = stack.pop() {
-                let mut line = format!("{} {}", escape(&process.comm, false), process.pid);
-                if process.is_zombie() {
-                    line.push(' ');
-                    line.push_str(&paint.red("zombie"));
-                }
-                writeln!(out, "{prefix}{}{line}", if last { "└─ " } else { "├─ " })?;
-                let child_prefix = format!("{prefix}{}", if last { "   " } else { "│  " });
-                let children: Vec<&Process> = group.children(process.pid).collect();
-                for (i, child) in children.iter().enumerate().rev() {
-                    stack.push((child, child_prefix.clone(), i + 1 == children.len()));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A column's value for one process, before escaping for a format.
-enum Value {
-    Int(i64),
-    Text(Vec<u8>),
-    List(Vec<Vec<u8>>),
-    Null,
-}
-
-/// Looks up user names once per uid.
-#[derive(Default)]
-struct Users(HashMap<u32, Option<String>>);
-
-impl Users {
-    fn name(&mut self, uid: u32) -> Option<&str> {
-        self.0
-            .entry(uid)
-            .or_insert_with(|| {
-                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                    .ok()
-                    .flatten()
-                    .map(|user| user.name)
-            })
-            .as_deref()
-    }
-}
-
-fn value(process: &Process, column: Column, users: &mut Users) -> Value {
-    match column {
-        Column::Pid => Value::Int(process.pid.as_raw().into()),
-        Column::Ppid => Value::Int(process.ppid.as_raw().into()),
-        Column::Pgid => Value::Int(process.pgid.as_raw().into()),
-        Column::Sid => Value::Int(process.sid.as_raw().into()),
-        Column::Tpgid => Value::Int(process.tpgid.into()),
-        Column::Tty => {
-            tty::name(process.tty_nr).map_or(Value::Null, |name| Value::Text(name.into_bytes()))
-        }
-        Column::User => match process.uid {
-            Some(uid) => Value::Text(
-                users
-                    .name(uid)
-                    .map_or_else(|| uid.to_string(), str::to_string)
-                    .into_bytes(),
-            ),
-            None => Value::Null,
-        },
-        Column::Uid => process
-            .uid
-            .map_or(Value::Null, |uid| Value::Int(uid.into())),
-        Column::State => Value::Text(vec![process.state]),
-        Column::Comm => Value::Text(process.comm.clone()),
-        Column::Args => Value::List(process.args.clone().unwrap_or_default()),
-    }
-}
-
-/// A value as one field of text; `plain` also escapes whitespace and
-/// writes `-` for an empty field, so that fields never merge or vanish.
-fn text(value: Value, plain: bool) -> String {
-    let text = match value {
-        Value::Int(n) => n.to_string(),
-        Value::Text(bytes) => escape(&bytes, plain),
-        Value::List(args) => escape(&args.join(&b' '), plain),
-        Value::Null => "?".to_string(),
-    };
-    if plain && text.is_empty() {
-        "-".to_string()
-    } else {
-        text
-    }
-}
-
-fn render_plain(
-    out: &mut impl Write,
-    rows: &[&Process],
-    columns: &[Column],
-    headers: bool,
-) -> io::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    if headers {
-        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
-        writeln!(out, "{}", names.join(" "))?;
-    }
-    let mut users = Users::default();
-    let mut line = String::with_capacity(128);
-    for process in rows {
-        line.clear();
-        for (i, &column) in columns.iter().enumerate() {
-            if i > 0 {
-                line.push(' ');
-            }
-            match value(process, column, &mut users) {
-                // The common case, without an allocation per field.
-                Value::Int(n) => {
-                    use std::fmt::Write as _;
-                    let _ = write!(line, "{n}");
-                }
-                other => line.push_str(&text(other, true)),
-            }
-        }
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-    }
-    Ok(())
-}
-
-fn render_table(
-    out: &mut impl Write,
-    rows: &[&Process],
-    columns: &[Column],
-    headers: bool,
-) -> io::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    if headers {
-        table.set_header(columns.iter().map(|c| c.name()));
-    }
-    let mut users = Users::default();
-    for process in rows {
-        table.add_row(
-            columns
-                .iter()
-                .map(|&c| text(value(process, c, &mut users), false)),
-        );
-    }
-    writeln!(out, "{table}")
-}
-
-fn render_json(out: &mut impl Write, rows: &[&Process], columns: &[Column]) -> io::Result<()> {
-    let mut users = Users::default();
-    out.write_all(b"[")?;
-    for (row, process) in rows.iter().enumerate() {
-        out.write_all(if row == 0 { b"\n{" } else { b",\n{" })?;
-        for (i, &column) in columns.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            write!(out, "\"{}\":", column.name())?;
-            match value(process, column, &mut users) {
-                Value::Int(n) => write!(out, "{n}")?,
-                Value::Text(bytes) => out.write_all(json_string(&bytes).as_bytes())?,
-                Value::List(args) => {
-                    let items: Vec<String> = args.iter().map(|arg| json_string(arg)).collect();
-                    write!(out, "[{}]", items.join(","))?;
-                }
-                Value::Null => out.write_all(b"null")?,
-            }
-        }
-        out.write_all(b"}")?;
-    }
-    out.write_all(if rows.is_empty() { b"]\n" } else { b"\n]\n" })
-}
-
-/// What the snapshot must read to show these columns.
-fn fields_for(columns: &[Column]) -> Fields {
-    Fields {
-        args: columns.contains(&Column::Args),
-        uid: columns
-            .iter()
-            .any(|c| matches!(c, Column::User | Column::Uid)),
-    }
 }
 
 /// The man page's sections beyond the options.
