@@ -289,7 +289,9 @@ fn json_matches_the_kernel_for_every_process() {
 struct TreeProcess {
     pid: i32,
     comm: String,
-    zombie: bool,
+    /// The marks after the pid: `session leader`, and one of `stopped`,
+    /// `traced`, `uninterruptible`, `zombie`.
+    marks: Vec<&'static str>,
     /// The process line this one is nested under, if any.
     parent: Option<i32>,
 }
@@ -384,10 +386,23 @@ fn parse_tree(text: &str) -> Vec<TreeSession> {
                 stack.clear();
             }
             depth => {
-                let (rest, zombie) = match rest.strip_suffix(" zombie") {
-                    Some(rest) => (rest, true),
-                    None => (rest, false),
-                };
+                const MARKS: [&str; 5] = [
+                    "session leader",
+                    "stopped",
+                    "traced",
+                    "uninterruptible",
+                    "zombie",
+                ];
+                let mut rest = rest;
+                let mut marks = Vec::new();
+                while let Some((mark, before)) = MARKS.iter().find_map(|mark| {
+                    rest.strip_suffix(mark)
+                        .and_then(|r| r.strip_suffix(' '))
+                        .map(|r| (*mark, r))
+                }) {
+                    marks.insert(0, mark);
+                    rest = before;
+                }
                 let (comm, pid) = rest.rsplit_once(' ').expect("comm and pid");
                 let pid: i32 = pid.parse().expect("a pid");
                 stack.truncate(depth - 2);
@@ -396,7 +411,7 @@ fn parse_tree(text: &str) -> Vec<TreeSession> {
                 group.processes.push(TreeProcess {
                     pid,
                     comm: comm.to_string(),
-                    zombie,
+                    marks,
                     parent: stack.last().copied(),
                 });
                 stack.push(pid);
@@ -453,7 +468,24 @@ fn check_tree(tree: &[TreeSession], ps: &[Proc], own: Option<i32>, shown: &BTree
                 let what = format!("{line:?} vs {p:?}");
                 assert_eq!((p.sid, p.pgid), (session.sid, group.pgid), "{what}");
                 assert_eq!(unescape(&line.comm), p.comm, "{what}");
-                assert_eq!(line.zombie, p.state == 'Z', "{what}");
+                // The leader first, then the state (D comes and goes).
+                let mut marks = Vec::new();
+                if p.pid == p.sid {
+                    marks.push("session leader");
+                }
+                match p.state {
+                    'T' => marks.push("stopped"),
+                    't' => marks.push("traced"),
+                    'Z' => marks.push("zombie"),
+                    _ => {}
+                }
+                let shown: Vec<&str> = line
+                    .marks
+                    .iter()
+                    .copied()
+                    .filter(|&mark| mark != "uninterruptible" || p.state == 'D')
+                    .collect();
+                assert_eq!(shown, marks, "marks of {what}");
                 let parent = (p.ppid != p.pid && pids.contains(&p.ppid)).then_some(p.ppid);
                 assert_eq!(line.parent, parent, "nesting of {what}");
                 if let Some(previous) = last_child.insert(line.parent, line.pid) {
@@ -1317,4 +1349,159 @@ fn selection_by_parent_and_inverse() {
     assert!(!own, "pgtree -v shows itself");
     let output = ns.run(PGTREE, ["-P", "0"]);
     support::assert_one_line_error(&output, "pgtree", 2, "-P 0");
+}
+
+/// The marks a user needs, as a person meets them: at a terminal (a tmux
+/// pane in the namespace), a job stopped with Ctrl-Z shows `stopped`, the
+/// shell `session leader`, pgtree's own group `foreground`; a process the
+/// test traces (strace holds it at a system call) shows `traced`.
+#[test]
+fn marks_show_stopped_traced_and_leaders_at_a_terminal() {
+    if !support::have_tmux() || !support::have_strace() {
+        return;
+    }
+    let script = format!(
+        "{}strace -qq -o /dev/null -e trace=clock_nanosleep \
+         -e inject=clock_nanosleep:delay_enter=100000000 sleep 1007 &\n",
+        support::Tmux::START
+    );
+    let Some(ns) = Namespace::start(&script) else {
+        return;
+    };
+    let tmux = support::Tmux::new(&ns);
+    let pane = ns.var("pane");
+    let prompt = |rows: &[String]| rows.last().is_some_and(|row| row == "$");
+    tmux.wait_for_screen("the first prompt", prompt);
+    tmux.type_line("sleep 1006");
+    let mut sleep = 0;
+    ns.wait_for("the job's sleep", |ps| {
+        let found = ps.iter().find(|p| p.cmdline() == "sleep 1006");
+        sleep = found.map_or(0, |p| p.pid);
+        sleep != 0
+    });
+    tmux.keys(&["C-z"]);
+    tmux.wait_for_screen("the job stopped, and a prompt", |rows| {
+        prompt(rows) && rows.iter().any(|row| row.contains("Stopped"))
+    });
+    let mut traced = 0;
+    ns.wait_for("the traced sleep held by strace", |ps| {
+        let found = ps.iter().find(|p| p.cmdline() == "sleep 1007");
+        traced = found.filter(|p| p.state == 't').map_or(0, |p| p.pid);
+        traced != 0
+    });
+    tmux.type_line("clear");
+    tmux.type_line(&format!("{PGTREE} -s self; {PGTREE} -p {traced}"));
+    let rows = tmux.wait_for_screen("two trees and a prompt", |rows| {
+        prompt(rows)
+            && rows
+                .iter()
+                .filter(|row| row.starts_with("session "))
+                .count()
+                == 2
+    });
+    let row_of = |tail: String| {
+        rows.iter()
+            .find(|row| row.ends_with(&tail))
+            .unwrap_or_else(|| panic!("no row ends with {tail:?}: {rows:#?}"))
+    };
+    row_of(format!("─ sleep {sleep} stopped"));
+    row_of(format!("─ bash {pane} session leader"));
+    row_of(format!("─ sleep {traced} traced"));
+    // pgtree's group has the terminal while it runs; the stopped job's not.
+    let groups: Vec<&String> = rows.iter().filter(|row| row.contains("group ")).collect();
+    assert!(
+        groups
+            .iter()
+            .any(|row| row.ends_with(&format!("group {sleep}"))),
+        "{rows:#?}"
+    );
+    assert!(
+        groups
+            .iter()
+            .filter(|row| row.ends_with(" foreground"))
+            .count()
+            == 1,
+        "{rows:#?}"
+    );
+    tmux.kill_server();
+}
+
+/// Outside a UTF-8 locale the tree is drawn in ASCII, as pstree draws it;
+/// `--table` too. The table right-aligns its numbers, as ps does.
+#[test]
+fn ascii_outside_utf8_and_numbers_right_aligned() {
+    let Some(ns) = Namespace::start(
+        "setsid sh -c 'sleep 1008 & sleep 1009 & wait' </dev/null >/dev/null 2>&1 &\n\
+         echo job=$!",
+    ) else {
+        return;
+    };
+    let job = ns.var("job");
+    ns.wait_for("the two sleeps", |ps| {
+        ps.iter()
+            .filter(|p| p.sid == job && p.comm == b"sleep")
+            .count()
+            == 2
+    });
+    let sid = job.to_string();
+    let tree = |env: &[(&str, &str)]| {
+        let mut command = ns.command(PGTREE);
+        command.args(["-s", &sid]);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let output = support::run(&mut command);
+        assert_exit(&output, 0);
+        support::stdout(&output)
+    };
+    let unicode = tree(&[]);
+    for env in [
+        &[("LC_ALL", "C")][..],
+        &[
+            ("LC_ALL", ""),
+            ("LC_CTYPE", "POSIX"),
+            ("LANG", "en_US.UTF-8"),
+        ],
+        &[("LC_ALL", ""), ("LC_CTYPE", ""), ("LANG", "")],
+    ] {
+        let ascii = tree(env);
+        assert!(ascii.is_ascii(), "{env:?}: {ascii}");
+        let back = ascii
+            .replace("|- ", "├─ ")
+            .replace("`- ", "└─ ")
+            .replace("|  ", "│  ");
+        assert_eq!(back, unicode, "{env:?}: the same tree in ASCII");
+    }
+    assert!(unicode.contains("└─ "), "{unicode}");
+
+    let output = ns.run(PGTREE, ["-s", &sid, "--table", "-o", "comm,pid,ppid"]);
+    assert_exit(&output, 0);
+    let text = support::stdout(&output);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|line| line.starts_with('│'))
+        .map(|line| line.trim_matches('│').split('│').collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "a header and three rows: {text}");
+    for row in &rows {
+        // comm to the left; numbers, and their headers, to the right.
+        assert!(
+            row[0].starts_with(' ') && !row[0].starts_with("  "),
+            "{row:?}"
+        );
+        for cell in &row[1..] {
+            assert!(cell.ends_with(' ') && !cell.ends_with("  "), "{row:?}");
+        }
+    }
+    let ascii = support::run(
+        ns.command(PGTREE)
+            .args(["-s", &sid, "--table", "-o", "pid"])
+            .env("LC_ALL", "C"),
+    );
+    assert_exit(&ascii, 0);
+    assert!(
+        support::stdout(&ascii).is_ascii(),
+        "{}",
+        support::stdout(&ascii)
+    );
 }

@@ -103,9 +103,12 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
 }
 
 /// A command that runs in a session of its own, so that it has no
-/// controlling terminal whatever terminal runs the tests.
+/// controlling terminal whatever terminal runs the tests, in a UTF-8 locale
+/// whatever the caller's (pgtree draws its branches in ASCII otherwise; a
+/// test of that sets its own).
 pub fn detached(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
+    command.env("LC_ALL", "C.UTF-8");
     // SAFETY: setsid() is async-signal-safe and touches only the child.
     unsafe {
         command.pre_exec(|| {

@@ -9,6 +9,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
+use crossterm::style::Stylize;
 
 /// Why a tool stops early: an exit code and the one line to print.
 #[derive(Debug)]
@@ -318,39 +319,56 @@ pub fn json_string(bytes: &[u8]) -> String {
     out
 }
 
-/// ANSI styles, applied only when color is on.
-#[derive(Clone, Copy)]
+/// Colors for a terminal, written by crossterm; plain text when disabled.
+#[derive(Clone, Copy, Debug)]
 pub struct Paint {
     pub enabled: bool,
 }
 
 impl Paint {
     pub fn bold(self, text: &str) -> String {
-        self.wrap("1", text)
+        self.paint(text.bold())
     }
     pub fn green(self, text: &str) -> String {
-        self.wrap("32", text)
+        self.paint(text.dark_green())
     }
     pub fn yellow(self, text: &str) -> String {
-        self.wrap("33", text)
+        self.paint(text.dark_yellow())
     }
     pub fn red(self, text: &str) -> String {
-        self.wrap("31", text)
+        self.paint(text.dark_red())
+    }
+    pub fn magenta(self, text: &str) -> String {
+        self.paint(text.dark_magenta())
     }
     pub fn cyan(self, text: &str) -> String {
-        self.wrap("36", text)
+        self.paint(text.dark_cyan())
     }
     pub fn dim(self, text: &str) -> String {
-        self.wrap("2", text)
+        self.paint(text.dim())
     }
 
-    fn wrap(self, code: &str, text: &str) -> String {
+    fn paint(self, styled: crossterm::style::StyledContent<&str>) -> String {
         if self.enabled {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            styled.to_string()
         } else {
-            text.to_string()
+            styled.content().to_string()
         }
     }
+}
+
+/// Whether the locale's character set is UTF-8 (from `LC_ALL`, `LC_CTYPE`
+/// or `LANG`, the first that is set): otherwise trees and tables are drawn
+/// in ASCII, as pstree draws them.
+pub fn utf8_locale() -> bool {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|value| !value.is_empty())
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_ascii_lowercase();
+    locale.contains("utf-8") || locale.contains("utf8")
 }
 
 #[cfg(test)]

@@ -14,7 +14,15 @@ mod completion;
 /// know (roff source, each under its `.SH` title).
 pub struct Page {
     pub command: Command,
-    pub sections: &'static [(&'static str, &'static str)],
+    pub sections: Vec<(&'static str, String)>,
+}
+
+/// Sections written out in full in the tool's source.
+fn fixed(sections: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    sections
+        .iter()
+        .map(|&(title, body)| (title, body.to_string()))
+        .collect()
 }
 
 /// Every tool of the suite.
@@ -22,15 +30,15 @@ pub fn pages() -> Vec<Page> {
     vec![
         Page {
             command: crate::pgtree::command(),
-            sections: crate::pgtree::MAN_SECTIONS,
+            sections: crate::pgtree::man_sections(),
         },
         Page {
             command: crate::pgkill::command(),
-            sections: crate::pgkill::MAN_SECTIONS,
+            sections: fixed(crate::pgkill::MAN_SECTIONS),
         },
         Page {
             command: crate::setsid_run::command(),
-            sections: crate::setsid_run::MAN_SECTIONS,
+            sections: fixed(crate::setsid_run::MAN_SECTIONS),
         },
     ]
 }
@@ -84,7 +92,7 @@ fn man_page(page: &Page) -> Vec<u8> {
         .expect("write to memory");
     man.render_options_section(&mut out)
         .expect("write to memory");
-    for (title, body) in page.sections {
+    for (title, body) in &page.sections {
         out.extend_from_slice(format!(".SH \"{title}\"\n").as_bytes());
         out.extend_from_slice(body.trim_start().as_bytes());
         if !body.ends_with('\n') {

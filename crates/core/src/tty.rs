@@ -32,6 +32,18 @@ pub fn name(tty_nr: i32) -> Option<String> {
     })
 }
 
+/// Whether the terminal `tty_nr` still has its node in `/dev` (a closed
+/// pseudo-terminal's is gone at once).
+pub fn exists(tty_nr: i32) -> bool {
+    let Some(name) = name(tty_nr) else {
+        return false;
+    };
+    let (major, minor) = split(tty_nr);
+    std::fs::metadata(format!("/dev/{name}")).is_ok_and(|meta| {
+        meta.file_type().is_char_device() && meta.rdev() == libc::makedev(major, minor)
+    })
+}
+
 /// Looks a character device up in `/dev` by its device number.
 fn dev_name(major: u32, minor: u32) -> Option<String> {
     let wanted = libc::makedev(major, minor);

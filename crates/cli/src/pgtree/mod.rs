@@ -6,12 +6,13 @@ use clap::{Args as _, Parser};
 use procgroup::select::{self, Expand};
 use procgroup::{tty, Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
 
-use crate::common::{core, main_with, ColorWhen, ExpandArg, Failure, Paint};
+use crate::common::{core, main_with, utf8_locale, ColorWhen, ExpandArg, Failure, Paint};
 
 mod rows;
 mod tree;
 
 use rows::{Column, DEFAULT_COLUMNS};
+use tree::Look;
 
 /// See processes by session and process group.
 #[derive(Parser, Debug)]
@@ -25,6 +26,7 @@ use rows::{Column, DEFAULT_COLUMNS};
         Selection works like pgrep: different kinds of criteria AND together, values \
         of one kind OR together. --table, --plain and --json print one row per process \
         instead, ordered by session, group and pid.",
+    after_long_help = tree::legend_help(),
     after_help = "Exit status: 0 something shown, 1 nothing matched (or the output \
         could not be written), 2 usage error, 3 the process table could not be read."
 )]
@@ -210,12 +212,15 @@ fn run(args: Args) -> Result<i32, Failure> {
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let paint = Paint {
-        enabled: args.color.enabled(),
+    let look = Look {
+        paint: Paint {
+            enabled: args.color.enabled(),
+        },
+        unicode: utf8_locale(),
     };
     match format {
-        Format::Tree => tree::render(&mut out, &forest, paint)?,
-        Format::Table => rows::table(&mut out, &rows, &columns, !args.no_headers)?,
+        Format::Tree => tree::render(&mut out, &forest, look, &|_| None)?,
+        Format::Table => rows::table(&mut out, &rows, &columns, !args.no_headers, look.unicode)?,
         Format::Plain => rows::plain(&mut out, &rows, &columns, !args.no_headers)?,
         Format::Json => rows::json(&mut out, &rows, &columns)?,
     }
@@ -223,8 +228,19 @@ fn run(args: Args) -> Result<i32, Failure> {
     Ok(if rows.is_empty() { 1 } else { 0 })
 }
 
-/// The man page's sections beyond the options.
-pub const MAN_SECTIONS: &[(&str, &str)] = &[
+/// The man page's sections beyond the options: [`MAN_SECTIONS`], with the
+/// legend of the tree's marks after OUTPUT.
+pub fn man_sections() -> Vec<(&'static str, String)> {
+    let mut sections: Vec<(&'static str, String)> = MAN_SECTIONS
+        .iter()
+        .map(|&(title, body)| (title, body.to_string()))
+        .collect();
+    sections.insert(1, ("MARKS", tree::legend_roff()));
+    sections
+}
+
+/// The man page's sections written out here.
+const MAN_SECTIONS: &[(&str, &str)] = &[
     (
         "OUTPUT",
         r#"
@@ -233,7 +249,11 @@ or \fB(no leader)\fR, and the terminal or \fB?\fR), under it a line per process
 group (\fBgroup\fR \fIPGID\fR, marked \fBforeground\fR when it is the foreground
 group of the session's terminal and \fBorphaned\fR when no member has a parent
 in another group of the same session), and under each group its processes
-(name and pid, \fBzombie\fR when exited but not reaped), nested by parent.
+(name and pid, and the marks of \fBMARKS\fR), nested by parent. Outside a
+UTF\-8 locale (\fBLC_ALL\fR, \fBLC_CTYPE\fR or \fBLANG\fR, the first set,
+does not name UTF\-8) branches are drawn in ASCII (\fB|\-\fR and
+\fB`\-\fR), as \fBpstree\fR(1) draws them; so are \fB\-\-table\fR's
+lines. \fB\-\-table\fR aligns numbers to the right.
 .PP
 Names and command lines are escaped in the tree, \fB\-\-table\fR and
 \fB\-\-plain\fR, so that what is shown is unambiguous and a process cannot

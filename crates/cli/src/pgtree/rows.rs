@@ -44,6 +44,14 @@ pub const DEFAULT_COLUMNS: [Column; 5] = [
 ];
 
 impl Column {
+    /// Whether the column holds numbers.
+    fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Column::Pid | Column::Ppid | Column::Pgid | Column::Sid | Column::Tpgid | Column::Uid
+        )
+    }
+
     /// The column's name: its header and JSON key.
     pub fn name(self) -> &'static str {
         match self {
@@ -173,14 +181,27 @@ pub fn table(
     rows: &[&Process],
     columns: &[Column],
     headers: bool,
+    unicode: bool,
 ) -> io::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.load_preset(if unicode {
+        comfy_table::presets::UTF8_FULL_CONDENSED
+    } else {
+        comfy_table::presets::ASCII_FULL_CONDENSED
+    });
     if headers {
         table.set_header(columns.iter().map(|c| c.name()));
+    }
+    // Numbers right-aligned, as ps aligns them.
+    for (i, column) in columns.iter().enumerate() {
+        if column.is_numeric() {
+            if let Some(column) = table.column_mut(i) {
+                column.set_cell_alignment(comfy_table::CellAlignment::Right);
+            }
+        }
     }
     let mut users = Users::default();
     for process in rows {
