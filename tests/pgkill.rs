@@ -2218,9 +2218,9 @@ fn a_selection_needs_a_pattern_or_a_target_and_spares_pgkill_its_ancestors_and_i
         return;
     };
     let live = by_args(&ns, "sleep 1001").pid;
-    let narrowing = "pgkill: error: no target: give a PATTERN, --pid, --pgid or --sid; -u, -t, \
-                     -P, --orphaned, --inverse and --expand only narrow or grow a selection \
-                     (see 'pgkill --help')";
+    let narrowing = "pgkill: error: no target: give a PATTERN, --pidfile, --pid, --pgid or --sid; \
+                     -u, -t, -P, -r, -A, --env, --orphaned, --inverse, --newest, --oldest and \
+                     --expand only narrow or grow a selection (see 'pgkill --help')";
     for args in [
         &["-u", "root"][..],
         &["-t", "?"],
@@ -2229,6 +2229,11 @@ fn a_selection_needs_a_pattern_or_a_target_and_spares_pgkill_its_ancestors_and_i
         &["--inverse"],
         &["--expand", "group"],
         &["-q", "-u", "root", "-n"],
+        &["-r", "S"],
+        &["-A"],
+        &["--env", "HOME"],
+        &["--newest"],
+        &["--oldest"],
     ] {
         let output = pgkill(&ns, args);
         assert_eq!(one_stderr_line(&output, 2), narrowing, "{args:?}");
@@ -2236,7 +2241,8 @@ fn a_selection_needs_a_pattern_or_a_target_and_spares_pgkill_its_ancestors_and_i
     let output = pgkill(&ns, &["-f", "-x"]);
     assert_eq!(
         one_stderr_line(&output, 2),
-        "pgkill: error: no target: give a PATTERN, --pid, --pgid or --sid (see 'pgkill --help')"
+        "pgkill: error: no target: give a PATTERN, --pidfile, --pid, --pgid or --sid \
+         (see 'pgkill --help')"
     );
     // The namespace's init is the scenario's shell.
     for args in [
@@ -2437,5 +2443,69 @@ fn a_session_that_vforks_is_frozen_and_let_go_every_time() {
     assert!(
         ns.stat(ns.var("sid")).is_some_and(|p| alive(&p)),
         "the shell ignores TERM"
+    );
+}
+
+/// pkill's selection options reach pgkill through the same code as
+/// pgtree's: `-F` signals only the process a live pid file names,
+/// `--newest`/`--oldest` one of the matches, `-r` only processes in a
+/// state; what is not selected is untouched.
+#[test]
+fn pkill_selection_options_pick_the_victims() {
+    let Some(ns) = Namespace::start(
+        r#"
+sleep 2001 &
+echo first=$!
+sleep 2002 &
+echo second=$!
+sleep 2003 &
+echo named=$!
+echo $! > "$DIR/pid"
+sh -c 'kill -STOP $$; exec sleep 2004' &
+echo stopped=$!
+"#,
+    ) else {
+        return;
+    };
+    let [first, second, named, stopped] =
+        ["first", "second", "named", "stopped"].map(|n| ns.var(n));
+    ns.wait_for("the stopped one", |ps| {
+        ps.iter().any(|p| p.pid == stopped && p.state == 'T')
+    });
+    let pid_file = ns.dir().join("pid");
+    let pid_file = pid_file.to_str().unwrap();
+    let gone_after = |args: &[&str], victim: i32, spared: &[i32]| {
+        let output = ns.run(PGKILL, args);
+        assert_exit(&output, 0);
+        ns.wait_for(&format!("{args:?} ends {victim}"), |_| ns.is_gone(victim));
+        for &pid in spared {
+            assert!(!ns.is_gone(pid), "{args:?} spared {pid}");
+        }
+    };
+    gone_after(
+        &["-F", pid_file, "--wait"],
+        named,
+        &[first, second, stopped],
+    );
+    // The file now names a dead process: it selects nothing.
+    let output = ns.run(PGKILL, ["-F", pid_file]);
+    assert_exit(&output, 1);
+    gone_after(
+        &["-r", "T", "-x", "sh", "--signal", "KILL", "--wait"],
+        stopped,
+        &[first, second],
+    );
+    gone_after(
+        &["--newest", "-f", "^sleep 200[12]$", "--wait"],
+        second,
+        &[first],
+    );
+    gone_after(&["--oldest", "-f", "^sleep 200[12]$", "--wait"], first, &[]);
+    // A bad pid file is a usage error, one line.
+    let output = ns.run(PGKILL, ["-F", "/no/such/file"]);
+    let line = support::assert_one_line_error(&output, "pgkill", 2, "missing pid file");
+    assert!(
+        line.contains("/no/such/file: No such file or directory"),
+        "{line}"
     );
 }

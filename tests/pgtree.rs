@@ -1505,3 +1505,129 @@ fn ascii_outside_utf8_and_numbers_right_aligned() {
         support::stdout(&ascii)
     );
 }
+
+/// pgrep's selection and output options pick what pgrep picks: each case
+/// runs pgrep and pgtree with the same options on the same processes (in a
+/// PID namespace whose table stands still) and compares what they print
+/// and their exit statuses. pgrep's `-o` is pgtree's `--oldest` (pgtree's
+/// `-o` is ps's column list). `--env` and `-q` are newer than this pgrep:
+/// checked against the kernel and against pgrep's status instead.
+#[test]
+fn pgrep_options_select_what_pgrep_selects() {
+    let Some(ns) = Namespace::start(
+        r#"
+cp /bin/sleep "$DIR/a-very-long-name-x"
+sleep 1011 &
+MARK=yes sleep 1012 &
+echo marked=$!
+sh -c 'sleep 1013 & wait' &
+echo parent=$!
+sh -c 'kill -STOP $$; exec sleep 1014' &
+echo stopped=$!
+"$DIR/a-very-long-name-x" 1015 &
+sleep 1016 &
+echo $! > "$DIR/pid"
+MARKER=no sleep 1017 &
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1018 &
+"#,
+    ) else {
+        return;
+    };
+    let (marked, parent, stopped) = (ns.var("marked"), ns.var("parent"), ns.var("stopped"));
+    ns.wait_for("every process in place", |ps| {
+        let sleeps = ps.iter().filter(|p| p.comm == b"sleep").count();
+        sleeps == 7 && ps.iter().any(|p| p.pid == stopped && p.state == 'T')
+    });
+    let pid_file = ns.dir().join("pid");
+    let pid_file = pid_file.to_str().unwrap();
+    let parent = parent.to_string();
+    let cases: &[&[&str]] = &[
+        &["sleep"],
+        &["-x", "sleep"],
+        &["-x", "-i", "SLEEP"],
+        &["-f", "sleep 101[12]"],
+        &["-v", "sleep"],
+        &["-v", "-x", "-f", "sleep 1011"],
+        &["-n", "sleep"],
+        &["-o", "sleep"],
+        &["-n", "-f", "sleep 101[234]"],
+        &["-o", "-f", "sleep 101[234]"],
+        &["-c", "sleep"],
+        &["-c", "no-such-name"],
+        &["-F", pid_file],
+        &["-v", "-F", pid_file],
+        &["-P", &parent],
+        &["-r", "T"],
+        &["-r", "S,T", "sleep"],
+        &["-v", "-r", "S"],
+        &["-u", "65534"],
+        &["-u", "root", "-x", "sleep"],
+        &["-l", "sleep"],
+        &["-a", "sleep"],
+        &["-l", "-d", ":", "sleep"],
+        &["-a", "-d", ", ", "-f", "sleep 101[12]"],
+        &["a-very-long-nam"],
+        &["-f", "a-very-long-name-x"],
+    ];
+    let mut differences = Vec::new();
+    for &case in cases {
+        // A list of pids unless the case asks for another form.
+        let mut args: Vec<&str> = case.to_vec();
+        if !case.iter().any(|a| ["-c", "-l", "-a", "-d"].contains(a)) {
+            args.splice(0..0, ["-d", ","]);
+        }
+        let pgrep = ns.run("pgrep", &args);
+        let ours: Vec<&str> = args
+            .iter()
+            .map(|&a| if a == "-o" { "--oldest" } else { a })
+            .collect();
+        let pgtree = ns.run(PGTREE, &ours);
+        if (pgrep.status.code(), &pgrep.stdout) != (pgtree.status.code(), &pgtree.stdout) {
+            differences.push(format!(
+                "{case:?}: pgrep {:?} {:?}, pgtree {:?} {:?} {:?}",
+                pgrep.status.code(),
+                support::stdout(&pgrep),
+                pgtree.status.code(),
+                support::stdout(&pgtree),
+                support::stderr(&pgtree),
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{differences:#?}");
+
+    // -A: never the caller's ancestors; here the shell that runs the
+    // tools (pid 1, another sh, is none of them).
+    let output = ns.sh(r#"pgrep -A -x -d, sh; "$PGTREE" -A -x -d, sh; pgrep -x -d, sh"#);
+    assert_exit(&output, 0);
+    let text = support::stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], lines[1], "-A: pgrep, then pgtree");
+    assert_ne!(lines[0], lines[2], "-A leaves out the running shell");
+
+    // --env (procps 4.0.5): as the kernel's environ says.
+    for (wanted, expected) in [("MARK=yes", vec![marked]), ("MARK", vec![marked])] {
+        let output = ns.run(PGTREE, ["--env", wanted, "-d", ","]);
+        assert_exit(&output, 0);
+        let text = support::stdout(&output);
+        let pids: Vec<i32> = text.trim().split(',').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(pids, expected, "--env {wanted}");
+        let environ = std::fs::read(ns.proc_path(marked).join("environ")).unwrap();
+        assert!(environ.split(|&b| b == 0).any(|e| e == b"MARK=yes"));
+    }
+    // -q (procps 4.0.6): nothing printed, pgrep's status.
+    for pattern in ["sleep", "no-such-name"] {
+        let quiet = ns.run(PGTREE, ["-q", pattern]);
+        let pgrep = ns.run("pgrep", [pattern]);
+        assert_eq!(quiet.status.code(), pgrep.status.code(), "-q {pattern}");
+        assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+    }
+    // A name pattern longer than a name can be: pgrep's warning, one line.
+    let output = ns.run(PGTREE, ["a-very-long-name-x"]);
+    assert_exit(&output, 1);
+    assert_eq!(
+        support::stderr(&output).trim_end(),
+        "pgtree: warning: pattern that searches for process name longer than 15 \
+         characters will result in zero matches; try -f to match the command line"
+    );
+}

@@ -338,6 +338,11 @@ impl Namespace {
             .env("SETSID_RUN", SETSID_RUN))
     }
 
+    /// `/proc/<pid>` of the namespace's process `pid`, seen from here.
+    pub fn proc_path(&self, pid: i32) -> PathBuf {
+        self.proc.join(pid.to_string())
+    }
+
     /// One process of the namespace as the kernel shows it (namespace pid).
     pub fn stat(&self, pid: i32) -> Option<Proc> {
         read_proc(&self.proc, pid)

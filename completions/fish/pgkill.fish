@@ -83,9 +83,12 @@ function __procgroup_duration
         $number'm'\t'minutes' $number'h'\t'hours'
 end
 
-complete -c pgkill -s u -l user -d 'Select only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'
-complete -c pgkill -s t -l tty -d 'Select only processes on these terminals (pts/3, tty1, `?` for none)' -r -f -a '(__procgroup_live tty)'
-complete -c pgkill -s P -l parent -d 'Select only children of these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
+complete -c pgkill -s u -l user -d 'Only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'
+complete -c pgkill -s t -l tty -d 'Only processes on these terminals (pts/3, tty1, `?` for none)' -r -f -a '(__procgroup_live tty)'
+complete -c pgkill -s P -l parent -d 'Only children of these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
+complete -c pgkill -s F -l pidfile -d 'Only the process FILE names, while it is the one that wrote it (started before FILE was written)' -r -F
+complete -c pgkill -s r -l runstates -d 'Only processes in these states (R, S, D, T, t, Z, I, ...: `-r DT`, `-r D,T`)' -r
+complete -c pgkill -l env -d 'Only processes with this environment variable (NAME) or value (NAME=VALUE); repeatable' -r
 complete -c pgkill -l expand -d 'Signal the whole group (as --pgid) or session (as --sid) of each selected process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
 complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable); with a selection, select only it' -r -f -a '(__procgroup_live pid)'
@@ -98,8 +101,11 @@ complete -c pgkill -s k -l kill-after -d 'Send SIGKILL to whatever is alive DURA
 complete -c pgkill -s f -l full -d 'Match PATTERN against the whole command line'
 complete -c pgkill -s x -l exact -d 'PATTERN must match the whole name (or command line)'
 complete -c pgkill -s i -l ignore-case -d 'Match PATTERN without regard to case'
-complete -c pgkill -l orphaned -d 'Select only members of orphaned process groups'
-complete -c pgkill -l inverse -d 'Select the processes that do NOT match PATTERN, -u, -t, -P, --orphaned (pkill\'s -v)'
+complete -c pgkill -l orphaned -d 'Only members of orphaned process groups'
+complete -c pgkill -s A -l ignore-ancestors -d 'Never the caller\'s own ancestors (its shell, the terminal, ...)'
+complete -c pgkill -l oldest -d 'Only the least recently started of the matches (pgrep\'s -o)'
+complete -c pgkill -l inverse -d 'Select the processes that do NOT match PATTERN, -u, -t, -P, --orphaned, -F, -r, --env (pkill\'s -v)'
+complete -c pgkill -l newest -d 'Select only the most recently started of the matches (pkill\'s -n)'
 complete -c pgkill -s n -l dry-run -d 'Show what would be signalled, grouped by session and group; signal nothing'
 complete -c pgkill -s w -l wait -d 'Wait until every targeted process has exited (a zombie has)'
 complete -c pgkill -s v -l verbose -d 'Print a line per signalled process on stderr'

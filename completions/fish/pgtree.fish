@@ -87,29 +87,40 @@ function __procgroup_pgtree_columns
     __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line'
 end
 
-complete -c pgtree -s p -l pid -d 'Only these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
-complete -c pgtree -s g -l pgid -d 'Only these process groups; `self` is pgtree\'s own group' -r -f -a '(__procgroup_live pgid)'
-complete -c pgtree -s s -l sid -d 'Only these sessions; `self` is pgtree\'s own session' -r -f -a '(__procgroup_live sid)'
 complete -c pgtree -s u -l user -d 'Only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'
 complete -c pgtree -s t -l tty -d 'Only processes on these terminals (pts/3, tty1, `?` for none)' -r -f -a '(__procgroup_live tty)'
 complete -c pgtree -s P -l parent -d 'Only children of these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
+complete -c pgtree -s F -l pidfile -d 'Only the process FILE names, while it is the one that wrote it (started before FILE was written)' -r -F
+complete -c pgtree -s r -l runstates -d 'Only processes in these states (R, S, D, T, t, Z, I, ...: `-r DT`, `-r D,T`)' -r
+complete -c pgtree -l env -d 'Only processes with this environment variable (NAME) or value (NAME=VALUE); repeatable' -r
+complete -c pgtree -s p -l pid -d 'Only these processes (comma list, repeatable)' -r -f -a '(__procgroup_live pid)'
+complete -c pgtree -s g -l pgid -d 'Only these process groups; `self` is pgtree\'s own group' -r -f -a '(__procgroup_live pgid)'
+complete -c pgtree -s s -l sid -d 'Only these sessions; `self` is pgtree\'s own session' -r -f -a '(__procgroup_live sid)'
 complete -c pgtree -l expand -d 'Show the whole group or session of every matched process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
 complete -c pgtree -s o -l columns -d 'Columns for --table, --plain and --json (comma list)' -r -f -a '(__procgroup_pgtree_columns)'
 complete -c pgtree -l color -d 'When to color the tree' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is unset'
 always\t''
 never\t''"
+complete -c pgtree -s d -l delimiter -d 'List the selected pids separated by DELIM (default: a newline), as pgrep -d' -r
 complete -c pgtree -s f -l full -d 'Match PATTERN against the whole command line'
 complete -c pgtree -s x -l exact -d 'PATTERN must match the whole name (or command line)'
 complete -c pgtree -s i -l ignore-case -d 'Match PATTERN without regard to case'
 complete -c pgtree -l orphaned -d 'Only members of orphaned process groups'
-complete -c pgtree -s v -l inverse -d 'Show the processes that do not match PATTERN, -u, -t, -P and --orphaned (-p, -g, -s still restrict)'
+complete -c pgtree -s A -l ignore-ancestors -d 'Never the caller\'s own ancestors (its shell, the terminal, ...)'
+complete -c pgtree -l oldest -d 'Only the least recently started of the matches (pgrep\'s -o)'
+complete -c pgtree -s v -l inverse -d 'Show the processes that do not match PATTERN, -u, -t, -P, --orphaned, -F, -r, --env (-p, -g, -s still restrict)'
+complete -c pgtree -s n -l newest -d 'Only the most recently started of the matches'
 complete -c pgtree -s k -l kernel -d 'Include kernel threads'
 complete -c pgtree -l tree -d 'Sessions, groups and processes as a tree (the default)'
 complete -c pgtree -l table -d 'A table with a header row (the default with -o)'
 complete -c pgtree -l plain -d 'Columns separated by one space; fields never contain whitespace'
 complete -c pgtree -l json -d 'A JSON array with one object per process'
 complete -c pgtree -l no-headers -d 'Omit the header row of --table and --plain'
+complete -c pgtree -s c -l count -d 'Print how many processes are selected, as pgrep -c'
+complete -c pgtree -s l -l list-name -d 'List each selected process as its pid and name, as pgrep -l'
+complete -c pgtree -s a -l list-full -d 'List each selected process as its pid and command line, as pgrep -a'
+complete -c pgtree -s q -l quiet -d 'Print nothing: only the exit status says whether anything is selected'
 complete -c pgtree -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgtree -s V -l version -d 'Print version'
 complete -c pgtree -f

@@ -193,6 +193,143 @@ impl From<ExpandArg> for procgroup::select::Expand {
     }
 }
 
+/// The selection options of pgtree and pgkill, with pgrep's and pkill's
+/// meanings; each tool adds its own `-v`/`--inverse`, `--newest`, targets
+/// and `--expand`.
+#[derive(clap::Args, Debug)]
+pub struct SelectArgs {
+    /// Regular expression matched against the process name (comm), as pgrep's and pkill's
+    #[arg(value_name = "PATTERN")]
+    pub pattern: Option<String>,
+
+    /// Match PATTERN against the whole command line
+    #[arg(short = 'f', long)]
+    pub full: bool,
+
+    /// PATTERN must match the whole name (or command line)
+    #[arg(short = 'x', long)]
+    pub exact: bool,
+
+    /// Match PATTERN without regard to case
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+
+    /// Only processes of these users (names or uids)
+    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',',
+          value_parser = core(procgroup::select::parse_user))]
+    pub uids: Vec<u32>,
+
+    /// Only processes on these terminals (pts/3, tty1, `?` for none)
+    #[arg(short = 't', long = "tty", value_name = "TTY", value_delimiter = ',',
+          value_parser = core(procgroup::tty::parse))]
+    pub ttys: Vec<i32>,
+
+    /// Only children of these processes (comma list, repeatable)
+    #[arg(short = 'P', long = "parent", value_name = "PPID", value_delimiter = ',',
+          value_parser = core(|text| text.parse::<procgroup::Pid>()),
+          allow_negative_numbers = true)]
+    pub parents: Vec<procgroup::Pid>,
+
+    /// Only members of orphaned process groups
+    #[arg(long)]
+    pub orphaned: bool,
+
+    /// Only the process FILE names, while it is the one that wrote it (started before FILE was written)
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub pidfile: Option<std::path::PathBuf>,
+
+    /// Only processes in these states (R, S, D, T, t, Z, I, ...: `-r DT`, `-r D,T`)
+    #[arg(short = 'r', long, value_name = "STATES",
+          value_parser = core(|text| procgroup::select::parse_states(text).map(|_| text.to_string())))]
+    pub runstates: Option<String>,
+
+    /// Only processes with this environment variable (NAME) or value (NAME=VALUE); repeatable
+    #[arg(long, value_name = "NAME[=VALUE]",
+          value_parser = core(|text| procgroup::select::parse_env(text).map(|_| text.to_string())))]
+    pub env: Vec<String>,
+
+    /// Never the caller's own ancestors (its shell, the terminal, ...)
+    #[arg(short = 'A', long)]
+    pub ignore_ancestors: bool,
+
+    /// Only the least recently started of the matches (pgrep's -o)
+    #[arg(long, conflicts_with = "newest")]
+    pub oldest: bool,
+}
+
+impl SelectArgs {
+    /// Whether any option beyond the tool's targets narrows the selection.
+    pub fn narrows(&self) -> bool {
+        self.pattern.is_some()
+            || !self.uids.is_empty()
+            || !self.ttys.is_empty()
+            || !self.parents.is_empty()
+            || self.orphaned
+            || self.pidfile.is_some()
+            || self.runstates.is_some()
+            || !self.env.is_empty()
+            || self.ignore_ancestors
+            || self.oldest
+    }
+
+    /// The selection these options make, on top of `base` (the tool's
+    /// targets, `--inverse`, `--expand`, `--newest`): the pattern compiled,
+    /// the pid file read. A bad pattern or pid file is a usage error.
+    pub fn selection(&self, base: procgroup::Selection) -> Result<procgroup::Selection, Failure> {
+        use procgroup::select::{self, Pick};
+        let pattern = self
+            .pattern
+            .as_deref()
+            .map(|text| select::pattern(text, self.exact, self.ignore_case))
+            .transpose()
+            .map_err(|error| Failure::usage(error.to_string()))?;
+        let pidfile = self
+            .pidfile
+            .as_deref()
+            .map(|path| {
+                procgroup::pidfile::named(path)
+                    .map(|pid| pid.into_iter().collect::<Vec<_>>())
+                    .map_err(|error| Failure::usage(format!("pidfile {error}")))
+            })
+            .transpose()?;
+        Ok(procgroup::Selection {
+            pattern,
+            full: self.full,
+            uids: self.uids.clone(),
+            ttys: self.ttys.clone(),
+            parents: self.parents.clone(),
+            orphaned: self.orphaned,
+            pidfile,
+            // Both checked by their parsers already.
+            states: self
+                .runstates
+                .as_deref()
+                .map_or(Ok(Vec::new()), select::parse_states)
+                .map_err(|error| Failure::usage(error.to_string()))?,
+            env: self.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
+            ignore_ancestors: self.ignore_ancestors,
+            pick: if self.oldest {
+                Some(Pick::Oldest)
+            } else {
+                base.pick
+            },
+            ..base
+        })
+    }
+
+    /// pgrep's warning for a pattern that matched nothing because it is
+    /// longer than any process name; `None` when it does not apply.
+    pub fn too_long_warning(&self, tool: &str) -> Option<String> {
+        let pattern = self.pattern.as_deref()?;
+        (!self.full && procgroup::select::too_long_for_a_name(pattern)).then(|| {
+            format!(
+                "{tool}: warning: pattern that searches for process name longer than 15 \
+                 characters will result in zero matches; try -f to match the command line"
+            )
+        })
+    }
+}
+
 /// `--color auto|always|never`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {

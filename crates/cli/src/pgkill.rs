@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use clap::{Args as _, Parser};
 use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
-use procgroup::select::{self, Selection};
-use procgroup::{parse_duration, tty, Pgid, Pid, Process, Sid, Signal};
+use procgroup::select::{self, Pick, Selection};
+use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
 
-use crate::common::{core, escape, json_string, main_with_args, stderr_line, ExpandArg, Failure};
+use crate::common::{
+    core, escape, json_string, main_with_args, stderr_line, ExpandArg, Failure, SelectArgs,
+};
 
 /// Signal a process, a process group or a whole session.
 #[derive(Parser, Debug)]
@@ -42,44 +44,16 @@ use crate::common::{core, escape, json_string, main_with_args, stderr_line, Expa
         1 none exists, 3 some may not be signalled."
 )]
 pub struct Args {
-    /// Select processes whose name (comm) matches this regular expression, as pkill
-    #[arg(value_name = "PATTERN")]
-    pattern: Option<String>,
+    #[command(flatten)]
+    select: SelectArgs,
 
-    /// Match PATTERN against the whole command line
-    #[arg(short = 'f', long)]
-    full: bool,
-
-    /// PATTERN must match the whole name (or command line)
-    #[arg(short = 'x', long)]
-    exact: bool,
-
-    /// Match PATTERN without regard to case
-    #[arg(short = 'i', long)]
-    ignore_case: bool,
-
-    /// Select only processes of these users (names or uids)
-    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',',
-          value_parser = core(select::parse_user))]
-    uids: Vec<u32>,
-
-    /// Select only processes on these terminals (pts/3, tty1, `?` for none)
-    #[arg(short = 't', long = "tty", value_name = "TTY", value_delimiter = ',',
-          value_parser = core(tty::parse))]
-    ttys: Vec<i32>,
-
-    /// Select only children of these processes (comma list, repeatable)
-    #[arg(short = 'P', long = "parent", value_name = "PPID", value_delimiter = ',',
-          value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
-    parents: Vec<Pid>,
-
-    /// Select only members of orphaned process groups
-    #[arg(long)]
-    orphaned: bool,
-
-    /// Select the processes that do NOT match PATTERN, -u, -t, -P, --orphaned (pkill's -v)
+    /// Select the processes that do NOT match PATTERN, -u, -t, -P, --orphaned, -F, -r, --env (pkill's -v)
     #[arg(long)]
     inverse: bool,
+
+    /// Select only the most recently started of the matches (pkill's -n)
+    #[arg(long)]
+    newest: bool,
 
     /// Signal the whole group (as --pgid) or session (as --sid) of each selected process
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -267,48 +241,37 @@ fn run(args: Args) -> Result<i32, Failure> {
 
 /// The options that select processes rather than name targets.
 fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
-    let selecting = args.pattern.is_some()
-        || !args.uids.is_empty()
-        || !args.ttys.is_empty()
-        || !args.parents.is_empty()
-        || args.orphaned
-        || args.inverse
-        || args.expand.is_some();
+    let select = &args.select;
+    let selecting = select.narrows() || args.inverse || args.newest || args.expand.is_some();
     let typed = !(args.pids.is_empty() && args.pgids.is_empty() && args.sids.is_empty());
-    if !typed && args.pattern.is_none() {
+    if !typed && select.pattern.is_none() && select.pidfile.is_none() {
         // Never everything: -u alone would be every process of a user.
         let narrowing = if selecting {
-            "; -u, -t, -P, --orphaned, --inverse and --expand only narrow or grow a selection"
+            "; -u, -t, -P, -r, -A, --env, --orphaned, --inverse, --newest, --oldest and \
+             --expand only narrow or grow a selection"
         } else {
             ""
         };
         return Err(Failure::usage(format!(
-            "no target: give a PATTERN, --pid, --pgid or --sid{narrowing} (see 'pgkill --help')"
+            "no target: give a PATTERN, --pidfile, --pid, --pgid or --sid{narrowing} \
+             (see 'pgkill --help')"
         )));
     }
     if !selecting {
         return Ok(None);
     }
-    let pattern = args
-        .pattern
-        .as_deref()
-        .map(|text| select::pattern(text, args.exact, args.ignore_case))
-        .transpose()
-        .map_err(|error| Failure::usage(error.to_string()))?;
-    Ok(Some(Selection {
-        pattern,
-        full: args.full,
-        pids: args.pids.clone(),
-        pgids: args.pgids.clone(),
-        sids: args.sids.clone(),
-        uids: args.uids.clone(),
-        ttys: args.ttys.clone(),
-        parents: args.parents.clone(),
-        orphaned: args.orphaned,
-        inverse: args.inverse,
-        expand: args.expand.map(Into::into),
-        kernel: false,
-    }))
+    select
+        .selection(Selection {
+            pids: args.pids.clone(),
+            pgids: args.pgids.clone(),
+            sids: args.sids.clone(),
+            inverse: args.inverse,
+            pick: args.newest.then_some(Pick::Newest),
+            expand: args.expand.map(Into::into),
+            kernel: false,
+            ..Selection::default()
+        })
+        .map(Some)
 }
 
 fn run_quietly(args: Args) -> Result<i32, Failure> {

@@ -13,10 +13,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// The process table could not be read at all (e.g. /proc not mounted).
-    #[error("cannot read the process table: {0}")]
+    #[error("cannot read the process table: {}", reason(.0))]
     ProcessTable(io::Error),
     /// A system call failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", reason(source))]
     Os {
         /// What was attempted.
         what: String,
@@ -42,6 +42,16 @@ impl Error {
 impl From<nix::Error> for Error {
     fn from(errno: nix::Error) -> Self {
         Error::os("system call failed", errno)
+    }
+}
+
+/// What went wrong, in the system's words, without Rust's "(os error N)":
+/// what a user reads in a one-line message.
+pub fn reason(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.split_once(" (os error ") {
+        Some((words, _)) => words.to_string(),
+        None => text,
     }
 }
 

@@ -45,7 +45,7 @@ pub enum PidFileError {
     #[error("already running as pid {0}")]
     Running(Pid),
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {}", crate::error::reason(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -55,6 +55,9 @@ pub enum PidFileError {
     /// The file holds something other than a pid.
     #[error("{0}: does not hold a pid; not replacing it")]
     NotAPidFile(PathBuf),
+    /// A file read as a pid file holds something other than a pid.
+    #[error("{0}: does not hold a pid")]
+    Garbage(PathBuf),
     /// The name is something that must not be written through: a symlink,
     /// not a regular file, someone else's file, a file with other links.
     #[error("{path}: {why}; not replacing it")]
@@ -153,6 +156,31 @@ impl PidFile {
 
 /// Opens an existing pid file without following a symlink, blocking (a
 /// FIFO), or acquiring a controlling terminal (a tty). std adds O_CLOEXEC.
+/// The process a pid file names, for a reader (pgrep's `-F`): its pid if
+/// that process is alive and had started by the time the file was written,
+/// `None` if the file is empty or stale (the pid is dead, or a later
+/// process took it). The file is only read (following a symbolic link, as
+/// any reader does; a FIFO does not block).
+pub fn named(path: &Path) -> Result<Option<Pid>, PidFileError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|source| PidFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let io_error = |source| PidFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    match read_pid(&file).map_err(io_error)? {
+        Content::Empty => Ok(None),
+        Content::Garbage => Err(PidFileError::Garbage(path.to_path_buf())),
+        Content::Pid(pid) => Ok(is_live_owner(pid, &file).map_err(io_error)?.then_some(pid)),
+    }
+}
+
 fn open_existing(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)

@@ -23,6 +23,16 @@ pub enum Expand {
     Session,
 }
 
+/// Which one of the matches to keep, as pgrep's `-n` and `-o`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// The most recently started (of several started in the same clock
+    /// tick, the highest pid), as pgrep's `-n`.
+    Newest,
+    /// The least recently started (in a tie, the lowest pid), as `-o`.
+    Oldest,
+}
+
 /// What to select. The default selects every user process.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
@@ -45,11 +55,26 @@ pub struct Selection {
     pub parents: Vec<Pid>,
     /// Only members of orphaned process groups.
     pub orphaned: bool,
+    /// Only the processes a pid file names (pgrep's `-F`): `Some` of what
+    /// the files name, each while it is the process that wrote it (see
+    /// [`crate::pidfile::named`]); `Some(vec![])` matches nothing.
+    pub pidfile: Option<Vec<Pid>>,
+    /// Only processes in these states (ps's letters: `R`, `S`, `D`, `T`,
+    /// `t`, `Z`, `I`…), as pgrep's `-r`.
+    pub states: Vec<u8>,
+    /// Only processes whose environment has one of these: `NAME` (any
+    /// value) or `NAME=VALUE` (exactly), as pgrep's `--env`.
+    pub env: Vec<Vec<u8>>,
     /// Select the processes that do NOT match `pattern`, `uids`, `ttys`,
-    /// `parents` and `orphaned` (pgrep's `-v`); `pids`, `pgids` and `sids`
-    /// still restrict, so that they bound what is selected. Never the
-    /// calling process itself.
+    /// `parents`, `orphaned`, `pidfile`, `states` and `env` (pgrep's `-v`);
+    /// `pids`, `pgids` and `sids` still restrict, so that they bound what
+    /// is selected. Never the calling process itself.
     pub inverse: bool,
+    /// Never the calling process's ancestors (pgrep's `-A`).
+    pub ignore_ancestors: bool,
+    /// Keep only the newest or the oldest of the matches (before
+    /// `expand`).
+    pub pick: Option<Pick>,
     /// Grow the matches to their whole groups or sessions.
     pub expand: Option<Expand>,
     /// Include kernel threads.
@@ -79,6 +104,39 @@ pub fn pattern(text: &str, exact: bool, ignore_case: bool) -> Result<Regex> {
         })
 }
 
+/// Process states as pgrep's `-r` takes them: letters, optionally
+/// separated by commas (`S`, `DR`, `S,T`).
+pub fn parse_states(text: &str) -> Result<Vec<u8>> {
+    const KNOWN: &[u8] = b"RSDTtZXxKWPI";
+    let states: Vec<u8> = text.bytes().filter(|&b| b != b',').collect();
+    match states.iter().find(|b| !KNOWN.contains(b)) {
+        _ if states.is_empty() => Err(Error::usage("no process state given".to_string())),
+        Some(&bad) => Err(Error::usage(format!(
+            "unknown process state '{}' (known: R S D T t Z X x K W P I)",
+            bad.escape_ascii()
+        ))),
+        None => Ok(states),
+    }
+}
+
+/// An environment match as pgrep's `--env` takes it: `NAME` or
+/// `NAME=VALUE`.
+pub fn parse_env(text: &str) -> Result<Vec<u8>> {
+    if text.is_empty() || text.starts_with('=') {
+        return Err(Error::usage(format!(
+            "invalid --env '{text}': give NAME or NAME=VALUE"
+        )));
+    }
+    Ok(text.as_bytes().to_vec())
+}
+
+/// Whether a pattern that matched nothing could not have matched a name:
+/// longer than the 15 bytes of a process name, and no `|` or `[` that
+/// would make it a shorter alternative (pgrep's test for its warning).
+pub fn too_long_for_a_name(pattern: &str) -> bool {
+    pattern.len() > 15 && !pattern.contains(['|', '['])
+}
+
 /// A user name or a numeric uid.
 pub fn parse_user(text: &str) -> Result<u32> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
@@ -98,6 +156,7 @@ impl Selection {
         Fields {
             args: self.pattern.is_some() && self.full,
             uid: !self.uids.is_empty(),
+            env: !self.env.is_empty(),
         }
     }
 
@@ -135,6 +194,11 @@ impl Selection {
     fn matched<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s Process> {
         let not_orphaned = self.orphaned.then(|| groups_with_outside_parent(snapshot));
         let me = Pid::current();
+        let ancestors: HashSet<Pid> = if self.ignore_ancestors {
+            snapshot.ancestry(me).skip(1).map(|p| p.pid).collect()
+        } else {
+            HashSet::new()
+        };
         let criteria = |p: &Process| {
             self.pattern_matches(p, me)
                 && (self.uids.is_empty() || p.uid.is_some_and(|uid| self.uids.contains(&uid)))
@@ -143,22 +207,56 @@ impl Selection {
                 && not_orphaned
                     .as_ref()
                     .is_none_or(|set| p.pgid.is_valid() && !set.contains(&p.pgid))
+                && self
+                    .pidfile
+                    .as_ref()
+                    .is_none_or(|pids| pids.contains(&p.pid))
+                && any_or_empty(&self.states, &p.state)
+                && self.env_matches(p)
         };
-        snapshot
+        let matched = snapshot
             .processes()
             .iter()
             .filter(|p| self.kernel || !p.kernel_thread)
             .filter(|p| any_or_empty(&self.pids, &p.pid))
             .filter(|p| any_or_empty(&self.pgids, &p.pgid))
             .filter(|p| any_or_empty(&self.sids, &p.sid))
+            .filter(|p| !ancestors.contains(&p.pid))
             .filter(|p| {
                 if self.inverse {
                     p.pid != me && !criteria(p)
                 } else {
                     criteria(p)
                 }
+            });
+        // The newest is never the caller itself, as in pgrep.
+        let age = |p: &&Process| (p.starttime, p.pid);
+        let picked = match self.pick {
+            None => return matched.collect(),
+            Some(Pick::Newest) => matched.filter(|p| p.pid != me).max_by_key(age),
+            Some(Pick::Oldest) => matched.filter(|p| p.pid != me).min_by_key(age),
+        };
+        picked.into_iter().collect()
+    }
+
+    /// Whether `process`'s environment has one of `env`'s entries (all do
+    /// when there are none).
+    fn env_matches(&self, process: &Process) -> bool {
+        if self.env.is_empty() {
+            return true;
+        }
+        let entries = process.env.as_deref().unwrap_or_default();
+        self.env.iter().any(|wanted| {
+            entries.iter().any(|entry| {
+                if wanted.contains(&b'=') {
+                    entry == wanted
+                } else {
+                    entry
+                        .strip_prefix(wanted.as_slice())
+                        .is_some_and(|rest| rest.first() == Some(&b'='))
+                }
             })
-            .collect()
+        })
     }
 
     /// What the matches stand for as targets of a signal, each with the
@@ -461,6 +559,72 @@ mod tests {
             ]
         );
         assert_eq!(pids(&groups, &outside), [20, 21]);
+    }
+
+    #[test]
+    fn states_environment_pid_files_and_picks() {
+        let mut snapshot = machine().processes().to_vec();
+        snapshot[4].state = b'T';
+        snapshot[5].state = b'Z';
+        snapshot[3].env = Some(vec![b"LANG=C".to_vec(), b"HOMEDIR=/x".to_vec()]);
+        snapshot[4].env = Some(vec![b"HOME=/root".to_vec()]);
+        // Started in the same tick as 20: the higher pid is the newer.
+        snapshot[2].starttime = 20;
+        let snapshot = Snapshot::from_processes(snapshot);
+        let select = |selection: Selection| pids(&selection, &snapshot);
+        let states = |text: &str| Selection {
+            states: parse_states(text).unwrap(),
+            ..Selection::default()
+        };
+        assert_eq!(select(states("T")), [21]);
+        assert_eq!(select(states("T,Z")), [21, 30]);
+        assert_eq!(select(states("TZ")), [21, 30]);
+        let env = |entries: &[&str]| Selection {
+            env: entries.iter().map(|e| parse_env(e).unwrap()).collect(),
+            ..Selection::default()
+        };
+        // A name matches that name only, not a longer one it begins.
+        assert_eq!(select(env(&["HOME"])), [21]);
+        assert_eq!(select(env(&["HOMEDIR=/x", "HOME=/nope"])), [20]);
+        assert_eq!(select(env(&["LANG=C.UTF-8"])), [] as [i32; 0]);
+        let pidfile = |pids: Vec<i32>| Selection {
+            pidfile: Some(pids.into_iter().map(Pid::from_raw).collect()),
+            ..Selection::default()
+        };
+        assert_eq!(select(pidfile(vec![30])), [30]);
+        assert_eq!(select(pidfile(vec![])), [] as [i32; 0]);
+        // -v -F: everything but what the file names, as pgrep.
+        let not_in_file = Selection {
+            inverse: true,
+            ..pidfile(vec![30])
+        };
+        assert_eq!(select(not_in_file), [1, 10, 20, 21, 41]);
+        let pick = |pick, sids: Vec<i32>| Selection {
+            pick: Some(pick),
+            sids: sids.into_iter().map(Sid::from_raw).collect(),
+            ..Selection::default()
+        };
+        assert_eq!(select(pick(Pick::Newest, vec![])), [41]);
+        assert_eq!(select(pick(Pick::Oldest, vec![])), [1]);
+        // 10 and 20 started in the same tick: newest 20, oldest 10.
+        assert_eq!(select(pick(Pick::Newest, vec![10])), [30]);
+        assert_eq!(select(pick(Pick::Oldest, vec![10])), [10]);
+        let tie = Selection {
+            pids: vec![Pid::from_raw(10), Pid::from_raw(20)],
+            ..pick(Pick::Newest, vec![])
+        };
+        assert_eq!(select(tie), [20]);
+        let tie = Selection {
+            pids: vec![Pid::from_raw(10), Pid::from_raw(20)],
+            ..pick(Pick::Oldest, vec![])
+        };
+        assert_eq!(select(tie), [10]);
+        assert!(parse_states("Q").is_err());
+        assert!(parse_states(",").is_err());
+        assert!(parse_env("=x").is_err());
+        assert!(too_long_for_a_name("abcdefghijklmnop"));
+        assert!(!too_long_for_a_name("abcdefghijklmno"));
+        assert!(!too_long_for_a_name("abcdefgh|ijklmnop"));
     }
 
     #[test]

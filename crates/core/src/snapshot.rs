@@ -35,6 +35,9 @@ pub struct Process {
     pub args: Option<Vec<Vec<u8>>>,
     /// The real uid, when [`Fields::uid`] asked for it.
     pub uid: Option<u32>,
+    /// The environment (`NAME=VALUE` entries), when [`Fields::env`] asked
+    /// for it; empty where it cannot be read (another user's process).
+    pub env: Option<Vec<Vec<u8>>>,
     /// Whether it is a kernel thread (`PF_KTHREAD`).
     pub kernel_thread: bool,
     /// How many threads it has (1 where the system does not tell).
@@ -76,6 +79,7 @@ impl From<crate::stat::Stat> for Process {
             comm: stat.comm,
             args: None,
             uid: None,
+            env: None,
         }
     }
 }
@@ -87,6 +91,8 @@ pub struct Fields {
     pub args: bool,
     /// The owner (`/proc/<pid>`'s uid).
     pub uid: bool,
+    /// The environment (`/proc/<pid>/environ`).
+    pub env: bool,
 }
 
 /// The process table at one moment, ordered by pid.
@@ -261,9 +267,13 @@ pub(crate) mod linux {
         } else {
             None
         };
+        let env = fields
+            .env
+            .then(|| read_nul_separated(proc_dir, pid, b"environ", buffer).unwrap_or_default());
         Some(Process {
             args,
             uid,
+            env,
             ..Process::from(stat)
         })
     }
@@ -275,7 +285,17 @@ pub(crate) mod linux {
     }
 
     fn read_args(proc_dir: RawFd, pid: i32, buffer: &mut Vec<u8>) -> Option<Vec<Vec<u8>>> {
-        let length = read_file(proc_dir, pid, b"cmdline", buffer, true)?;
+        read_nul_separated(proc_dir, pid, b"cmdline", buffer)
+    }
+
+    /// Reads a file of NUL-terminated strings (`cmdline`, `environ`).
+    fn read_nul_separated(
+        proc_dir: RawFd,
+        pid: i32,
+        file: &[u8],
+        buffer: &mut Vec<u8>,
+    ) -> Option<Vec<Vec<u8>>> {
+        let length = read_file(proc_dir, pid, file, buffer, true)?;
         let bytes = &buffer[..length];
         let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
         if bytes.is_empty() {
@@ -413,6 +433,9 @@ pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
     if fields.uid {
         refresh = refresh.with_user(UpdateKind::Always);
     }
+    if fields.env {
+        refresh = refresh.with_environ(UpdateKind::Always);
+    }
     system.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh);
     let mut processes = Vec::new();
     for (pid, process) in system.processes() {
@@ -456,6 +479,13 @@ pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
                 .uid
                 .then(|| process.user_id().map(|uid| **uid))
                 .flatten(),
+            env: fields.env.then(|| {
+                process
+                    .environ()
+                    .iter()
+                    .map(|entry| entry.as_encoded_bytes().to_vec())
+                    .collect()
+            }),
             kernel_thread: process.thread_kind() == Some(ThreadKind::Kernel),
             threads: process.tasks().map_or(1, |tasks| tasks.len().max(1) as u32),
         });
@@ -481,6 +511,7 @@ pub(crate) mod tests {
             comm: comm.as_bytes().to_vec(),
             args: Some(vec![comm.as_bytes().to_vec()]),
             uid: Some(0),
+            env: Some(Vec::new()),
             kernel_thread: false,
             threads: 1,
         }
@@ -491,6 +522,7 @@ pub(crate) mod tests {
         let snapshot = Snapshot::read(Fields {
             args: true,
             uid: true,
+            env: true,
         })
         .unwrap();
         let me = snapshot
@@ -502,6 +534,12 @@ pub(crate) mod tests {
         let arg0 = std::env::args_os().next().unwrap();
         assert_eq!(me.args.as_ref().unwrap()[0], arg0.as_encoded_bytes());
         assert_eq!(me.ppid.as_raw() as u32, std::os::unix::process::parent_id());
+        // Cargo sets CARGO_PKG_NAME for the tests it runs.
+        let env = me.env.as_ref().unwrap();
+        assert!(
+            env.iter().any(|e| e == b"CARGO_PKG_NAME=procgroup"),
+            "{env:?}"
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -522,6 +560,7 @@ pub(crate) mod tests {
         let fields = Fields {
             args: true,
             uid: true,
+            env: true,
         };
         let me = Pid::current();
         // Each process as (pid, start time): its identity.

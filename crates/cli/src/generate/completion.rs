@@ -566,7 +566,7 @@ mod tests {
         };
         assert_eq!(
             kinds(crate::pgtree::command()),
-            ["pids", "pgids", "sids", "uids", "ttys", "parents", "columns"]
+            ["uids", "ttys", "parents", "pids", "pgids", "sids", "columns"]
         );
         assert_eq!(
             kinds(crate::pgkill::command()),

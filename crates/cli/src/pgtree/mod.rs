@@ -3,10 +3,12 @@
 use std::io::{self, Write};
 
 use clap::{Args as _, Parser};
-use procgroup::select::{self, Expand};
-use procgroup::{tty, Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
+use procgroup::select::{Expand, Pick};
+use procgroup::{Forest, Pgid, Pid, Process, Selection, Sid, Snapshot};
 
-use crate::common::{core, main_with, utf8_locale, ColorWhen, ExpandArg, Failure, Paint};
+use crate::common::{
+    core, escape, main_with, utf8_locale, ColorWhen, ExpandArg, Failure, Paint, SelectArgs,
+};
 
 mod rows;
 mod tree;
@@ -31,21 +33,8 @@ use tree::Look;
         could not be written), 2 usage error, 3 the process table could not be read."
 )]
 pub struct Args {
-    /// Regular expression matched against the process name (comm)
-    #[arg(value_name = "PATTERN")]
-    pattern: Option<String>,
-
-    /// Match PATTERN against the whole command line
-    #[arg(short = 'f', long)]
-    full: bool,
-
-    /// PATTERN must match the whole name (or command line)
-    #[arg(short = 'x', long)]
-    exact: bool,
-
-    /// Match PATTERN without regard to case
-    #[arg(short = 'i', long)]
-    ignore_case: bool,
+    #[command(flatten)]
+    select: SelectArgs,
 
     /// Only these processes (comma list, repeatable)
     #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
@@ -65,29 +54,13 @@ pub struct Args {
           allow_negative_numbers = true)]
     sids: Vec<Sid>,
 
-    /// Only processes of these users (names or uids)
-    #[arg(short = 'u', long = "user", value_name = "USER", value_delimiter = ',',
-          value_parser = core(select::parse_user))]
-    uids: Vec<u32>,
-
-    /// Only processes on these terminals (pts/3, tty1, `?` for none)
-    #[arg(short = 't', long = "tty", value_name = "TTY", value_delimiter = ',',
-          value_parser = core(tty::parse))]
-    ttys: Vec<i32>,
-
-    /// Only children of these processes (comma list, repeatable)
-    #[arg(short = 'P', long = "parent", value_name = "PPID", value_delimiter = ',',
-          value_parser = core(|text| text.parse::<Pid>()),
-          allow_negative_numbers = true)]
-    parents: Vec<Pid>,
-
-    /// Only members of orphaned process groups
-    #[arg(long)]
-    orphaned: bool,
-
-    /// Show the processes that do not match PATTERN, -u, -t, -P and --orphaned (-p, -g, -s still restrict)
+    /// Show the processes that do not match PATTERN, -u, -t, -P, --orphaned, -F, -r, --env (-p, -g, -s still restrict)
     #[arg(short = 'v', long)]
     inverse: bool,
+
+    /// Only the most recently started of the matches
+    #[arg(short = 'n', long)]
+    newest: bool,
 
     /// Show the whole group or session of every matched process
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -118,7 +91,33 @@ pub struct Args {
     /// When to color the tree
     #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
     color: ColorWhen,
+
+    #[command(flatten)]
+    list: ListArgs,
 }
+
+/// pgrep's output forms: a count, or a list of pids.
+#[derive(clap::Args, Debug)]
+struct ListArgs {
+    /// Print how many processes are selected, as pgrep -c
+    #[arg(short = 'c', long, conflicts_with_all = FORMS)]
+    count: bool,
+    /// List each selected process as its pid and name, as pgrep -l
+    #[arg(short = 'l', long, conflicts_with_all = FORMS)]
+    list_name: bool,
+    /// List each selected process as its pid and command line, as pgrep -a
+    #[arg(short = 'a', long, conflicts_with_all = FORMS, conflicts_with = "list_name")]
+    list_full: bool,
+    /// List the selected pids separated by DELIM (default: a newline), as pgrep -d
+    #[arg(short = 'd', long, value_name = "DELIM", conflicts_with_all = FORMS)]
+    delimiter: Option<String>,
+    /// Print nothing: only the exit status says whether anything is selected
+    #[arg(short = 'q', long, conflicts_with_all = FORMS)]
+    quiet: bool,
+}
+
+/// What pgrep's output forms exclude.
+const FORMS: [&str; 5] = ["tree", "table", "plain", "json", "columns"];
 
 /// The output forms; at most one.
 #[derive(clap::Args, Debug)]
@@ -155,26 +154,16 @@ enum Format {
 }
 
 fn run(args: Args) -> Result<i32, Failure> {
-    let pattern = args
-        .pattern
-        .as_deref()
-        .map(|text| select::pattern(text, args.exact, args.ignore_case))
-        .transpose()
-        .map_err(|error| Failure::usage(error.to_string()))?;
-    let selection = Selection {
-        pattern,
-        full: args.full,
+    let selection = args.select.selection(Selection {
         pids: args.pids,
         pgids: args.pgids,
         sids: args.sids,
-        uids: args.uids,
-        ttys: args.ttys,
-        parents: args.parents,
-        orphaned: args.orphaned,
         inverse: args.inverse,
+        pick: args.newest.then_some(Pick::Newest),
         expand: args.expand.map(Expand::from),
         kernel: args.kernel,
-    };
+        ..Selection::default()
+    })?;
     let format = match &args.format {
         FormatArgs { table: true, .. } => Format::Table,
         FormatArgs { plain: true, .. } => Format::Plain,
@@ -205,8 +194,17 @@ fn run(args: Args) -> Result<i32, Failure> {
         fields.args |= shown.args;
         fields.uid |= shown.uid;
     }
+    fields.args |= args.list.list_full;
     let snapshot = Snapshot::read(fields).map_err(|error| Failure::new(3, error.to_string()))?;
     let selected = selection.select(&snapshot);
+    if selected.is_empty() {
+        if let Some(warning) = args.select.too_long_warning("pgtree") {
+            let _ = crate::common::stderr_line(&warning);
+        }
+    }
+    if let Some(code) = list(&args.list, &selected)? {
+        return Ok(code);
+    }
     let forest = Forest::of(&snapshot, selected);
     let rows: Vec<&Process> = forest.processes().collect();
 
@@ -226,6 +224,45 @@ fn run(args: Args) -> Result<i32, Failure> {
     }
     out.flush()?;
     Ok(if rows.is_empty() { 1 } else { 0 })
+}
+
+/// pgrep's output forms (`-c`, `-l`, `-a`, `-d`, `-q`), in pid order;
+/// the exit status when one was asked for.
+fn list(args: &ListArgs, selected: &[&Process]) -> Result<Option<i32>, Failure> {
+    // As pgrep, never pgtree itself.
+    let me = Pid::current();
+    let selected: Vec<&Process> = selected.iter().copied().filter(|p| p.pid != me).collect();
+    let status = if selected.is_empty() { 1 } else { 0 };
+    if args.quiet {
+        return Ok(Some(status));
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.count {
+        writeln!(out, "{}", selected.len())?;
+    } else if args.list_name || args.list_full || args.delimiter.is_some() {
+        let delimiter = args.delimiter.as_deref().unwrap_or("\n");
+        for (i, process) in selected.iter().enumerate() {
+            if i > 0 {
+                out.write_all(delimiter.as_bytes())?;
+            }
+            write!(out, "{}", process.pid)?;
+            // -a: the command line; the name where there is none (a
+            // kernel thread, a zombie).
+            let cmdline = process.args.as_deref().unwrap_or_default();
+            if args.list_full && !cmdline.is_empty() {
+                write!(out, " {}", escape(&cmdline.join(&b' '), false))?;
+            } else if args.list_name || args.list_full {
+                write!(out, " {}", escape(&process.comm, false))?;
+            }
+        }
+        if !selected.is_empty() {
+            out.write_all(b"\n")?;
+        }
+    } else {
+        return Ok(None);
+    }
+    out.flush()?;
+    Ok(Some(status))
 }
 
 /// The man page's sections beyond the options: [`MAN_SECTIONS`], with the
@@ -269,6 +306,50 @@ e.g. \fB\\u{202e}\fR. \fB\-\-json\fR writes names exactly (see
 whitespace: spaces are written as \fB\\x20\fR (other whitespace likewise),
 and an empty field as \fB\-\fR.
 Rows are ordered by session, then group, then pid.
+"#,
+    ),
+    (
+        "PGREP AND PS",
+        r#"
+pgtree selects as \fBpgrep\fR(1) (procps\-ng 4.0) does, with pgrep's letters:
+\fIPATTERN\fR, \fB\-f\fR, \fB\-x\fR, \fB\-i\fR, \fB\-u\fR,
+\fB\-t\fR, \fB\-P\fR, \fB\-g\fR, \fB\-s\fR, \fB\-v\fR,
+\fB\-n\fR, \fB\-c\fR, \fB\-F\fR, \fB\-r\fR, \fB\-A\fR,
+\fB\-\-env\fR, \fB\-l\fR, \fB\-a\fR, \fB\-d\fR and \fB\-q\fR
+mean what they mean to pgrep, and \fB\-c\fR, \fB\-l\fR, \fB\-a\fR,
+\fB\-d\fR and \fB\-q\fR print what pgrep prints, in pid order, never
+pgtree itself. The differences:
+.TP
+\fB\-\-oldest\fR
+is pgrep's \fB\-o\fR: pgtree's \fB\-o\fR is the column list, as in
+\fBps \-o\fR.
+.TP
+\fB\-v\fR
+inverts \fIPATTERN\fR, \fB\-u\fR, \fB\-t\fR, \fB\-P\fR,
+\fB\-\-orphaned\fR, \fB\-F\fR, \fB\-r\fR and \fB\-\-env\fR; \fB\-p\fR,
+\fB\-g\fR and \fB\-s\fR still restrict (pgrep inverts them too), so
+that \fB\-s\fR \fISID\fR \fB\-v\fR stays within the session.
+.TP
+\fB\-F\fR \fIFILE\fR
+names a process only while it is the one that wrote \fIFILE\fR: it must
+have started by the time \fIFILE\fR was last written (setsid\-run's rule for
+its pid files); a pid that a later process took matches nothing.
+.TP
+\fB\-\-env\fR \fINAME\fR
+matches the variable \fINAME\fR only, not every name that begins with it.
+.TP
+\fB\-u\fR
+takes effective uids and names, as pgrep's \fB\-u\fR.
+.PP
+A \fIPATTERN\fR longer than 15 bytes without \fB|\fR or \fB[\fR that
+matches nothing gets pgrep's warning (a process name has at most 15 bytes;
+\fB\-f\fR matches the command line), and exit status 1.
+.PP
+The columns of \fB\-o\fR are \fBps \-o\fR's names: \fBpid\fR,
+\fBppid\fR, \fBpgid\fR, \fBsid\fR, \fBtpgid\fR, \fBtty\fR,
+\fBuser\fR, \fBuid\fR, \fBstate\fR, \fBcomm\fR, \fBargs\fR;
+\fBpgtree \-\-table \-o comm,pid,ppid,pgid,sid\fR is \fBps xao
+comm,pid,ppid,pgid,sid\fR ordered by session and group.
 "#,
     ),
     (

@@ -246,5 +246,6 @@ pub fn fields_for(columns: &[Column]) -> Fields {
         uid: columns
             .iter()
             .any(|c| matches!(c, Column::User | Column::Uid)),
+        env: false,
     }
 }

@@ -121,11 +121,7 @@ fn reason(program: &str, error: &io::Error) -> String {
     if error.raw_os_error() == Some(libc::EACCES) && std::path::Path::new(program).is_dir() {
         return "Is a directory".to_string();
     }
-    let text = error.to_string();
-    text.split(" (os error ")
-        .next()
-        .unwrap_or(&text)
-        .to_string()
+    crate::error::reason(error)
 }
 
 impl SpawnError {
