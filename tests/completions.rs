@@ -373,11 +373,10 @@ fn parse_offers(output: &[u8], cases: usize) -> Offers {
     offers
 }
 
+/// Runs a shell driver to completion, under the harness's deadline (a
+/// shell that hangs is killed and the test fails).
 fn run(mut command: Command, what: &str) -> Vec<u8> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let output = crate::support::run_with(&mut command, Stdio::piped(), Stdio::piped());
     assert!(
         output.status.success(),
         "{what} failed: {}\n{}",
