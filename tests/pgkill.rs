@@ -2191,14 +2191,19 @@ fn expand_signals_the_whole_group_or_session_of_each_match() {
 }
 
 /// The pids of pgtree's JSON report.
+/// (pgtree's documented status checked: 0 when it showed a process, 1 when
+/// nothing matched.)
+#[track_caller]
 fn pgtree_pids(output: &Output) -> BTreeSet<i32> {
     let value: Value = serde_json::from_slice(&output.stdout).expect("pgtree's JSON");
-    value
+    let pids: BTreeSet<i32> = value
         .as_array()
         .unwrap()
         .iter()
         .map(|row| row["pid"].as_i64().unwrap() as i32)
-        .collect()
+        .collect();
+    assert_exit(output, if pids.is_empty() { 1 } else { 0 });
+    pids
 }
 
 #[test]
