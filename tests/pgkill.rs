@@ -148,12 +148,12 @@ fn assert_untouched(ns: &Namespace, pid: i32) {
 
 /// One process of pgkill's JSON report.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Row {
-    sid: i32,
-    pgid: i32,
-    pid: i32,
-    comm: String,
-    outcome: Option<String>,
+pub(crate) struct Row {
+    pub(crate) sid: i32,
+    pub(crate) pgid: i32,
+    pub(crate) pid: i32,
+    pub(crate) comm: String,
+    pub(crate) outcome: Option<String>,
 }
 
 impl Row {
@@ -169,7 +169,7 @@ impl Row {
 }
 
 /// pgkill's JSON report, and its processes.
-fn report(output: &Output) -> (Value, Vec<Row>) {
+pub(crate) fn report(output: &Output) -> (Value, Vec<Row>) {
     let value: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
         panic!(
             "not JSON ({error}):\n{}",
@@ -2420,29 +2420,44 @@ fn a_target_gone_before_the_signal_is_one_line() {
     if !have_strace() {
         return;
     }
-    let Some(ns) = Namespace::start("sleep 1000 </dev/null >/dev/null 2>&1 &\necho a=$!\n") else {
+    let script = "sleep 1000 </dev/null >/dev/null 2>&1 &\necho a=$!\n\
+                  sleep 1001 </dev/null >/dev/null 2>&1 &\necho b=$!\n";
+    let Some(ns) = Namespace::start(script) else {
         return;
     };
-    let a = ns.var("a");
     started(&ns, "sleep 1000");
-    // pidfd_send_signal: first the check that the pinned process is not
-    // reaped (signal 0), then the signal, held back.
-    let running = Running::start(&mut delayed(
-        &ns,
-        "pidfd_send_signal",
-        2,
-        &["--pid", &a.to_string()],
-    ));
-    let strace = only_child(running.nsenter.id() as i32, "strace");
-    let host = only_child(strace, "pgkill");
-    wait_for_syscall(host, libc::SYS_pidfd_send_signal, 1, libc::SIGTERM.into());
-    assert_exit(&ns.sh(&format!("kill -KILL {a}")), 0);
-    wait_until("it is reaped", || ns.stat(a).is_none());
-    let output = running.finish();
-    assert_eq!(
-        one_stderr_line(&output, 1),
-        format!("pgkill: error: 1 process gone before the signal: {a}")
-    );
+    started(&ns, "sleep 1001");
+    // Once as text, once in --json, where its outcome is `vanished`.
+    for (victim, json) in [("a", false), ("b", true)] {
+        let a = ns.var(victim);
+        let mut args = vec!["--pid".to_string(), a.to_string()];
+        if json {
+            args.push("--json".to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // pidfd_send_signal: first the check that the pinned process is
+        // not reaped (signal 0), then the signal, held back.
+        let running = Running::start(&mut delayed(&ns, "pidfd_send_signal", 2, &args));
+        let strace = only_child(running.nsenter.id() as i32, "strace");
+        let host = only_child(strace, "pgkill");
+        wait_for_syscall(host, libc::SYS_pidfd_send_signal, 1, libc::SIGTERM.into());
+        assert_exit(&ns.sh(&format!("kill -KILL {a}")), 0);
+        wait_until("it is reaped", || ns.stat(a).is_none());
+        let output = running.finish();
+        assert_eq!(
+            one_stderr_line(&output, 1),
+            format!("pgkill: error: 1 process gone before the signal: {a}")
+        );
+        if json {
+            let (value, rows) = report(&output);
+            assert_eq!(value["signal"], "TERM");
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            assert_eq!(rows[0].pid, a);
+            assert_eq!(rows[0].outcome.as_deref(), Some("vanished"), "{rows:?}");
+        } else {
+            assert!(output.stdout.is_empty());
+        }
+    }
 }
 
 /// A shell that vforks all the time: a vfork parent waits, uninterruptibly,
