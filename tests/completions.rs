@@ -4,6 +4,7 @@
 //! line, against processes this test started. A shell that is not installed
 //! is skipped with a message (CI installs bash-completion, zsh and fish).
 
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::symlink;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,62 @@ impl Victim {
             stat(pid).is_some_and(|(comm, _, sid)| comm == "sleep" && (!session || sid == pid))
         });
         victim
+    }
+
+    /// A `sleep` leading a session whose controlling terminal is a fresh
+    /// pseudo-terminal (this test holds its master); the terminal's name.
+    fn on_terminal() -> (Victim, OwnedFd, String) {
+        // SAFETY: plain libc calls on a descriptor owned right after.
+        let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+        assert!(
+            master >= 0,
+            "posix_openpt: {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: a fresh descriptor that nothing else owns.
+        let master = unsafe { OwnedFd::from_raw_fd(master) };
+        let mut name = [0 as libc::c_char; 64];
+        // SAFETY: grantpt/unlockpt on our master; ptsname_r writes at most
+        // name.len() bytes.
+        unsafe {
+            assert_eq!(libc::grantpt(master.as_raw_fd()), 0);
+            assert_eq!(libc::unlockpt(master.as_raw_fd()), 0);
+            assert_eq!(
+                libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()),
+                0
+            );
+        }
+        // SAFETY: ptsname_r wrote a NUL-terminated string.
+        let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .to_string();
+        let slave = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let mut command = Command::new("sleep");
+        command.arg("100").stdin(slave).stdout(Stdio::null());
+        // SAFETY: setsid() and ioctl() are async-signal-safe and touch only
+        // the child; its stdin is the terminal's slave side.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let victim = Victim {
+            child: command.spawn().expect("start sleep on a terminal"),
+        };
+        let pid = victim.pid();
+        wait_until("the victim to run sleep on its terminal", || {
+            stat(pid).is_some_and(|(comm, _, sid)| comm == "sleep" && sid == pid)
+        });
+        let tty = path.trim_start_matches("/dev/").to_string();
+        (victim, master, tty)
     }
 
     fn pid(&self) -> i32 {
@@ -149,6 +206,8 @@ type Offers = Vec<Vec<(String, String)>>;
 struct Scenario {
     session: Victim,
     group: Victim,
+    /// A session on a terminal of its own, the terminal's master, its name.
+    terminal: (Victim, OwnedFd, String),
     cases: Vec<Case>,
 }
 
@@ -167,6 +226,11 @@ const OPTIONS: usize = 11;
 const TTY: usize = 12;
 const DURATION: usize = 13;
 const UNITS: usize = 14;
+const SELF: usize = 15;
+const COMMA: usize = 16;
+const USER: usize = 17;
+const REAL_TTY: usize = 18;
+const LIST: usize = 19;
 
 impl Scenario {
     /// Hands the lines to a shell driver as arguments, with the PATHs it
@@ -191,6 +255,7 @@ impl Scenario {
     fn new() -> Scenario {
         let session = Victim::start(true);
         let group = Victim::start(false);
+        let terminal = Victim::on_terminal();
         let pgkill = bin_dir().join("pgkill");
         let case = |line: &str| Case {
             line: line.to_string(),
@@ -215,10 +280,16 @@ impl Scenario {
             case("pgtree --tty "),
             case("pgkill --timeout "),
             case("setsid-run --kill-after=5"),
+            case("pgkill --sid se"),
+            case(&format!("pgkill --pid {},", session.pid())),
+            case("pgtree -u roo"),
+            case("pgtree --tty pt"),
+            case("pgkill -l TE"),
         ];
         Scenario {
             session,
             group,
+            terminal,
             cases,
         }
     }
@@ -340,6 +411,28 @@ impl Scenario {
                 show(UNITS)
             );
         }
+        // `self` for a session.
+        assert_eq!(words(SELF), ["self"], "{}", show(SELF));
+        // A comma list: the next item after those typed, not one of them.
+        let listed = format!("{sid},{pgid}");
+        assert!(offer(COMMA, &listed).is_some(), "{listed}; {}", show(COMMA));
+        assert!(
+            offer(COMMA, &format!("{sid},{sid}")).is_none(),
+            "an item twice; {}",
+            show(COMMA)
+        );
+        // Users by name.
+        assert!(words(USER).contains(&"root"), "{}", show(USER));
+        // Terminals that processes have, by name.
+        let tty = &self.terminal.2;
+        assert!(
+            offer(REAL_TTY, tty).is_some(),
+            "{tty} (session {}); {}",
+            self.terminal.0.pid(),
+            show(REAL_TTY)
+        );
+        // Signal names after -l.
+        assert_eq!(words(LIST), ["TERM"], "{}", show(LIST));
     }
 }
 
@@ -373,11 +466,10 @@ fn parse_offers(output: &[u8], cases: usize) -> Offers {
     offers
 }
 
+/// Runs a shell driver to completion, under the harness's deadline (a
+/// shell that hangs is killed and the test fails).
 fn run(mut command: Command, what: &str) -> Vec<u8> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let output = crate::support::run_with(&mut command, Stdio::piped(), Stdio::piped());
     assert!(
         output.status.success(),
         "{what} failed: {}\n{}",

@@ -866,7 +866,7 @@ fn sigkill_to_pgkill_in_its_freeze_leaves_nothing_frozen() {
                 break;
             }
             assert!(
-                start.elapsed() < Duration::from_secs(2),
+                start.elapsed() < support::DEADLINE,
                 "round {round} (try {tried}): {} of {} processes of the namespace are left \
                  stopped or traced after pgkill was killed in its freeze of session {sid}; \
                  {:#?}",

@@ -3,6 +3,7 @@
 
 mod backends;
 mod completions;
+mod documented;
 mod generated;
 mod jobcontrol;
 mod output;

@@ -169,8 +169,11 @@ fn sweep(failures: &mut Failures, what: &str, codes: Codes, command: impl Fn() -
     }
 }
 
+/// A tool run here, outside any namespace, in a session of its own (a
+/// pgkill that took a bad argument for a target could not reach the
+/// harness's group).
 fn tool(program: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(program);
+    let mut command = support::detached(program);
     command.args(args).env_remove("NO_COLOR");
     command
 }
@@ -212,10 +215,12 @@ fn pgkill_lists_and_refuses_as_documented_whatever_its_output() {
         ("-l 137", &["-l", "137"], PGKILL_WRITES),
         ("-l TERM", &["--list=TERM"], PGKILL_WRITES),
         ("--help", &["--help"], PGKILL_WRITES),
-        ("a bare number", &["1234"], Codes::always(2)),
-        ("a negative number", &["-1234"], Codes::always(2)),
+        // Dry runs: a regression that took the number for a target would
+        // still signal nothing.
+        ("a bare number", &["-n", "1234"], Codes::always(2)),
+        ("a negative number", &["-n", "-1234"], Codes::always(2)),
         ("a bad option", &["--bogus"], Codes::always(2)),
-        ("no target", &["-9"], Codes::always(2)),
+        ("no target", &["-9", "-n"], Codes::always(2)),
         ("an unknown signal", &["-l", "NOSUCH"], Codes::always(2)),
     ];
     let mut failures = Failures::default();

@@ -115,6 +115,7 @@ fn orphaned(ps: &[Proc], pgid: i32) -> bool {
 }
 
 /// pgtree's JSON rows.
+#[track_caller]
 fn json_rows(output: &std::process::Output) -> Vec<serde_json::Map<String, Value>> {
     let value: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
         panic!(
@@ -122,12 +123,16 @@ fn json_rows(output: &std::process::Output) -> Vec<serde_json::Map<String, Value
             String::from_utf8_lossy(&output.stdout)
         )
     });
-    value
+    let rows: Vec<_> = value
         .as_array()
         .expect("a JSON array")
         .iter()
         .map(|row| row.as_object().expect("an object per process").clone())
-        .collect()
+        .collect();
+    // pgtree's documented status for what it printed: 0 when it showed a
+    // process, 1 when nothing matched.
+    assert_exit(output, if rows.is_empty() { 1 } else { 0 });
+    rows
 }
 
 fn int(row: &serde_json::Map<String, Value>, key: &str) -> i64 {
@@ -976,6 +981,7 @@ fn table_has_a_header_row() {
         assert_eq!(table.len(), ps.len() + 2, "header, processes and pgtree");
     }
     let output = ns.run(PGTREE, ["--table", "--no-headers", "-o", "pid,comm"]);
+    assert_exit(&output, 0);
     let text = support::stdout(&output);
     let table = rows(&text);
     assert!(
@@ -984,6 +990,7 @@ fn table_has_a_header_row() {
     );
     assert_eq!(table.len(), ps.len() + 1);
     let output = ns.run(PGTREE, ["--table"]);
+    assert_exit(&output, 0);
     assert_eq!(
         rows(&support::stdout(&output))[0],
         ["comm", "pid", "ppid", "pgid", "sid"]
@@ -1076,7 +1083,11 @@ fn color_only_on_a_terminal() {
     assert!(!on_tty("", Some("1")), "NO_COLOR");
     assert!(!on_tty("--color never", None));
     assert!(on_tty("--color always", Some("1")));
-    let piped = |args: &[&str]| support::stdout(&ns.run(PGTREE, args)).contains('\x1b');
+    let piped = |args: &[&str]| {
+        let output = ns.run(PGTREE, args);
+        assert_exit(&output, 0);
+        support::stdout(&output).contains('\x1b')
+    };
     assert!(!piped(&["-p", "1"]), "no color into a pipe");
     assert!(!piped(&["-p", "1", "--color", "auto"]));
     assert!(piped(&["-p", "1", "--color", "always"]));

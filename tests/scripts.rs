@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const MARK: &str = "PROCGROUP_SCRIPT_TEST";
@@ -98,7 +98,9 @@ fn run_script(name: &str) {
     // the test waiting for the end of its output.
     let stdout = scratch.join("stdout");
     let stderr = scratch.join("stderr");
-    let mut child = Command::new("sh")
+    // In a session of its own: every pgkill the script runs is outside
+    // the test harness's group and session.
+    let mut child = crate::support::detached("sh")
         .arg(&script)
         .current_dir(&scratch)
         .env("PATH", path)

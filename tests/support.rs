@@ -109,16 +109,35 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
 pub fn detached(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
     command.env("LC_ALL", "C.UTF-8");
-    // SAFETY: setsid() is async-signal-safe and touches only the child.
+    // SAFETY: setsid() and signal() are async-signal-safe and touch only
+    // the child.
     unsafe {
         command.pre_exec(|| {
             if libc::setsid() < 0 {
                 return Err(std::io::Error::last_os_error());
             }
+            default_dispositions();
             Ok(())
         });
     }
     command
+}
+
+/// Resets every catchable signal to its default action in a child about to
+/// exec, so that what a test starts does not inherit an ignored SIGINT or
+/// SIGHUP from the test's own caller (`nohup cargo test`, a job started in
+/// the background by a non-interactive shell): the scenarios set what they
+/// ignore themselves. Async-signal-safe.
+pub fn default_dispositions() {
+    for signal in 1..=libc::SIGRTMAX() {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            // SAFETY: signal() is async-signal-safe; SIG_DFL for a signal
+            // that cannot be caught (32 and 33, glibc's own) fails harmlessly.
+            unsafe {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+        }
+    }
 }
 
 /// Reports that the calling test is skipped, and why; the test then
@@ -145,31 +164,84 @@ pub fn skip(why: &str) {
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
-/// Whether PID namespaces can be used here (root, unshare and nsenter
-/// present); the reason when not. Checked once.
+/// Whether PID namespaces can be used here. `Err` with the reason when
+/// they are not possible here: the kernel refuses this user a new PID
+/// namespace (not root, or a sandbox that forbids it), or the namespaces
+/// are switched off. That verdict is kept; the tests that need namespaces
+/// skip. Anything else that goes wrong (`unshare` or `nsenter` missing or
+/// failing, EAGAIN, ENOMEM) is a failure of the test that asked, not a
+/// skip, and is not kept: the next test asks again.
 fn namespaces() -> Result<(), String> {
-    static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
-    CHECK
-        .get_or_init(|| {
-            let probe = Command::new("unshare")
-                .args(["--pid", "--fork", "--mount-proc", "--kill-child", "true"])
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|error| format!("cannot run unshare: {error}"))?;
-            if !probe.status.success() {
-                return Err(format!(
-                    "unshare --pid --fork --mount-proc failed ({}): {}",
-                    probe.status,
-                    String::from_utf8_lossy(&probe.stderr).trim()
-                ));
+    static NOT_POSSIBLE: OnceLock<Option<String>> = OnceLock::new();
+    static POSSIBLE: OnceLock<()> = OnceLock::new();
+    if POSSIBLE.get().is_some() {
+        return Ok(());
+    }
+    if let Some(reason) = NOT_POSSIBLE.get_or_init(not_possible) {
+        return Err(reason.clone());
+    }
+    // Possible: then unshare and nsenter must work.
+    let probe = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "--kill-child", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run unshare (util-linux): {error}"));
+    assert!(
+        probe.status.success(),
+        "PID namespaces are possible here, yet unshare --pid --fork --mount-proc failed ({}): {}",
+        probe.status,
+        String::from_utf8_lossy(&probe.stderr).trim()
+    );
+    let nsenter = Command::new("nsenter")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run nsenter (util-linux): {error}"));
+    assert!(
+        nsenter.status.success(),
+        "nsenter --version failed: {}",
+        nsenter.status
+    );
+    let _ = POSSIBLE.set(());
+    Ok(())
+}
+
+/// Why this process may not make a PID and mount namespace, if it may
+/// not: asks the kernel itself, in a child that calls unshare(2).
+fn not_possible() -> Option<String> {
+    let limit = std::fs::read_to_string("/proc/sys/user/max_pid_namespaces").ok();
+    if limit.as_deref().map(str::trim) == Some("0") {
+        return Some("user.max_pid_namespaces is 0".to_string());
+    }
+    let mut probe = Command::new("true");
+    // SAFETY: unshare(2) is async-signal-safe and changes only the child
+    // (the namespace is its future children's).
+    unsafe {
+        probe.pre_exec(|| {
+            if libc::unshare(libc::CLONE_NEWPID | libc::CLONE_NEWNS) < 0 {
+                return Err(std::io::Error::last_os_error());
             }
-            Command::new("nsenter")
-                .arg("--version")
-                .output()
-                .map_err(|error| format!("cannot run nsenter: {error}"))
-                .map(drop)
-        })
-        .clone()
+            Ok(())
+        });
+    }
+    let error = match probe.stdin(Stdio::null()).status() {
+        Ok(_) => return None,
+        Err(error) => error,
+    };
+    // SAFETY: geteuid() cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    match error.raw_os_error() {
+        Some(libc::EPERM) if euid != 0 => Some(format!(
+            "not root (euid {euid}): the kernel refuses a new PID namespace ({error})"
+        )),
+        Some(libc::EPERM) => Some(format!(
+            "the kernel refuses root a new PID namespace here (a sandbox?): {error}"
+        )),
+        Some(libc::EINVAL | libc::ENOSYS) => Some(format!(
+            "this kernel has no PID or mount namespaces: {error}"
+        )),
+        _ => panic!("cannot probe PID namespaces: unshare(CLONE_NEWPID|CLONE_NEWNS): {error}"),
+    }
 }
 
 /// A scenario running in its own PID namespace. Dropping it kills the
@@ -197,7 +269,8 @@ impl Namespace {
     /// reaps orphans, like an init.
     ///
     /// `None` (after reporting the skip, see [`skip`]) when PID namespaces
-    /// are not available here. A script that fails is a test failure.
+    /// are not possible here (see [`namespaces`]); a probe that failed for
+    /// another reason, or a script that fails, is a test failure.
     pub fn start(script: &str) -> Option<Namespace> {
         if let Err(reason) = namespaces() {
             skip(&format!("PID namespaces are not available: {reason}"));

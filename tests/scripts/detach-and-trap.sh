@@ -4,9 +4,16 @@
 # exits, however it exits.
 set -eu
 
-# Is any process of session $1 still alive (zombies have exited)?
+# Is any process of session $1 still alive (zombies have exited)? pgtree
+# exits 1 when nothing matched; anything else but 0 is a failure.
 alive() {
-    pgtree -s "$1" --plain --no-headers -o state 2>/dev/null | grep -qv Z
+    status=0
+    states=$(pgtree -s "$1" --plain --no-headers -o state) || status=$?
+    case $status in
+    0) printf '%s\n' "$states" | grep -qv Z ;;
+    1) return 1 ;;
+    *) echo "pgtree -s $1: exit $status" >&2 && exit 1 ;;
+    esac
 }
 
 # The job: a leader with a child in its group, and a second group in the

@@ -18,12 +18,21 @@ expect 1 pgtree -x 'no-such-process-name'
 expect 2 pgtree -o no-such-column
 
 expect 1 pgkill --sid $missing
-expect 2 pgkill 1234          # a bare number: say --pid, --pgid or --sid
+# Dry runs (-n): a regression that took the number for a target would
+# still signal nothing on this machine.
+expect 2 pgkill -n 1234       # a bare number: say --pid, --pgid or --sid
 expect 2 pgkill -n --sid self # would hit pgkill and its shell: refused
 
-# A job that ignores TERM (sleep inherits the ignored signal).
-sid=$(setsid-run -d --print sid -- sh -c 'trap "" TERM; sleep 300')
+# A job that ignores TERM (sleep inherits the ignored signal); it says so
+# once the trap is in place, and only then is it sent TERM.
+sid=$(setsid-run -d --print sid -- sh -c 'trap "" TERM; : >"$TMPDIR/ready"; exec sleep 300')
 trap 'pgkill --sid "$sid" --wait -k 2s 2>/dev/null' EXIT
+tries=0
+until [ -e "$TMPDIR/ready" ]; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 200 ] || { echo "the job did not start" >&2; exit 1; }
+    sleep 0.05
+done
 expect 3 pgkill --signal CONT --sid "$sid" --sid $missing # one matched, one did not
 
 # What a script does with survivors.

@@ -14,11 +14,17 @@ printf '%s\n' \
 setsid-run -w --cleanup --timeout 10m -- make test
 
 straggler=$(cat straggler.pid)
-state=$(pgtree -p "$straggler" --plain --no-headers -o state || true)
-case $state in
-'' | Z) echo "ok: make's straggler $straggler was ended by --cleanup" ;;
-*)
+# pgtree exits 1 when the pid is gone; anything else but 0 is a failure.
+status=0
+state=$(pgtree -p "$straggler" --plain --no-headers -o state) || status=$?
+case $status:$state in
+1: | 0:Z) echo "ok: make's straggler $straggler was ended by --cleanup" ;;
+0:*)
     echo "straggler $straggler survived (state $state)" >&2
+    exit 1
+    ;;
+*)
+    echo "pgtree -p $straggler: exit $status" >&2
     exit 1
     ;;
 esac

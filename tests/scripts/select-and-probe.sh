@@ -8,10 +8,17 @@ command -v bash >/dev/null || { echo "bash is needed (job control in a script)";
 fail() { echo "$*" >&2; exit 1; }
 
 # Is something of session $1 that matches the pgtree options after it alive?
+# pgtree exits 1 when nothing matched; anything else but 0 is a failure.
 alive() {
     sid=$1
     shift
-    pgtree -s "$sid" --plain --no-headers -o state "$@" 2>/dev/null | grep -qv Z
+    status=0
+    states=$(pgtree -s "$sid" --plain --no-headers -o state "$@") || status=$?
+    case $status in
+    0) printf '%s\n' "$states" | grep -qv Z ;;
+    1) return 1 ;;
+    *) fail "pgtree -s $sid $*: exit $status" ;;
+    esac
 }
 
 # The job: a server (a script named serve.py with two children in its
