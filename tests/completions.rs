@@ -19,7 +19,13 @@ struct Victim {
 
 impl Victim {
     fn start(session: bool) -> Victim {
-        let mut command = Command::new("sleep");
+        Victim::start_as(Path::new("sleep"), session)
+    }
+
+    /// [`Victim::start`] of `program`, a copy of sleep (its name is the
+    /// process name).
+    fn start_as(program: &Path, session: bool) -> Victim {
+        let mut command = Command::new(program);
         command.arg("100").stdin(Stdio::null());
         if session {
             // SAFETY: setsid() is async-signal-safe and touches no memory
@@ -40,8 +46,9 @@ impl Victim {
             child: command.spawn().expect("start sleep"),
         };
         let pid = victim.pid();
+        let name = program.file_name().unwrap().to_str().unwrap().to_string();
         wait_until("the victim to run sleep", || {
-            stat(pid).is_some_and(|(comm, _, sid)| comm == "sleep" && (!session || sid == pid))
+            stat(pid).is_some_and(|(comm, _, sid)| comm == name && (!session || sid == pid))
         });
         victim
     }
@@ -206,6 +213,8 @@ type Offers = Vec<Vec<(String, String)>>;
 struct Scenario {
     session: Victim,
     group: Victim,
+    /// A session whose leader's name has a space, and its scratch dir.
+    spaced: (Victim, Scratch),
     /// A session on a terminal of its own, the terminal's master, its name.
     terminal: (Victim, OwnedFd, String),
     cases: Vec<Case>,
@@ -231,6 +240,8 @@ const COMMA: usize = 16;
 const USER: usize = 17;
 const REAL_TTY: usize = 18;
 const LIST: usize = 19;
+const PGID_SELF: usize = 20;
+const VICTIM: usize = 21;
 
 impl Scenario {
     /// Hands the lines to a shell driver as arguments, with the PATHs it
@@ -255,6 +266,10 @@ impl Scenario {
     fn new() -> Scenario {
         let session = Victim::start(true);
         let group = Victim::start(false);
+        let scratch = Scratch::new("spaced");
+        let spaced_program = scratch.0.join("tmux: x");
+        std::fs::copy("/bin/sleep", &spaced_program).unwrap();
+        let spaced = (Victim::start_as(&spaced_program, true), scratch);
         let terminal = Victim::on_terminal();
         let pgkill = bin_dir().join("pgkill");
         let case = |line: &str| Case {
@@ -285,10 +300,13 @@ impl Scenario {
             case("pgtree -u roo"),
             case("pgtree --tty pt"),
             case("pgkill -l TE"),
+            case("pgkill --pgid se"),
+            case("pgkill --pid "),
         ];
         Scenario {
             session,
             group,
+            spaced,
             terminal,
             cases,
         }
@@ -433,6 +451,37 @@ impl Scenario {
         );
         // Signal names after -l.
         assert_eq!(words(LIST), ["TERM"], "{}", show(LIST));
+        // `self` for a group, which pgkill and pgtree take too.
+        assert_eq!(words(PGID_SELF), ["self"], "{}", show(PGID_SELF));
+        // A name as it is, not as --plain escapes it (tmux:\x20x).
+        let spaced = self.spaced.0.pid().to_string();
+        let named = offer(PID, &spaced).unwrap_or_else(|| panic!("no {spaced}; {}", show(PID)));
+        if described {
+            assert_eq!(named.1, "tmux: x", "{}", show(PID));
+        }
+        // What pgkill would refuse is not offered: pid 1, and the shell's
+        // ancestors (this test is one); its victims are.
+        let me = std::process::id().to_string();
+        for refused in ["1", me.as_str()] {
+            assert!(
+                offer(VICTIM, refused).is_none(),
+                "{refused}; {}",
+                show(VICTIM)
+            );
+        }
+        assert!(offer(PID, &me).is_some(), "pgtree offers it: {}", show(PID));
+        for pid in [&sid, &pgid] {
+            assert!(
+                offer(VICTIM, pid).is_some(),
+                "no pid {pid}; {}",
+                show(VICTIM)
+            );
+        }
+        // zsh lists ids in numeric order.
+        if shell == "zsh" {
+            let ids: Vec<i64> = words(PID).iter().filter_map(|w| w.parse().ok()).collect();
+            assert!(ids.len() > 2 && ids.is_sorted(), "{}", show(PID));
+        }
     }
 }
 

@@ -30,14 +30,35 @@ function __procgroup_live
     if (sep == "") print head value
     else print head value sep description
 }
+function hex(digit) {
+    return index("0123456789abcdef", digit) - 1
+}
+function unescaped(text,    out, at, code) {
+    out = ""
+    while ((at = index(text, backslash "x")) > 0) {
+        code = hex(substr(text, at + 2, 1)) * 16 + hex(substr(text, at + 3, 1))
+        if (code >= 32 && code < 127 && code != 92 && hex(substr(text, at + 2, 1)) >= 0)
+            out = out substr(text, 1, at - 1) sprintf("%c", code)
+        else
+            out = out substr(text, 1, at + 3)
+        text = substr(text, at + 4)
+    }
+    return out text
+}
 BEGIN {
+    backslash = sprintf("%c", 92)
     split(head, items, ",")
     for (i in items) used[items[i]] = 1
     if (kind == "sid") say("self", "the session of this shell")
+    if (kind == "pgid") say("self", "the group the command runs in")
     if (kind == "tty") say("?", "no controlling terminal")
 }
+{ parent[$1] = $2 }
 $1 == skip || $2 == skip { next }
-kind == "pid" { if ($1 > 0) say($1, $6); next }
+kind == "pid" || kind == "victim" {
+    if ($1 > 0) { pids[m++] = $1; name[$1] = unescaped($6) }
+    next
+}
 {
     if (kind == "pgid") key = $3
     else if (kind == "sid") key = $4
@@ -45,11 +66,16 @@ kind == "pid" { if ($1 > 0) say($1, $6); next }
     if (key == "0" || key == "?") next
     if (!(key in seen)) { seen[key] = 1; order[n++] = key; where[key] = $5 }
     if ((kind == "pgid" && $1 == $3) || (kind != "pgid" && $1 == $4 && !(key in leader))) {
-        leader[key] = $6
+        leader[key] = unescaped($6)
         where[key] = $5
     }
 }
 END {
+    if (kind == "victim") {
+        spared[1] = 1
+        for (up = parent[skip]; up > 0 && !(up in spared); up = parent[up]) spared[up] = 1
+    }
+    for (i = 0; i < m; i++) if (!(pids[i] in spared)) say(pids[i], name[pids[i]])
     for (i = 0; i < n; i++) {
         key = order[i]
         description = (key in leader) ? leader[key] : "(no leader)"
@@ -91,7 +117,7 @@ complete -c pgkill -s r -l runstates -d 'Only processes in these states (R, S, D
 complete -c pgkill -l env -d 'Only processes with this environment variable (NAME) or value (NAME=VALUE); repeatable' -r
 complete -c pgkill -l expand -d 'Signal the whole group (as --pgid) or session (as --sid) of each selected process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
-complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable); with a selection, select only it' -r -f -a '(__procgroup_live pid)'
+complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable); with a selection, select only it' -r -f -a '(__procgroup_live victim)'
 complete -c pgkill -s g -l pgid -d 'Signal this whole process group; `self` is pgkill\'s own group; with a selection, select only in it' -r -f -a '(__procgroup_live pgid)'
 complete -c pgkill -s s -l sid -d 'Signal every group of this session; `self` is pgkill\'s own session; with a selection, select only in it' -r -f -a '(__procgroup_live sid)'
 complete -c pgkill -l signal -d 'The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number; 0 only checks [default: TERM]' -r -f -a '(__procgroup_signals)'

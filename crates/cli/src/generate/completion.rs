@@ -35,7 +35,8 @@ use procgroup::Signal;
 /// What a value of an option is, when clap's definition cannot say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Values {
-    /// Ids that exist now, read with pgtree: `pid`, `pgid`, `sid` or `tty`.
+    /// Ids that exist now, read with pgtree: `pid`, `victim` (a pid pgkill
+    /// takes), `pgid`, `sid` or `tty` (see `live.awk`).
     Live(&'static str),
     /// A signal name.
     Signal,
@@ -55,6 +56,9 @@ fn dynamic_args(command: &Command) -> Vec<(&Arg, Values)> {
         .get_arguments()
         .filter_map(|arg| {
             let values = match arg.get_id().as_str() {
+                // pgkill is never given pid 1 or the shell's ancestors:
+                // it refuses them.
+                "pids" if command.get_name() == "pgkill" => Values::Live("victim"),
                 "pids" | "parents" => Values::Live("pid"),
                 "pgids" => Values::Live("pgid"),
                 "sids" => Values::Live("sid"),

@@ -17,23 +17,24 @@ _procgroup_live() {
 }
 
 # Completes live ids of kind $1 (for _sequence: compadd options follow),
-# shown as `id -- description`. compadd with display strings, not
-# _describe, which takes seconds to group thousands of equal descriptions.
+# shown as `id -- description`, in numeric order (words such as self
+# first). compadd with display strings, not _describe, which takes seconds
+# to group thousands of equal descriptions.
 (( $+functions[_procgroup_ids] )) ||
 _procgroup_ids() {
   local kind=$1 label
   shift
   case $kind in
-    pid) label=process ;;
+    pid|victim) label=process ;;
     pgid) label='process group' ;;
     sid) label=session ;;
     *) label=terminal ;;
   esac
   local -a lines values displays expl
-  lines=( ${(f)"$(_procgroup_live $kind)"} )
+  lines=( ${(onf)"$(_procgroup_live $kind)"} )
   values=( ${lines%%:*} )
   displays=( ${lines/:/ -- } )
-  _wanted $kind-ids expl $label compadd -l -d displays "$@" -a values
+  _wanted -V $kind-ids expl $label compadd -l -d displays "$@" -a values
 }
 
 (( $+functions[_procgroup_signals] )) ||
