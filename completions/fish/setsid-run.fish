@@ -145,6 +145,8 @@ sid\t'The session id'
 ids\t'pid, pgid and sid: 13131 13131 13131'
 json\t'{"pid":13131,"pgid":13131,"sid":13131}'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile -d 'Write COMMAND\'s pid to FILE; refuse to start if FILE names a live instance' -r -F
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l seal -d 'Also start the command in a cgroup v2 leaf of its own, which nothing it starts can leave; `auto`: where possible' -r -f -a "always\t'Always; without a writable cgroup v2 tree, fail (exit 125) before starting'
+auto\t'Where a writable cgroup v2 tree allows it; otherwise start unsealed'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s w -l wait -d 'Wait for COMMAND and exit with its status, forwarding signals to its session'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l preserve-status -d 'With --timeout, exit with the command\'s own status, as timeout(1) does'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l cleanup -d 'When COMMAND exits, end every process left in its session; implies --wait'

@@ -12,7 +12,8 @@
 //! - [`Selection`] of processes the way `pgrep` selects them;
 //! - race-safe delivery of signals to a process, a group or a whole session
 //!   ([`deliver`]), and waiting for processes to exit;
-//! - spawning a command into a new session ([`spawn`]).
+//! - spawning a command into a new session ([`spawn`]), sealed in a cgroup
+//!   v2 leaf of its own where asked ([`cgroup`]).
 //!
 //! ```
 //! use procgroup::{Snapshot, Fields, Forest};
@@ -25,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cgroup;
 pub mod deliver;
 pub mod duration;
 mod error;
@@ -40,7 +42,7 @@ pub mod stat;
 pub mod tty;
 
 pub use duration::parse_duration;
-pub use error::{Error, Result};
+pub use error::{reason as error_reason, Error, Result};
 pub use forest::Forest;
 pub use id::{Pgid, Pid, Sid};
 pub use select::Selection;

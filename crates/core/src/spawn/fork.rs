@@ -1,6 +1,11 @@
 //! Forking the child ourselves: with std's `Command` where the child must
 //! make ioctls before its exec (a controlling terminal, the foreground) or
-//! `posix_spawn` cannot run the file, and by hand for a held start.
+//! `posix_spawn` cannot run the file, and by hand for a gated start: the
+//! child, set up, waits on a pipe (the gate) until we let it exec, so that
+//! we can act on it first, knowing its pid.
+//!
+//! A sealed start moves the child into its leaf at the gate: the command
+//! and all it forks start inside (see [`crate::cgroup`]).
 //!
 //! A held start stops the command at its first instruction, once its exec
 //! has succeeded, so that the caller can say it started (print its pid)
@@ -19,11 +24,30 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 use super::{Scope, Spawn};
-use crate::Pid;
+use crate::cgroup::{self, Leaf};
+use crate::{Pid, Sid};
+
+/// What the child sets up between fork and exec, in both forks.
+#[derive(Clone, Copy)]
+struct Setup {
+    scope: Scope,
+    controlling_tty: bool,
+    foreground: bool,
+}
+
+impl Setup {
+    fn of(spawn: &Spawn) -> Setup {
+        Setup {
+            scope: spawn.scope,
+            controlling_tty: spawn.controlling_tty,
+            foreground: spawn.foreground,
+        }
+    }
+}
 
 /// What the child does between fork and exec, in both forks: lead a new
 /// session or group, take the terminal, unblock every signal.
@@ -32,7 +56,12 @@ use crate::Pid;
 /// Only in a child between fork and exec: it makes only async-signal-safe
 /// calls (setsid, setpgid, ioctl, sigemptyset, sigaddset, sigprocmask,
 /// tcsetpgrp, getpid).
-unsafe fn prepare_child(scope: Scope, controlling_tty: bool, foreground: bool) -> io::Result<()> {
+unsafe fn prepare_child(setup: Setup) -> io::Result<()> {
+    let Setup {
+        scope,
+        controlling_tty,
+        foreground,
+    } = setup;
     let result = match scope {
         Scope::Session => libc::setsid(),
         Scope::Group => libc::setpgid(0, 0),
@@ -68,6 +97,7 @@ unsafe fn prepare_child(scope: Scope, controlling_tty: bool, foreground: bool) -
 /// (or group), applies the terminal and stdio, and execs the file `path`
 /// (`execvp`: a file that is no executable runs with `/bin/sh`).
 pub(super) fn with_command(spawn: Spawn, path: &Path) -> io::Result<std::process::Child> {
+    let setup = Setup::of(&spawn);
     let mut command = Command::new(path);
     command.arg0(&spawn.command[0]).args(&spawn.command[1..]);
     for (file, set) in [
@@ -82,12 +112,10 @@ pub(super) fn with_command(spawn: Spawn, path: &Path) -> io::Result<std::process
             set(&mut command, Stdio::from(file));
         }
     }
-    let (scope, controlling_tty, foreground) =
-        (spawn.scope, spawn.controlling_tty, spawn.foreground);
     // SAFETY: the closure runs in the child between fork and exec, and
     // prepare_child makes only async-signal-safe calls.
     unsafe {
-        command.pre_exec(move || prepare_child(scope, controlling_tty, foreground));
+        command.pre_exec(move || prepare_child(setup));
     }
     command.spawn()
 }
@@ -125,10 +153,35 @@ fn pipe() -> io::Result<(File, File)> {
     Ok((File::from(read), File::from(write)))
 }
 
-/// Forks and execs `spawn`'s command from the file `path`, held (see the
-/// module's comment): its pid, the hold, and its status where it ended
-/// (was killed) before its exec was seen.
-pub(super) fn held(spawn: &Spawn, path: &Path) -> io::Result<(Pid, Held, Option<ExitStatus>)> {
+/// A gated start, done.
+pub(super) struct Gated {
+    pub pid: Pid,
+    /// The hold (a start not held has one that holds nothing).
+    pub held: Held,
+    /// Its status, where it ended (was killed) before its exec was seen.
+    pub status: Option<ExitStatus>,
+    /// Its leaf, sealed.
+    pub leaf: Option<Leaf>,
+}
+
+/// Why a gated start failed.
+pub(super) enum GateError {
+    /// The fork, the child's set-up or its exec.
+    Start(io::Error),
+    /// The leaf (its path): made, or the child moved in. The child did
+    /// not exec.
+    Seal(PathBuf, io::Error),
+}
+
+impl From<io::Error> for GateError {
+    fn from(error: io::Error) -> GateError {
+        GateError::Start(error)
+    }
+}
+
+/// Forks and execs `spawn`'s command from the file `path`, gated (see the
+/// module's comment): held if `spawn.held`, sealed if `spawn.seal`.
+pub(super) fn gated(spawn: &Spawn, path: &Path) -> Result<Gated, GateError> {
     let c_path = c_string(path.as_os_str())?;
     let args: Vec<CString> = spawn
         .command
@@ -150,8 +203,7 @@ pub(super) fn held(spawn: &Spawn, path: &Path) -> io::Result<(Pid, Held, Option<
     .collect();
     let (gate_read, mut gate_write) = pipe()?;
     let (mut report_read, report_write) = pipe()?;
-    let (scope, controlling_tty, foreground) =
-        (spawn.scope, spawn.controlling_tty, spawn.foreground);
+    let setup = Setup::of(spawn);
 
     // SAFETY: fork in a process that may have threads: the child makes only
     // async-signal-safe calls (close, dup2, fcntl, signal, read, write,
@@ -159,7 +211,7 @@ pub(super) fn held(spawn: &Spawn, path: &Path) -> io::Result<(Pid, Held, Option<
     // and allocates nothing.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(io::Error::last_os_error().into());
     }
     if pid == 0 {
         // SAFETY: the child, between fork and exec; see above.
@@ -184,7 +236,7 @@ pub(super) fn held(spawn: &Spawn, path: &Path) -> io::Result<(Pid, Held, Option<
             // std ignores SIGPIPE in its programs: the command gets the
             // default action.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-            if let Err(error) = prepare_child(scope, controlling_tty, foreground) {
+            if let Err(error) = prepare_child(setup) {
                 fail(error.raw_os_error().unwrap_or(libc::EIO));
             }
             let mut go = 0u8;
@@ -207,22 +259,58 @@ pub(super) fn held(spawn: &Spawn, path: &Path) -> io::Result<(Pid, Held, Option<
     }
     let pid = Pid::from_raw(pid);
     drop((gate_read, report_write));
-    let traced = !super::path::gains_privileges(path) && seize(pid);
+    let leaf = match &spawn.seal {
+        None => None,
+        Some(parent) => match seal(parent, pid) {
+            Ok(leaf) => Some(leaf),
+            Err(error) => {
+                // The gate closes unopened: the child exits, unexec'd.
+                drop(gate_write);
+                reap(pid);
+                return Err(error);
+            }
+        },
+    };
+    let traced = spawn.held && !super::path::gains_privileges(path) && seize(pid);
     gate_write.write_all(b"x")?;
     drop(gate_write);
     let mut held = Held { pid, traced };
     let status = if traced { held.wait_for_exec() } else { None };
     let mut errno = [0u8; 4];
     match report_read.read(&mut errno)? {
-        0 => Ok((pid, held, status)),
+        0 => Ok(Gated {
+            pid,
+            held,
+            status,
+            leaf,
+        }),
         _ => {
             held.release();
             if status.is_none() {
                 reap(pid);
             }
-            Err(io::Error::from_raw_os_error(i32::from_ne_bytes(errno)))
+            if let Some(leaf) = leaf {
+                let _ = leaf.wait_empty(None);
+                let _ = leaf.remove();
+            }
+            Err(GateError::Start(io::Error::from_raw_os_error(
+                i32::from_ne_bytes(errno),
+            )))
         }
     }
+}
+
+/// Makes the leaf of the session that child `pid` leads under `parent`,
+/// and moves the child in.
+fn seal(parent: &Path, pid: Pid) -> Result<Leaf, GateError> {
+    let sid = Sid::from_raw(pid.as_raw());
+    let leaf = Leaf::create(parent, sid)
+        .map_err(|error| GateError::Seal(parent.join(cgroup::leaf_name(sid)), error))?;
+    if let Err(error) = leaf.admit(pid) {
+        let _ = leaf.remove();
+        return Err(GateError::Seal(leaf.path().to_path_buf(), error));
+    }
+    Ok(leaf)
 }
 
 /// `PTRACE_SEIZE` of our child `pid`, to stop at its exec; whether it worked.

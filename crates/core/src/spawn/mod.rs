@@ -21,6 +21,7 @@
 //!     controlling_tty: false,
 //!     foreground: false,
 //!     held: false,
+//!     seal: None,
 //!     stdin: None,
 //!     stdout: None,
 //!     stderr: None,
@@ -33,6 +34,7 @@
 mod fork;
 mod path;
 mod posix;
+pub mod reaper;
 mod signals;
 
 use std::ffi::OsString;
@@ -77,6 +79,12 @@ pub struct Spawn {
     /// where the system forbids tracing it, or where tracing would take
     /// privileges from the program (a set-user-ID file).
     pub held: bool,
+    /// Seal the command (with [`Scope::Session`]) in a cgroup v2 leaf of
+    /// its own, made under this cgroup directory and named after its
+    /// session ([`crate::cgroup::Leaf::create`]): the child, forked, waits
+    /// until it has been moved in, so that the command and all it forks
+    /// start inside. The leaf is [`Child::leaf`].
+    pub seal: Option<std::path::PathBuf>,
     /// The command's stdin; `None` inherits the caller's.
     pub stdin: Option<File>,
     /// Its stdout; `None` inherits.
@@ -112,6 +120,15 @@ pub enum SpawnError {
         /// What failed.
         source: io::Error,
     },
+    /// Its leaf could not be made, or it could not be moved in; it did
+    /// not start.
+    #[error("--seal: cannot seal it in {}: {}", path.display(), crate::error::reason(source))]
+    Seal {
+        /// The leaf.
+        path: std::path::PathBuf,
+        /// What failed.
+        source: io::Error,
+    },
 }
 
 /// Why exec refused `program`, as a shell says it: the system's words
@@ -130,7 +147,7 @@ impl SpawnError {
         match self {
             SpawnError::NotFound { .. } => 127,
             SpawnError::NotExecutable { .. } => 126,
-            SpawnError::Failed { .. } => 125,
+            SpawnError::Failed { .. } | SpawnError::Seal { .. } => 125,
         }
     }
 }
@@ -148,6 +165,8 @@ pub struct Child {
     pidfd: PidFd,
     /// The hold of a held start, until released.
     held: Option<fork::Held>,
+    /// The leaf of a sealed start ([`Spawn::seal`]), for the caller to take.
+    pub leaf: Option<crate::cgroup::Leaf>,
 }
 
 /// How the child was started, to wait for it.
@@ -207,10 +226,18 @@ impl Spawn {
         let scope = self.scope;
         let foreground = self.foreground;
         let mut held = None;
-        let inner = if self.held {
-            let (pid, hold, status) = fork::held(&self, &path).map_err(failed)?;
-            held = Some(hold);
-            Handle::Spawned { pid, status }
+        let mut leaf = None;
+        let inner = if self.held || self.seal.is_some() {
+            let gated = fork::gated(&self, &path).map_err(|error| match error {
+                fork::GateError::Start(source) => spawn_error(&program, source),
+                fork::GateError::Seal(path, source) => SpawnError::Seal { path, source },
+            })?;
+            held = Some(gated.held);
+            leaf = gated.leaf;
+            Handle::Spawned {
+                pid: gated.pid,
+                status: gated.status,
+            }
         } else {
             match posix::start(&self, &path) {
                 Some(Ok(pid)) => Handle::Spawned { pid, status: None },
@@ -249,6 +276,7 @@ impl Spawn {
             inner,
             pidfd,
             held,
+            leaf,
         })
     }
 }

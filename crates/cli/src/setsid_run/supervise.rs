@@ -1,0 +1,172 @@
+//! Supervising the command: forwarding signals, Ctrl-Z, --timeout and
+//! --cleanup, for its session (or group) or its sealed leaf, and for what
+//! it left in setsid-run's subtree.
+
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+
+use procgroup::cgroup::Leaf;
+use procgroup::deliver::{self, Target};
+use procgroup::spawn::{self, reaper, Child, Event, Signals};
+use procgroup::{Pid, Signal};
+
+use super::{Args, Foreground, FAILED, STOPPING, TIMED_OUT, TIMED_OUT_KILLED};
+use crate::common::Failure;
+
+/// What setsid-run forwards signals to and ends: the command's session (or
+/// group), or with `--seal` its leaf, which holds every process of the job,
+/// also those that left the session.
+pub(super) enum Job {
+    Scope(Target),
+    Sealed(Leaf),
+}
+
+fn failed(error: impl Display) -> Failure {
+    Failure::new(FAILED, error.to_string())
+}
+
+impl Job {
+    /// Sends `signal` to every process of the job.
+    pub fn signal(&self, signal: Signal) -> Result<(), Failure> {
+        match self {
+            Job::Scope(target) => deliver::signal(*target, signal).map(drop).map_err(failed),
+            Job::Sealed(leaf) => leaf.signal(signal).map(drop).map_err(failed),
+        }
+    }
+
+    /// Ends the job: `signal`, SIGKILL to what is left `kill_after` later
+    /// (at once without), and waits until nothing is left. Whether SIGKILL
+    /// was needed.
+    pub fn end(&self, signal: Signal, kill_after: Option<Duration>) -> Result<bool, Failure> {
+        match self {
+            Job::Scope(target) => {
+                let mut ending = deliver::signal(*target, signal).map_err(failed)?;
+                ending.wait(None, kill_after).map_err(failed)?;
+                Ok(ending.escalated())
+            }
+            Job::Sealed(leaf) => {
+                leaf.signal(signal).map_err(failed)?;
+                let deadline = kill_after.map(|after| Instant::now() + after);
+                if leaf.wait_empty(deadline).map_err(failed)? {
+                    return Ok(false);
+                }
+                leaf.kill().map_err(failed)?;
+                leaf.wait_empty(None).map_err(failed)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Kills the job at once, for a start that cannot go on.
+    pub fn kill(&self) {
+        match self {
+            Job::Scope(target) => {
+                let _ = deliver::end(*target, Signal::KILL, None, None);
+            }
+            Job::Sealed(leaf) => {
+                let _ = leaf.kill();
+                let _ = leaf.wait_empty(None);
+            }
+        }
+    }
+}
+
+/// Waits for the command, forwarding signals, enforcing --timeout and
+/// --cleanup; returns setsid-run's exit status. setsid-run is a child
+/// subreaper meanwhile: what the job double-forks comes up to it, is
+/// reaped when it exits, and --timeout and --cleanup end it.
+pub(super) fn supervise(
+    child: &mut Child,
+    signals: &Signals,
+    job: &Job,
+    args: &Args,
+    terminal: Option<&Foreground>,
+) -> Result<i32, Failure> {
+    // A timeout of 0 is none, as in timeout(1).
+    let mut deadline = args
+        .timeout
+        .filter(|t| !t.is_zero())
+        .map(|t| Instant::now() + t);
+    loop {
+        match child.wait_event(signals, deadline).map_err(failed)? {
+            Event::Signal(signal) if STOPPING.contains(&signal) => {
+                // Ctrl-Z: the command first, then setsid-run, whose shell
+                // then shows the job stopped; `fg`/`bg` continue
+                // setsid-run, which continues the command. The timeout
+                // does not count the time stopped.
+                job.signal(Signal::STOP)?;
+                let stopped = Instant::now();
+                // SAFETY: raise(3) of SIGSTOP on this process; it returns
+                // once a SIGCONT continued it.
+                unsafe { libc::raise(libc::SIGSTOP) };
+                job.signal(Signal::CONT)?;
+                if let Some(at) = deadline.as_mut() {
+                    *at += stopped.elapsed();
+                }
+            }
+            Event::Signal(Signal::CHLD) => {
+                // An orphan of the job that came up to setsid-run and
+                // exited is reaped.
+                let _ = reaper::reap_exited(child.pid);
+                // With the terminal, Ctrl-Z reaches the command's group,
+                // not setsid-run: when it stops, setsid-run stops too, the
+                // terminal back with its own group, as a shell's job; once
+                // continued (fg), it gives the terminal to the command
+                // again and continues it.
+                if let Some(terminal) = terminal {
+                    if has_stopped(child.pid) {
+                        spawn::set_foreground(terminal.0);
+                        // SAFETY: raise(3) of SIGSTOP on this process.
+                        unsafe { libc::raise(libc::SIGSTOP) };
+                        spawn::set_foreground(child.pgid);
+                        job.signal(Signal::CONT)?;
+                    }
+                }
+            }
+            Event::Signal(signal) => job.signal(signal)?,
+            Event::TimedOut => {
+                let escalated = end_all(job, args, child.pid)?;
+                let status = child.wait().map_err(failed)?;
+                return Ok(if args.preserve_status {
+                    spawn::shell_status(status)
+                } else if escalated {
+                    TIMED_OUT_KILLED
+                } else {
+                    TIMED_OUT
+                });
+            }
+            Event::Exited(status) => {
+                if args.cleanup {
+                    end_all(job, args, child.pid)?;
+                }
+                return Ok(spawn::shell_status(status));
+            }
+        }
+    }
+}
+
+/// Ends the job, then whatever it left in setsid-run's subtree, whatever
+/// its session; whether either needed SIGKILL.
+fn end_all(job: &Job, args: &Args, command: Pid) -> Result<bool, Failure> {
+    let escalated = job.end(args.signal, Some(args.kill_after))?;
+    let strays = reaper::end_descendants(args.signal, args.kill_after, command).map_err(failed)?;
+    Ok(escalated || strays)
+}
+
+/// Whether the command, our child, has stopped (its stop is taken in: a
+/// stop report reaps nothing).
+fn has_stopped(pid: Pid) -> bool {
+    // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid on our own child, WSTOPPED only, without blocking.
+    let waited = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid.as_raw() as libc::id_t,
+            &mut info,
+            libc::WSTOPPED | libc::WNOHANG,
+        )
+    };
+    // SAFETY: waitid filled the siginfo; si_pid is 0 when nothing was ready.
+    waited == 0 && unsafe { info.si_pid() } == pid.as_raw() && info.si_code == libc::CLD_STOPPED
+}
