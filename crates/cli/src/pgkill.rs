@@ -332,7 +332,14 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
                 .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
                 .chain(args.sids.iter().map(|&s| Target::Sid(s)))
                 .collect();
-            let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+            // Nothing asks for the members before the signal (no dry run,
+            // no report of each): a group is then resolved without listing
+            // /proc, and its members are found after kill(-pgid).
+            let lean = !(args.dry_run || args.json || args.verbose || signal.is_probe());
+            let plan = match lean.then(|| deliver::resolve_lean(&targets)).flatten() {
+                Some(plan) => plan,
+                None => deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?,
+            };
             (plan, Vec::new())
         }
     };
