@@ -3,6 +3,7 @@
 
 mod backends;
 mod completions;
+mod fast_pgid;
 mod generated;
 mod jobcontrol;
 mod output;
