@@ -344,3 +344,29 @@ fn created_since(mut highest: i32, scopes: &[Target]) -> (Vec<Process>, i32) {
     }
     (found, highest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ticks_since_boot;
+    use crate::snapshot::read_stat_of;
+    use crate::Pid;
+
+    /// The clock reads in the unit and from the origin of `starttime`: a
+    /// process started before the read has a start time no later, and one
+    /// started after it has one no earlier.
+    #[test]
+    fn the_tick_clock_agrees_with_start_times() {
+        let me = read_stat_of(Pid::current()).expect("own stat");
+        let before = ticks_since_boot();
+        assert!(me.starttime <= before, "{} > {before}", me.starttime);
+        let mut child = std::process::Command::new("sleep")
+            .arg("0")
+            .spawn()
+            .expect("sleep");
+        let started = read_stat_of(Pid::from_raw(child.id() as i32)).map(|s| s.starttime);
+        child.wait().expect("reaped");
+        if let Some(started) = started {
+            assert!(started >= before, "{started} < {before}");
+        }
+    }
+}
