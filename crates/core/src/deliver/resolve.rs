@@ -222,7 +222,8 @@ fn ancestry_and_init() -> Vec<Process> {
 }
 
 impl Plan {
-    /// The snapshot the targets were resolved against.
+    /// The snapshot the targets were resolved against (of a lean plan,
+    /// only the caller's ancestry, pid 1 and the processes pinned).
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
     }
@@ -248,7 +249,9 @@ impl Plan {
             .map(|(t, _)| t)
     }
 
-    /// Every matched process once, ordered by sid, pgid, pid.
+    /// Every matched process once, ordered by sid, pgid, pid. Of a lean
+    /// plan ([`resolve_lean`]), only the processes pinned in each group:
+    /// the others are found after the signal.
     pub fn processes(&self) -> Vec<&Process> {
         let mut seen = HashSet::new();
         let mut all: Vec<&Process> = self
