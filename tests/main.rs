@@ -4,6 +4,7 @@
 mod backends;
 mod completions;
 mod documented;
+mod fast_pgid;
 mod generated;
 mod jobcontrol;
 mod output;

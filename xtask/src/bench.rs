@@ -47,8 +47,9 @@ Sections (default: all):
              on ~5000 processes in a PID namespace
   pgkill     pgkill --sid S --wait against pkill -s S on a session of
              20 groups x 100 processes, and pgkill --pgid G --wait
-             against kill -TERM -- -G on a group of 2000, timed until
-             every process has exited
+             against kill -TERM -- -G then polling /proc (and against
+             kill with the bench's pidfd watch) on a group of 2000,
+             timed until every process has exited
   setsid     setsid-run [-w] true against setsid -f [-w] true: time
              per start, and peak RSS
 

@@ -295,7 +295,14 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
                 .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
                 .chain(args.sids.iter().map(|&s| Target::Sid(s)))
                 .collect();
-            let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+            // Nothing asks for the members before the signal (no dry run,
+            // no report of each): a group is then resolved without listing
+            // /proc, and its members are found after kill(-pgid).
+            let lean = !(args.dry_run || args.json || args.verbose || signal.is_probe());
+            let plan = match lean.then(|| deliver::resolve_lean(&targets)).flatten() {
+                Some(plan) => plan,
+                None => deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?,
+            };
             (plan, Vec::new())
         }
     };
@@ -674,7 +681,16 @@ through the pidfd: a PID that was reused meanwhile is never hit.
 .TP
 \fB\-\-pgid\fR \fIPGID\fR
 the whole group, with one \fBkill(\-\fR\fIPGID\fR\fB)\fR, which the kernel
-applies to every member at once.
+applies to every member at once. Unless \fB\-n\fR, \fB\-\-json\fR,
+\fB\-v\fR or \fB\-0\fR asks for the members first, pgkill reads no
+process table before the kill, as \fBkill\fR(1) does: the leader (pid
+\fIPGID\fR), pinned with a pidfd and found in the group, proves that the
+group is the one named, and a few more members are pinned the same way
+(the leader's children and its parent's); the refusal rules below read
+only the stat files of pgkill, its ancestors and pid 1; the members are
+found after the kill, by one scan of /proc. Where the leader is gone (or
+has left the group), only the members can prove it: pgkill then scans
+/proc before the kill, as with \fB\-\-json\fR, and reports the same.
 .TP
 \fB\-\-sid\fR \fISID\fR
 every group of the session. There is no kernel call for a session, and
@@ -719,6 +735,11 @@ reaped, and still in it. An id that was empty once may belong to a
 stranger by now (a process that got the leader's PID and made a group or
 session of its own): it is never signalled, waited for or reported again,
 neither by \fB\-\-kill\-after\fR nor when pgkill looks for newcomers.
+The members that the scan after a \fB\-\-pgid\fR kill finds count only
+if a process pinned before the kill is still in the group after the scan.
+One that started in the clock tick of the kill or later may have missed
+the signal: it gets it through a pidfd, as a newcomer does (one born just
+before the kill may get it twice).
 .PP
 \fBkill(\-\fR\fIPGID\fR\fB)\fR succeeds when the kernel let any member
 have the signal. pgkill reports each member by the kernel's own rule (the

@@ -15,6 +15,10 @@
 //! - `pkill -s S` returns after one pass of signals; the bench's pidfd
 //!   watch is then the "ideal reap" that the issue compares with: the
 //!   moment the last process exits, seen at once.
+//! - `kill -TERM -- -G` then polling /proc (issue 15's baseline): the
+//!   bench runs procps `kill` and then, itself, lists /proc and reads
+//!   every `stat` until no live process of group G is left, a millisecond
+//!   apart, with no pidfd prepared: what a script does without pgkill.
 //! - `kill -TERM -- -G` (procps `kill`, the program) returns after one
 //!   `kill(-G)`; the "poll until gone" is the same pidfd watch, the
 //!   cheapest poll there is (a `kill(-G, 0)` loop could not count a zombie
@@ -34,7 +38,8 @@
 //! itself or its ancestors).
 //!
 //! Targets: `pgkill --sid` at most 0.80x `pkill -s` + ideal reap, and
-//! `pgkill --pgid` at most 1.15x `kill` + poll until gone.
+//! `pgkill --pgid` at most 1.10x `kill` + polling /proc (and, as before,
+//! at most 1.15x `kill` + the pidfd watch).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -66,7 +71,10 @@ pub const RUNS: usize = 11;
 pub const QUICK_RUNS: usize = 3;
 
 const SID_TARGET: f64 = 0.80;
-const PGID_TARGET: f64 = 1.15;
+/// `pgkill --pgid G --wait` against `kill -TERM -- -G` + polling /proc.
+const PGID_TARGET: f64 = 1.10;
+/// The same against `kill -TERM -- -G` + the bench's pidfd watch.
+const PGID_WATCH_TARGET: f64 = 1.15;
 
 fn outside(context: &Context) -> Result<(), String> {
     let mut needed = ns::TOOLS.to_vec();
@@ -135,8 +143,14 @@ fn outside(context: &Context) -> Result<(), String> {
 #[derive(Clone, Debug)]
 enum Killer {
     /// A program; `{sid}` and `{pgid}` in its arguments are replaced with
-    /// the tree's session id and its first group's id.
-    Program { program: PathBuf, args: Vec<String> },
+    /// the tree's session id and its first group's id. With `poll`, the
+    /// bench then lists /proc until no live process of the first group is
+    /// left.
+    Program {
+        program: PathBuf,
+        args: Vec<String>,
+        poll: bool,
+    },
     /// The bench itself: `kill(-G, SIGTERM)` for each group of the tree.
     Floor,
     /// The bench itself, the way pgkill empties a session: SIGSTOP to
@@ -158,8 +172,22 @@ impl Contender {
             killer: Killer::Program {
                 program: program.into(),
                 args: args.iter().map(|arg| arg.to_string()).collect(),
+                poll: false,
             },
         }
+    }
+
+    /// [`Contender::program`], then polling /proc until the group is gone.
+    fn program_then_poll(
+        label: impl Into<String>,
+        program: impl Into<PathBuf>,
+        args: &[&str],
+    ) -> Contender {
+        let mut contender = Contender::program(label, program, args);
+        if let Killer::Program { poll, .. } = &mut contender.killer {
+            *poll = true;
+        }
+        contender
     }
 }
 
@@ -245,8 +273,13 @@ fn inside(args: &[String]) -> Result<(), String> {
             groups: 1,
             per_group: group,
             contenders: vec![
+                Contender::program_then_poll(
+                    "kill -TERM -- -G + poll /proc",
+                    tools::KILL.path()?,
+                    &["-TERM", "--", "-{pgid}"],
+                ),
                 Contender::program(
-                    "kill -TERM -- -G + poll",
+                    "kill -TERM -- -G + poll (pidfds)",
                     tools::KILL.path()?,
                     &["-TERM", "--", "-{pgid}"],
                 ),
@@ -353,7 +386,19 @@ fn inside(args: &[String]) -> Result<(), String> {
                 timing::ms(reaped.median),
             );
         }
-        ratios.push(timing::ratio(exited[1].median, baseline));
+        let pgkill = scenario
+            .contenders
+            .iter()
+            .position(|c| c.label.starts_with("pgkill"))
+            .unwrap_or(1);
+        ratios.push(timing::ratio(exited[pgkill].median, baseline));
+        if let Some(watch) = scenario
+            .contenders
+            .iter()
+            .position(|c| c.label.ends_with("(pidfds)"))
+        {
+            ratios.push(timing::ratio(exited[pgkill].median, exited[watch].median));
+        }
     }
     say!();
     say!("targets:");
@@ -363,9 +408,15 @@ fn inside(args: &[String]) -> Result<(), String> {
         timing::verdict(ratios[0] <= SID_TARGET)
     );
     say!(
-        "  pgkill --pgid G --wait <= {PGID_TARGET:.2}x kill -TERM -- -G + poll: {:.2}x  {}",
+        "  pgkill --pgid G --wait <= {PGID_TARGET:.2}x kill -TERM -- -G + poll /proc: {:.2}x  {}",
         ratios[1],
         timing::verdict(ratios[1] <= PGID_TARGET)
+    );
+    say!(
+        "  pgkill --pgid G --wait <= {PGID_WATCH_TARGET:.2}x kill -TERM -- -G + poll (pidfds): \
+         {:.2}x  {}",
+        ratios[2],
+        timing::verdict(ratios[2] <= PGID_WATCH_TARGET)
     );
     if (groups, per_group, group) != (SESSION.0, SESSION.1, GROUP) {
         say!(
@@ -384,7 +435,11 @@ fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<S
     let mut victims = Victims::build(groups, per_group)?;
     let start = Instant::now();
     match &contender.killer {
-        Killer::Program { program, args } => {
+        Killer::Program {
+            program,
+            args,
+            poll,
+        } => {
             let args = args.iter().map(|arg| {
                 arg.replace("{sid}", &victims.sid.to_string())
                     .replace("{pgid}", &victims.groups[0].to_string())
@@ -404,6 +459,10 @@ fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<S
                     String::from_utf8_lossy(&output.stderr).trim()
                 ));
             }
+            if *poll {
+                poll_until_gone(victims.groups[0], start + victims::PATIENCE)
+                    .map_err(|error| format!("after {}: {error}", contender.label))?;
+            }
         }
         Killer::Floor => kill_floor(&victims),
         Killer::FloorStopped => {
@@ -419,6 +478,38 @@ fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<S
     victims.wait_reaped(start + victims::PATIENCE)?;
     let reaped = start.elapsed();
     Ok(Sample { exited, reaped })
+}
+
+/// Lists /proc and reads every process's stat, a millisecond apart, until
+/// no live (not zombie) process is in group `pgid`: the poll of a script
+/// that has no pidfds.
+fn poll_until_gone(pgid: i32, deadline: Instant) -> Result<(), String> {
+    loop {
+        let entries =
+            std::fs::read_dir("/proc").map_err(|error| format!("cannot list /proc: {error}"))?;
+        let left = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+            .filter_map(|pid| std::fs::read(format!("/proc/{pid}/stat")).ok())
+            .any(|stat| {
+                // pid (comm) state ppid pgrp ...: after the last ')'.
+                let Some(close) = stat.iter().rposition(|&b| b == b')') else {
+                    return false;
+                };
+                let rest = String::from_utf8_lossy(&stat[close + 1..]).into_owned();
+                let mut fields = rest.split_whitespace();
+                let state = fields.next();
+                let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
+                state != Some("Z") && pgrp == Some(pgid)
+            });
+        if !left {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("group {pgid} still had processes"));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// SIGTERM to every group of the tree, from the bench.

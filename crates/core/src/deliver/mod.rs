@@ -18,6 +18,11 @@
 //!   to be the one targeted, without a gap: a member verified in it is
 //!   still held by a pidfd (`scope`). An id that was empty once may be
 //!   someone else's; it is never signalled again.
+//! - A group whose members need not be known before the signal (no dry
+//!   run, no report of each) is resolved without listing /proc
+//!   ([`resolve_lean`]): its leader, pinned, proves it live; the refusal
+//!   rules read the caller's ancestors and pid 1 only; the members are
+//!   found after `kill(-pgid)`, by the scan that waiting needs anyway.
 //! - What each member of a group got is the kernel's rule applied to it
 //!   (`permission`), not the success of `kill(-pgid)`.
 //! - Waiting uses one pidfd per process in an epoll set, never
@@ -56,7 +61,7 @@ use crate::stat::Stat;
 use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 
 use permission::Permission;
-pub use resolve::{resolve, Plan, Refusal, Relation};
+pub use resolve::{resolve, resolve_lean, Plan, Refusal, Relation};
 use scope::Scope;
 
 /// What to signal.
@@ -278,6 +283,25 @@ fn session_members(sid: Sid) -> Result<(Vec<Process>, i32)> {
     Ok((members, highest_pid(&snapshot)))
 }
 
+/// The clock tick now, in the unit and from the origin of a process's
+/// `starttime` (clock ticks since boot, as /proc shows it: the kernel
+/// rounds down): a process whose `starttime` is below it started before
+/// this call. 0 where the clock cannot be read (then every process may
+/// have started since).
+fn ticks_since_boot() -> u64 {
+    use nix::time::{clock_gettime, ClockId};
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .and_then(|hz| u128::try_from(hz).ok())
+        .filter(|&hz| hz > 0);
+    let (Some(hz), Ok(now)) = (hz, clock_gettime(ClockId::CLOCK_BOOTTIME)) else {
+        return 0;
+    };
+    let nanos = Duration::from(now).as_nanos();
+    u64::try_from(nanos * hz / 1_000_000_000).unwrap_or(0)
+}
+
 /// The highest pid a snapshot listed.
 fn highest_pid(snapshot: &Snapshot) -> i32 {
     snapshot.processes().last().map_or(0, |p| p.pid.as_raw())
@@ -319,4 +343,30 @@ fn created_since(mut highest: i32, scopes: &[Target]) -> (Vec<Process>, i32) {
         }
     }
     (found, highest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks_since_boot;
+    use crate::snapshot::read_stat_of;
+    use crate::Pid;
+
+    /// The clock reads in the unit and from the origin of `starttime`: a
+    /// process started before the read has a start time no later, and one
+    /// started after it has one no earlier.
+    #[test]
+    fn the_tick_clock_agrees_with_start_times() {
+        let me = read_stat_of(Pid::current()).expect("own stat");
+        let before = ticks_since_boot();
+        assert!(me.starttime <= before, "{} > {before}", me.starttime);
+        let mut child = std::process::Command::new("sleep")
+            .arg("0")
+            .spawn()
+            .expect("sleep");
+        let started = read_stat_of(Pid::from_raw(child.id() as i32)).map(|s| s.starttime);
+        child.wait().expect("reaped");
+        if let Some(started) = started {
+            assert!(started >= before, "{started} < {before}");
+        }
+    }
 }

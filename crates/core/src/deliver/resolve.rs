@@ -2,8 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::scope::ANCHORS;
 use super::Target;
 use crate::pidfd::PidFd;
+use crate::snapshot::read_stat_of;
 use crate::{Fields, Pid, Process, Result, Snapshot};
 
 /// Targets resolved against a snapshot: what would be signalled.
@@ -15,6 +17,11 @@ pub struct Plan {
     /// read: from then on the PID may be reused, the fd still means the
     /// process the snapshot describes.
     pinned: HashMap<Pid, PidFd>,
+    /// Whether the plan was made without listing /proc ([`resolve_lean`]):
+    /// the snapshot holds only the caller's ancestry, pid 1 and the
+    /// processes pinned in each group, and the other members are found
+    /// after the signal.
+    lean: bool,
 }
 
 /// Why a plan must not be carried out without `--force`.
@@ -103,11 +110,120 @@ pub fn resolve(targets: &[Target]) -> Result<Plan> {
         snapshot,
         targets,
         pinned,
+        lean: false,
     })
 }
 
+/// Resolves group targets without listing /proc, for a caller that needs
+/// no member list before the signal (no dry run, no report of each
+/// member): `None` when that cannot be done, and [`resolve`] must be used.
+///
+/// Each group is proven live by its leader: a pidfd of pid `pgid` opened
+/// first, and its stat, read after, in the group (a zombie leader, not
+/// reaped, holds the group id as well as a live one). A few more members
+/// are pinned the same way, from the leader's children and its parent's
+/// (a pipeline's processes are the shell's children), so that the group
+/// stays proven when the signal takes the leader first. `None` when a
+/// target is not a group, or its leader is gone or in another group:
+/// then only a scan finds the members.
+///
+/// The refusal rules need no scan either: the caller's ancestors are read
+/// one stat at a time, up the ppid chain, and pid 1's, and the snapshot
+/// holds them ([`Plan::refusal`] reads their groups from it).
+pub fn resolve_lean(targets: &[Target]) -> Option<Plan> {
+    let mut pinned: HashMap<Pid, PidFd> = HashMap::new();
+    let mut processes = Vec::new();
+    let mut resolved = Vec::new();
+    for &target in targets {
+        let Target::Pgid(pgid) = target else {
+            return None;
+        };
+        if pgid.as_raw() <= 1 {
+            return None;
+        }
+        let leader = Pid::from_raw(pgid.as_raw());
+        let (process, pidfd) = pin(leader, target)?;
+        let mut members = vec![process];
+        pinned.insert(leader, pidfd);
+        let parent = members[0].ppid.as_raw();
+        let mut tries = 0;
+        for pid in children_of(leader.as_raw())
+            .into_iter()
+            .chain(children_of(parent))
+        {
+            if members.len() == ANCHORS || tries == ANCHORS * 2 {
+                break;
+            }
+            let pid = Pid::from_raw(pid);
+            if pinned.contains_key(&pid) {
+                continue;
+            }
+            tries += 1;
+            if let Some((process, pidfd)) = pin(pid, target) {
+                pinned.insert(pid, pidfd);
+                members.push(process);
+            }
+        }
+        processes.extend(members.iter().cloned());
+        resolved.push((target, members));
+    }
+    processes.extend(ancestry_and_init());
+    Some(Plan {
+        snapshot: Snapshot::from_processes(processes),
+        targets: resolved,
+        pinned,
+        lean: true,
+    })
+}
+
+/// A pidfd of `pid` and the process it pins, if it is in `target`: the fd
+/// opened first, the stat read after, from the process the fd pins.
+fn pin(pid: Pid, target: Target) -> Option<(Process, PidFd)> {
+    let pidfd = PidFd::open_unchecked(pid).ok()??;
+    let stat = pidfd.stat(pid)?;
+    target.holds(&stat).then(|| (Process::from(stat), pidfd))
+}
+
+/// The pids of the children of `pid`'s main thread (children(5) of
+/// /proc/PID/task/TID): one file, no listing.
+fn children_of(pid: i32) -> Vec<i32> {
+    if pid <= 0 {
+        return Vec::new();
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|pid| pid.parse().ok())
+        .collect()
+}
+
+/// The caller, its ancestors up the ppid chain, and pid 1, each read from
+/// its own stat.
+fn ancestry_and_init() -> Vec<Process> {
+    let mut found: Vec<Process> = Vec::new();
+    let mut next = Pid::current().as_raw();
+    // A chain is as long as the processes are deep; the bound is only
+    // against a table that changes under the walk.
+    while next > 0 && found.len() < 4096 {
+        let Some(stat) = read_stat_of(Pid::from_raw(next)) else {
+            break;
+        };
+        let ppid = stat.ppid;
+        found.push(Process::from(stat));
+        if ppid == next || found.iter().any(|p| p.pid.as_raw() == ppid) {
+            break;
+        }
+        next = ppid;
+    }
+    if !found.iter().any(|p| p.pid.as_raw() == 1) {
+        found.extend(read_stat_of(Pid::from_raw(1)).map(Process::from));
+    }
+    found
+}
+
 impl Plan {
-    /// The snapshot the targets were resolved against.
+    /// The snapshot the targets were resolved against (of a lean plan,
+    /// only the caller's ancestry, pid 1 and the processes pinned).
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
     }
@@ -133,7 +249,9 @@ impl Plan {
             .map(|(t, _)| t)
     }
 
-    /// Every matched process once, ordered by sid, pgid, pid.
+    /// Every matched process once, ordered by sid, pgid, pid. Of a lean
+    /// plan ([`resolve_lean`]), only the processes pinned in each group:
+    /// the others are found after the signal.
     pub fn processes(&self) -> Vec<&Process> {
         let mut seen = HashSet::new();
         let mut all: Vec<&Process> = self
@@ -144,6 +262,12 @@ impl Plan {
             .collect();
         all.sort_by_key(|p| (p.sid, p.pgid, p.pid));
         all
+    }
+
+    /// Whether the plan was made without listing /proc: its members are
+    /// found after the signal ([`resolve_lean`]).
+    pub fn is_lean(&self) -> bool {
+        self.lean
     }
 
     /// The first target that contains the caller, one of its ancestors

@@ -17,7 +17,7 @@ use crate::{Pgid, Pid, Process};
 
 /// How many anchors a scope keeps: a few, so that it outlives the death
 /// of one member, without a pidfd per member.
-const ANCHORS: usize = 8;
+pub(super) const ANCHORS: usize = 8;
 
 /// A targeted group or session and its anchors.
 #[derive(Debug)]
@@ -46,6 +46,32 @@ impl Scope {
         }
         scope.closed = scope.anchors.is_empty();
         scope
+    }
+
+    /// The scope of `target`, anchored on processes already verified in it
+    /// (their pidfds opened first, their stat read after); closed at once
+    /// when there is none.
+    pub(super) fn pinned(target: Target, anchors: Vec<(Pid, PidFd)>) -> Scope {
+        let closed = anchors.is_empty();
+        Scope {
+            target,
+            anchors,
+            closed,
+        }
+    }
+
+    /// [`Scope::top_up`], trying at most `attempts` of `members`: where
+    /// most of them may be dying, each try that finds one gone costs a
+    /// system call for nothing.
+    pub(super) fn top_up_within(&mut self, members: &[Process], attempts: usize) {
+        for process in by_preference(members).into_iter().take(attempts) {
+            if self.anchors.len() >= ANCHORS || self.closed {
+                return;
+            }
+            if !self.anchors.iter().any(|(pid, _)| *pid == process.pid) {
+                let _ = self.admit(process.pid);
+            }
+        }
     }
 
     /// Whether the scope is still the one targeted: an anchor is there and

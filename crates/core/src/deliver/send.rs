@@ -5,17 +5,22 @@
 use std::collections::HashSet;
 
 use super::kill::{kill_group, outcome_of};
+use super::scope::ANCHORS;
 use super::stop::{children_first, groups_of, stop_session, BlockedSignals};
 use super::trace::Freeze;
 use super::{
-    created_since, session_members, Delivery, Entry, Outcome, Plan, Scope, Target, MAX_ROUNDS,
+    created_since, session_members, ticks_since_boot, Delivery, Entry, Outcome, Plan, Scope,
+    Target, MAX_ROUNDS,
 };
 use crate::pidfd::PidFd;
-use crate::{Pgid, Pid, Process, Result, Sid, Signal};
+use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 
 impl Delivery {
     /// Signals every target of the plan.
     pub fn send(&mut self, plan: &Plan) -> Result<()> {
+        if plan.is_lean() {
+            return self.send_lean(plan);
+        }
         let me = Pid::current();
         for (target, members) in plan.targets() {
             match target {
@@ -41,6 +46,98 @@ impl Delivery {
             self.continue_stopped(members, self.signal);
         }
         Ok(())
+    }
+
+    /// Signals the groups of a plan made without listing /proc
+    /// ([`super::resolve_lean`]): one `kill(-pgid)` each while the members
+    /// pinned before prove it live, then one scan of /proc for the members.
+    ///
+    /// The scan is trusted only if the group is still proven live after
+    /// it (an anchor pinned before the kill is still in it): then the id
+    /// was never free meanwhile, and what the scan saw in the group is the
+    /// group signalled. A member that started before the clock tick read
+    /// just before the first kill got the signal (a fork that races with
+    /// `kill(-pgid)` fails, so a process forked off a member is in the
+    /// group before the signal or not at all). One that started since may
+    /// have come after the signal: it gets its own, through a pidfd, once
+    /// admitted to the scope, as a newcomer does; one that got both was
+    /// born within a tick before the kill, and a second signal is the
+    /// cautious mistake.
+    fn send_lean(&mut self, plan: &Plan) -> Result<()> {
+        let signal = self.signal;
+        let before = ticks_since_boot();
+        let mut groups = Vec::new();
+        for (target, pinned) in plan.targets() {
+            let Target::Pgid(pgid) = target else {
+                continue;
+            };
+            let anchors = pinned
+                .iter()
+                .filter_map(|p| Some((p.pid, plan.pinned(p.pid)?)))
+                .collect();
+            let scope = self.scopes.len();
+            self.scopes.push(Scope::pinned(target, anchors));
+            let outcome = if self.scopes[scope].holds_group(pgid, pinned) {
+                outcome_of(kill_group(pgid, signal))
+            } else {
+                Outcome::Vanished
+            };
+            groups.push((scope, pinned, outcome));
+        }
+        let reached = groups.iter().any(|(_, _, o)| *o != Outcome::Vanished);
+        let snapshot = if reached {
+            Some(Snapshot::read(Fields::default())?)
+        } else {
+            None
+        };
+        for (scope, pinned, outcome) in groups {
+            let target = self.scopes[scope].target;
+            let mut members: Vec<Process> = pinned.to_vec();
+            let mut late = Vec::new();
+            if let (Some(snapshot), false) = (&snapshot, outcome == Outcome::Vanished) {
+                let found: Vec<Process> = snapshot
+                    .processes()
+                    .iter()
+                    .filter(|p| !p.kernel_thread && target.contains(p))
+                    .filter(|p| !pinned.iter().any(|q| q.pid == p.pid))
+                    .cloned()
+                    .collect();
+                if self.scopes[scope].is_live() {
+                    self.scopes[scope].top_up_within(&found, 2 * ANCHORS);
+                    let (old, new): (Vec<Process>, Vec<Process>) =
+                        found.into_iter().partition(|p| p.starttime < before);
+                    members.extend(old);
+                    late = new;
+                }
+            }
+            for process in &members {
+                let outcome = self.member_outcome(process, outcome, signal);
+                let pidfd = pinned
+                    .iter()
+                    .any(|p| p.pid == process.pid)
+                    .then(|| plan.pinned(process.pid))
+                    .flatten();
+                self.record(process, outcome, pidfd, signal, Some(scope));
+            }
+            for process in &late {
+                let pidfd = self.scopes[scope].admit(process.pid);
+                self.signal_process(process, pidfd, signal, Some(scope));
+            }
+            members.extend(late);
+            self.continue_stopped(&members, signal);
+        }
+        Ok(())
+    }
+
+    /// What a member of a group got from `kill(-pgid)` whose result was
+    /// `outcome`: the kernel's rule, applied to it.
+    fn member_outcome(&self, process: &Process, outcome: Outcome, signal: Signal) -> Outcome {
+        match outcome {
+            Outcome::Signalled if !self.permission.allows(process, signal) => {
+                Outcome::PermissionDenied
+            }
+            outcome => outcome,
+        }
     }
 
     fn open_scope(&mut self, target: Target, members: &[Process]) -> usize {
@@ -79,12 +176,7 @@ impl Delivery {
             Outcome::Vanished
         };
         for process in members {
-            let outcome = match outcome {
-                Outcome::Signalled if !self.permission.allows(process, signal) => {
-                    Outcome::PermissionDenied
-                }
-                outcome => outcome,
-            };
+            let outcome = self.member_outcome(process, outcome, signal);
             self.record(process, outcome, None, signal, Some(scope));
         }
     }
