@@ -43,7 +43,8 @@ enum Values {
     User,
     /// A comma list of fixed words with descriptions (pgtree's columns).
     List(Vec<(String, String)>),
-    /// A duration (an option whose value is named DURATION): the units
+    /// A duration (an option whose value is named DURATION, and pgtree's
+    /// --watch INTERVAL): the units
     /// after the number typed, never file names, which clap's scripts
     /// offer for a value of no known kind.
     Duration,
@@ -61,6 +62,7 @@ fn dynamic_args(command: &Command) -> Vec<(&Arg, Values)> {
                 "ttys" => Values::Live("tty"),
                 "uids" => Values::User,
                 "signal" | "list" => Values::Signal,
+                "watch" => Values::Duration,
                 "columns" => Values::List(
                     arg.get_possible_values()
                         .iter()
