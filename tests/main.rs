@@ -11,3 +11,4 @@ mod pgtree;
 mod scripts;
 mod setsid_run;
 mod support;
+mod watch;
