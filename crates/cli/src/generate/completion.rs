@@ -568,7 +568,7 @@ mod tests {
         };
         assert_eq!(
             kinds(crate::pgtree::command()),
-            ["pids", "pgids", "sids", "uids", "ttys", "parents", "columns"]
+            ["pids", "pgids", "sids", "uids", "ttys", "parents", "watch", "columns"]
         );
         assert_eq!(
             kinds(crate::pgkill::command()),
