@@ -13,3 +13,4 @@ mod pgtree;
 mod scripts;
 mod setsid_run;
 mod support;
+mod watch;

@@ -124,6 +124,7 @@ complete -c pgtree -s g -l pgid -d 'Only these process groups; `self` is pgtree\
 complete -c pgtree -s s -l sid -d 'Only these sessions; `self` is pgtree\'s own session' -r -f -a '(__procgroup_live sid)'
 complete -c pgtree -l expand -d 'Show the whole group or session of every matched process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
+complete -c pgtree -l watch -d 'Redraw the tree in place every INTERVAL (default 1s) on a terminal, marking what is new and what has gone; q quits' -r -f -a '(__procgroup_duration)'
 complete -c pgtree -s o -l columns -d 'Columns for --table, --plain and --json (comma list)' -r -f -a '(__procgroup_pgtree_columns)'
 complete -c pgtree -l color -d 'When to color the tree' -r -f -a "auto\t'Color when stdout is a terminal and NO_COLOR is unset'
 always\t''

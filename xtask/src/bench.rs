@@ -38,13 +38,15 @@ mod setsid;
 mod timing;
 mod tools;
 mod victims;
+mod watch;
 
 const USAGE: &str = "\
 usage: cargo xtask bench [SECTION...] [OPTIONS]
 
 Sections (default: all):
   pgtree     pgtree --plain and pgtree (tree) against ps and pstree,
-             on ~5000 processes in a PID namespace
+             and a frame of pgtree --watch on a pseudo-terminal against
+             a run of pgtree, on ~5000 processes in a PID namespace
   pgkill     pgkill --sid S --wait against pkill -s S on a session of
              20 groups x 100 processes, and pgkill --pgid G --wait
              against kill -TERM -- -G then polling /proc (and against

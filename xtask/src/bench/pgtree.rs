@@ -3,14 +3,19 @@
 //! `pstree -g -p`, on ~5000 processes (50 sessions x 7 groups x 14) in a
 //! PID namespace of their own.
 //!
+//! Also a frame of `pgtree --watch 1ms`, run on a pseudo-terminal as a
+//! person runs it (see [`super::watch`]), against a run of `pgtree`.
+//!
 //! Targets: `pgtree --plain` at most 0.30x ps's median time, the tree at
-//! most 0.35x, and each form's peak RSS at most 8 MiB.
+//! most 0.35x, and each form's peak RSS at most 8 MiB; a frame of
+//! `--watch` at most 1.2x a run of `pgtree`.
 
 use std::path::PathBuf;
 
 use super::ns::{self, Namespace, Shape, Tree};
 use super::timing::{self, Cmd, Summary};
 use super::tools;
+use super::watch;
 use super::{Context, Section};
 
 pub const SECTION: Section = Section {
@@ -38,6 +43,11 @@ pub const QUICK_RUNS: usize = 5;
 const PLAIN_TARGET: f64 = 0.30;
 const TREE_TARGET: f64 = 0.35;
 const RSS_TARGET_KIB: u64 = 8 * 1024;
+const WATCH_TARGET: f64 = 1.2;
+
+/// Frames of each `--watch` run timed (after its first).
+const WATCH_FRAMES: usize = 5;
+const WATCH_ARGS: &[&str] = &["--watch", "1ms"];
 
 const PS_ARGS: &[&str] = &["xao", "comm,pid,ppid,pgid,sid"];
 const PSTREE_ARGS: &[&str] = &["-g", "-p"];
@@ -121,6 +131,12 @@ fn inside(args: &[String]) -> Result<(), String> {
         PLAIN_ARGS,
     );
     let tree_view = Cmd::new("pgtree", &pgtree, &[]);
+    let watch_frame = Cmd::new(
+        format!("pgtree {}, a frame", WATCH_ARGS.join(" ")),
+        &pgtree,
+        WATCH_ARGS,
+    )
+    .frames(WATCH_FRAMES);
     let pstree = tools::PSTREE.find().map(|path| {
         Cmd::new(
             format!("pstree {}", PSTREE_ARGS.join(" ")),
@@ -132,6 +148,7 @@ fn inside(args: &[String]) -> Result<(), String> {
     cmds.extend(pstree);
     cmds.push(plain.clone());
     cmds.push(tree_view.clone());
+    cmds.push(watch_frame.clone());
 
     // A fast pgtree that misses processes would be no news: all list all.
     let ps_rows = lines(&ps.output()?);
@@ -155,6 +172,18 @@ fn inside(args: &[String]) -> Result<(), String> {
         ));
     }
 
+    // The watch's frames show the whole selection too.
+    let watched = watched_processes(&watch::run(&watch_frame, 1)?.output)
+        .ok_or("pgtree --watch drew no header line")?;
+    say!("pgtree --watch counts {watched} processes in its frames");
+    if watched < shape.processes() {
+        return Err(format!(
+            "pgtree --watch showed {watched} processes, fewer than the tree's {}: \
+             not comparable",
+            shape.processes()
+        ));
+    }
+
     let warmup = if runs > 5 { 2 } else { 1 };
     let samples = timing::interleaved(&cmds, warmup, runs)?;
     let summaries: Vec<Summary> = samples.iter().map(|s| Summary::of(s)).collect();
@@ -162,6 +191,14 @@ fn inside(args: &[String]) -> Result<(), String> {
     let rss: Vec<Option<u64>> = cmds
         .iter()
         .map(|cmd| {
+            if cmd.frames.is_some() {
+                // On a terminal, not under GNU time: its VmHWM after the
+                // frames, the largest of 3 runs.
+                let runs: Vec<u64> = (0..3)
+                    .map(|_| watch::run(cmd, 2).map(|run| run.peak_rss_kib))
+                    .collect::<Result<_, _>>()?;
+                return Ok(runs.into_iter().max());
+            }
             time.as_ref()
                 .map(|time| cmd.peak_rss_kib(time, 3))
                 .transpose()
@@ -209,6 +246,12 @@ fn inside(args: &[String]) -> Result<(), String> {
             timing::verdict(ratio <= target)
         );
     }
+    let watch_at = find(&watch_frame.label).expect("listed");
+    let ratio = timing::ratio(summaries[watch_at].median, summaries[tree_at].median);
+    say!(
+        "  pgtree --watch, a frame <= {WATCH_TARGET:.2}x pgtree (tree): {ratio:.2}x  {}",
+        timing::verdict(ratio <= WATCH_TARGET)
+    );
     for (what, at) in [("pgtree --plain", plain_at), ("pgtree (tree) ", tree_at)] {
         match rss[at] {
             Some(kib) => say!(
@@ -227,6 +270,14 @@ fn inside(args: &[String]) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// N of the header `pgtree: N processes, …` in what `--watch` wrote.
+fn watched_processes(output: &[u8]) -> Option<usize> {
+    let text = String::from_utf8_lossy(output);
+    let (_, after) = text.rsplit_once("pgtree: ")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 fn lines(bytes: &[u8]) -> usize {

@@ -10,6 +10,10 @@ pub struct Cmd {
     pub label: String,
     pub program: PathBuf,
     pub args: Vec<String>,
+    /// For `pgtree --watch`: run on a terminal for this many frames after
+    /// the first, and timed per frame ([`super::watch`]) instead of from
+    /// spawn to exit.
+    pub frames: Option<usize>,
 }
 
 impl Cmd {
@@ -18,7 +22,15 @@ impl Cmd {
             label: label.into(),
             program: program.into(),
             args: args.iter().map(|arg| arg.to_string()).collect(),
+            frames: None,
         }
+    }
+
+    /// A `pgtree --watch` command line, timed per frame over `frames`
+    /// frames on a terminal.
+    pub fn frames(mut self, frames: usize) -> Cmd {
+        self.frames = Some(frames);
+        self
     }
 
     fn command(&self) -> Command {
@@ -28,9 +40,12 @@ impl Cmd {
     }
 
     /// Runs it once with stdout to /dev/null: the wall time from spawn to
-    /// exit. A failure (exit status, stderr) is an error: a command that
+    /// exit (for a [`Cmd::frames`] one, a frame's time). A failure (exit status, stderr) is an error: a command that
     /// fails fast would look fast.
     pub fn time_once(&self) -> Result<Duration, String> {
+        if let Some(frames) = self.frames {
+            return super::watch::time_frame(self, frames);
+        }
         let mut command = self.command();
         command.stdout(Stdio::null()).stderr(Stdio::piped());
         let start = Instant::now();

@@ -44,7 +44,8 @@ enum Values {
     User,
     /// A comma list of fixed words with descriptions (pgtree's columns).
     List(Vec<(String, String)>),
-    /// A duration (an option whose value is named DURATION): the units
+    /// A duration (an option whose value is named DURATION, and pgtree's
+    /// --watch INTERVAL): the units
     /// after the number typed, never file names, which clap's scripts
     /// offer for a value of no known kind.
     Duration,
@@ -65,6 +66,7 @@ fn dynamic_args(command: &Command) -> Vec<(&Arg, Values)> {
                 "ttys" => Values::Live("tty"),
                 "uids" => Values::User,
                 "signal" | "list" => Values::Signal,
+                "watch" => Values::Duration,
                 "columns" => Values::List(
                     arg.get_possible_values()
                         .iter()
@@ -570,7 +572,7 @@ mod tests {
         };
         assert_eq!(
             kinds(crate::pgtree::command()),
-            ["uids", "ttys", "parents", "pids", "pgids", "sids", "columns"]
+            ["uids", "ttys", "parents", "pids", "pgids", "sids", "watch", "columns"]
         );
         assert_eq!(
             kinds(crate::pgkill::command()),

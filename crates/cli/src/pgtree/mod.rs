@@ -12,6 +12,7 @@ use crate::common::{
 
 mod rows;
 mod tree;
+mod watch;
 
 use rows::{Column, DEFAULT_COLUMNS};
 use tree::Look;
@@ -73,6 +74,12 @@ pub struct Args {
     #[command(flatten)]
     format: FormatArgs,
 
+    /// Redraw the tree in place every INTERVAL (default 1s) on a terminal, marking what is new and what has gone; q quits
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "1s",
+          value_parser = watch::interval,
+          conflicts_with_all = ["table", "plain", "json", "columns"])]
+    watch: Option<std::time::Duration>,
+
     /// Columns for --table, --plain and --json (comma list)
     #[arg(
         short = 'o',
@@ -117,7 +124,7 @@ struct ListArgs {
 }
 
 /// What pgrep's output forms exclude.
-const FORMS: [&str; 5] = ["tree", "table", "plain", "json", "columns"];
+const FORMS: [&str; 6] = ["tree", "table", "plain", "json", "columns", "watch"];
 
 /// The output forms; at most one.
 #[derive(clap::Args, Debug)]
@@ -164,6 +171,9 @@ fn run(args: Args) -> Result<i32, Failure> {
         kernel: args.kernel,
         ..Selection::default()
     })?;
+    if let Some(interval) = args.watch {
+        return watch::run(&selection, interval, args.color);
+    }
     let format = match &args.format {
         FormatArgs { table: true, .. } => Format::Table,
         FormatArgs { plain: true, .. } => Format::Plain,
@@ -306,6 +316,23 @@ e.g. \fB\\u{202e}\fR. \fB\-\-json\fR writes names exactly (see
 whitespace: spaces are written as \fB\\x20\fR (other whitespace likewise),
 and an empty field as \fB\-\fR.
 Rows are ordered by session, then group, then pid.
+.PP
+\fB\-\-watch\fR [\fIINTERVAL\fR] shows the tree on a terminal and redraws it
+in place every \fIINTERVAL\fR (default 1s; durations as \fBsetsid\-run\fR(1)
+takes them: \fB500ms\fR, \fB2s\fR, \fB1m\fR), on the alternate screen, so that
+the terminal shows what it showed before once it ends. A first line says
+how many processes are shown. A process shown now and not in the frame
+before is marked \fBnew\fR (it started, or it matches now); one that has
+exited since the frame before is shown once more where it was, marked
+\fBgone\fR, and is left out after that. Lines are cut at the window's right
+edge; when the tree is taller than the window, the last line says how many
+lines are hidden. A change of the window's size redraws at once. \fBq\fR,
+\fBQ\fR, Esc or Ctrl\-C ends it (exit status 0), and the terminal is given
+back as it was, also when pgtree fails. Without a terminal on standard
+output and standard input, \fB\-\-watch\fR is a usage error. Its value is
+optional: give a pattern before \fB\-\-watch\fR, or the interval with
+\fB=\fR (\fBpgtree \-\-watch=2s python\fR), since a word after it is taken as
+the interval.
 "#,
     ),
     (
