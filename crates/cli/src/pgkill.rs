@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::{Args as _, Parser};
+use procgroup::cgroup::{self, Leaf};
 use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
 use procgroup::select::{self, Pick, Selection};
 use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
@@ -115,6 +116,11 @@ pub struct Args {
     /// Signal even a target that contains pgkill itself, its ancestors or pid 1
     #[arg(long)]
     force: bool,
+
+    /// Signal every process of this cgroup v2 leaf (frozen first; SIGKILL through cgroup.kill): a path in the cgroup2 mount, or one as /proc/PID/cgroup shows it
+    #[arg(long, value_name = "PATH",
+          conflicts_with_all = ["pids", "pgids", "sids", "pattern", "pidfile", "expand"])]
+    cgroup: Option<std::path::PathBuf>,
 }
 
 /// The clap definition, for the generator.
@@ -239,6 +245,34 @@ fn run(args: Args) -> Result<i32, Failure> {
     })
 }
 
+/// The cgroup `--cgroup` names: a directory in the cgroup2 mount (given
+/// with the mount, or as /proc/PID/cgroup shows it, from the mount's root).
+/// The root cgroup is no leaf: refused.
+fn open_leaf(path: &std::path::Path) -> Result<Leaf, Failure> {
+    let mount = cgroup::mount()
+        .ok_or_else(|| Failure::new(1, "--cgroup: no cgroup v2 hierarchy is mounted"))?;
+    let full = if path.starts_with(&mount) {
+        path.to_path_buf()
+    } else {
+        mount.join(path.strip_prefix("/").unwrap_or(path))
+    };
+    if full == mount {
+        return Err(Failure::usage(
+            "--cgroup: the root cgroup holds every process: refusing it",
+        ));
+    }
+    Leaf::open(&full).map_err(|e| {
+        Failure::new(
+            1,
+            format!(
+                "--cgroup {}: {}",
+                path.display(),
+                procgroup::error_reason(&e)
+            ),
+        )
+    })
+}
+
 /// The options that select processes rather than name targets.
 fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
     let select = &args.select;
@@ -280,14 +314,28 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
     }
     let say = Say { quiet: args.quiet };
     let signal = args.signal.unwrap_or(Signal::TERM);
-    let selection = selection(&args)?;
-    let (plan, dropped) = match &selection {
-        Some(selection) => {
+    let leaf = args.cgroup.as_deref().map(open_leaf).transpose()?;
+    let selection = match leaf {
+        Some(_) => None,
+        None => selection(&args)?,
+    };
+    let (plan, dropped) = match (&selection, &leaf) {
+        (_, Some(leaf)) => {
+            // Its members now, for the refusals, the dry run and the
+            // report; the signal goes to the leaf, frozen.
+            let members = leaf
+                .members()
+                .map_err(|e| Failure::new(1, format!("{}: {e}", leaf.path().display())))?;
+            let targets: Vec<Target> = members.into_iter().map(Target::Pid).collect();
+            let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+            (plan, Vec::new())
+        }
+        (Some(selection), None) => {
             let resolved =
                 select::resolve(selection).map_err(|e| Failure::new(1, e.to_string()))?;
             (resolved.plan, resolved.dropped)
         }
-        None => {
+        (None, None) => {
             let targets: Vec<Target> = args
                 .pids
                 .iter()
@@ -348,10 +396,13 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
     let mut report = Vec::new();
     if args.dry_run {
         if args.json {
+            let escapees = escapees(&plan);
             write_json(
                 &mut report,
                 signal,
-                plan.processes().into_iter().map(|p| (p, None)),
+                plan.processes()
+                    .into_iter()
+                    .map(|p| (p, None, escapees.contains(&p.pid))),
                 &plan,
                 true,
             )?;
@@ -363,7 +414,8 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
 
     let mut delivery = Delivery::new(signal);
     if args.verbose {
-        delivery = delivery.on_signal(|process, signal, outcome| {
+        delivery = delivery.on_signal(|entry, signal| {
+            let (process, outcome) = (&entry.process, entry.outcome);
             let what = match (outcome, signal.is_probe()) {
                 (Outcome::Signalled, false) => format!("sent {signal} to"),
                 (Outcome::PermissionDenied, false) => format!("permission denied: {signal} to"),
@@ -374,9 +426,14 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
                 (_, false) => format!("gone before {signal}:"),
                 (_, true) => "gone:".to_string(),
             };
+            let escaped = if entry.escaped {
+                ", escaped: reached through its session's seal"
+            } else {
+                ""
+            };
             // An unwritable stderr stops nothing, and changes no code.
             let _ = stderr_line(&format!(
-                "pgkill: {what} {} ({}) in group {}, session {}",
+                "pgkill: {what} {} ({}) in group {}, session {}{escaped}",
                 process.pid,
                 escape(&process.comm, false),
                 process.pgid,
@@ -384,7 +441,10 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
             ));
         });
     }
-    let sent = delivery.send(&plan);
+    let sent = match leaf {
+        Some(leaf) => delivery.send_leaf(leaf),
+        None => delivery.send(&plan),
+    };
     if let (true, Some(why)) = (args.verbose, delivery.visible_freeze()) {
         let _ = stderr_line(&format!("pgkill: {why}"));
     }
@@ -402,7 +462,9 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         write_json(
             &mut report,
             signal,
-            entries.iter().map(|e| (&e.process, Some(e.outcome))),
+            entries
+                .iter()
+                .map(|e| (&e.process, Some(e.outcome), e.escaped)),
             &plan,
             false,
         )?;
@@ -621,10 +683,23 @@ fn write_dry_run(out: &mut impl Write, plan: &Plan, signal: Signal) -> io::Resul
     writeln!(out, "{table}")
 }
 
+/// The processes of a plan's sealed sessions that left them: in a
+/// session's members only because they are in its leaf.
+fn escapees(plan: &Plan) -> Vec<Pid> {
+    plan.targets()
+        .filter_map(|(target, members)| match target {
+            Target::Sid(sid) => Some(members.iter().filter(move |p| p.sid != sid)),
+            _ => None,
+        })
+        .flatten()
+        .map(|p| p.pid)
+        .collect()
+}
+
 fn write_json<'a>(
     out: &mut impl Write,
     signal: Signal,
-    processes: impl Iterator<Item = (&'a Process, Option<Outcome>)>,
+    processes: impl Iterator<Item = (&'a Process, Option<Outcome>, bool)>,
     plan: &Plan,
     dry_run: bool,
 ) -> io::Result<()> {
@@ -634,7 +709,7 @@ fn write_json<'a>(
         signal.name(),
         signal.number()
     )?;
-    for (i, (process, outcome)) in processes.enumerate() {
+    for (i, (process, outcome, escaped)) in processes.enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
@@ -648,6 +723,9 @@ fn write_json<'a>(
         )?;
         if let Some(outcome) = outcome {
             write!(out, ",\"outcome\":\"{}\"", outcome.as_str())?;
+        }
+        if escaped {
+            out.write_all(b",\"escaped\":true")?;
         }
         out.write_all(b"}")?;
     }
@@ -698,6 +776,25 @@ every group of the session. There is no kernel call for a session, and
 signals every group and rescans until a rescan finds no new group. For a
 terminating signal, SIGKILL included, it first freezes the session, so
 that nothing can fork away, then signals its groups and lets it go.
+.PP
+A session that \fBsetsid\-run \-\-seal\fR started is sealed: its
+cgroup v2 leaf \fBsetsid\-run\-\fR\fISID\fR holds every process of the
+job, those that called \fBsetsid\fR(2) or double\-forked away included.
+pgkill finds the leaf through the cgroup of a member (or, when the session
+has no member left, by its name in the cgroup tree) and acts on the leaf
+instead: it freezes it (\fBcgroup.freeze\fR, which nobody sees), signals
+each process in it through a pidfd, thaws it; \fB\-\-kill\-after\fR's
+SIGKILL goes through \fBcgroup.kill\fR; waiting ends when
+\fBcgroup.events\fR says \fBpopulated 0\fR, and pgkill then removes the
+leaf. The processes that had left the session are listed with it
+(\fB\-n\fR) and reported \fBescaped\fR (\fB\-\-json\fR,
+\fB\-v\fR).
+.TP
+\fB\-\-cgroup\fR \fIPATH\fR
+every process of a cgroup v2 leaf, the same way: \fIPATH\fR in the
+cgroup2 mount (\fI/sys/fs/cgroup/…\fR), or as \fI/proc/PID/cgroup\fR
+shows it (\fI/user.slice/…\fR). The refusals apply to its members; the
+root cgroup is refused.
 .PP
 The freeze is invisible: every thread of the session is seized and
 interrupted with \fBptrace\fR(2) (PTRACE_SEIZE, PTRACE_INTERRUPT, with
@@ -918,7 +1015,9 @@ an array of objects with \fBpid\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
 (not in a dry run) \fBoutcome\fR: \fBsignalled\fR (with signal 0: exists
 and may be signalled), \fBexited\fR (gone while
 waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
-or \fBvanished\fR (gone, or its PID reused, before the signal).
+or \fBvanished\fR (gone, or its PID reused, before the signal); and
+\fBescaped\fR, true, for a process of a sealed session that had left it
+and was reached through the session's leaf (absent otherwise).
 .TP
 \fBunmatched\fR
 the targets that matched no live process, as objects like {"pgid":42}.

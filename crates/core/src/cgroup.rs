@@ -85,6 +85,23 @@ pub fn path_of(pid: Pid) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The cgroup directory named `name` under `dir`, depth first; what
+/// cannot be read is passed over.
+fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut children = Vec::new();
+    for entry in entries.flatten() {
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if entry.file_name() == name {
+            return Some(entry.path());
+        }
+        children.push(entry.path());
+    }
+    children.iter().find_map(|child| find(child, name))
+}
+
 /// A cgroup v2 directory that a job lives in.
 #[derive(Debug)]
 pub struct Leaf {
@@ -150,19 +167,27 @@ impl Leaf {
         })
     }
 
-    /// The sealed leaf of session `sid`, found through any of `members`
-    /// (processes of the session): the cgroup of one of them named
-    /// [`leaf_name`]`(sid)`. `None` when the session is not sealed.
+    /// The sealed leaf of session `sid`: the cgroup named
+    /// [`leaf_name`]`(sid)` that one of `members` (processes of the
+    /// session) is in, or where the session has no member left (every
+    /// process of the job left it), the cgroup of that name found in the
+    /// hierarchy. `None` when the session is not sealed.
     pub fn of_session(sid: Sid, members: impl IntoIterator<Item = Pid>) -> Option<Leaf> {
         let root = mount()?;
         let name = leaf_name(sid);
-        members.into_iter().find_map(|pid| {
+        let mut any = false;
+        let found = members.into_iter().find_map(|pid| {
+            any = true;
             let path = path_of(pid)?;
             let relative = path.trim_start_matches('/');
             (Path::new(relative).file_name()? == name.as_str())
                 .then(|| Leaf::open(&root.join(relative)).ok())
                 .flatten()
-        })
+        });
+        if found.is_some() || any {
+            return found;
+        }
+        find(&root, &name).and_then(|path| Leaf::open(&path).ok())
     }
 
     /// Its directory.
@@ -187,7 +212,17 @@ impl Leaf {
 
     fn events(&self) -> io::Result<Events> {
         let mut buffer = [0u8; 256];
-        let length = self.events.read_at(&mut buffer, 0)?;
+        let length = match self.events.read_at(&mut buffer, 0) {
+            Ok(length) => length,
+            // Removed (by whoever saw it empty first): it is empty.
+            Err(error) if error.raw_os_error() == Some(libc::ENODEV) => {
+                return Ok(Events {
+                    populated: false,
+                    frozen: false,
+                })
+            }
+            Err(error) => return Err(error),
+        };
         let text = String::from_utf8_lossy(&buffer[..length]);
         let value = |key: &str| {
             text.lines()

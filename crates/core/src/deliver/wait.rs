@@ -27,7 +27,8 @@ impl Delivery {
             if pending.is_empty() {
                 // Everything known is gone: anything new in the scopes?
                 if !self.signal_newcomers()? {
-                    return Ok(true);
+                    // And the leaves signalled: empty?
+                    return self.wait_leaves(deadline, &mut kill_at);
                 }
                 pending = self.pending();
             }
@@ -242,6 +243,9 @@ impl Delivery {
     /// through its pidfd.
     fn escalate(&mut self) -> Result<()> {
         self.escalated = true;
+        for leaf in &self.leaves {
+            let _ = leaf.kill();
+        }
         for scope in 0..self.scopes.len() {
             if !self.scopes[scope].is_live() {
                 continue;
