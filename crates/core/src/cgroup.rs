@@ -85,6 +85,38 @@ pub fn path_of(pid: Pid) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Every sealed session's leaf in the hierarchy: its session, its path
+/// (from the hierarchy's root, as /proc/PID/cgroup shows it) and the
+/// processes in it. Empty without a cgroup v2 hierarchy.
+pub fn sealed_leaves() -> Vec<(Sid, String, Vec<Pid>)> {
+    let Some(root) = mount() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let path = entry.path();
+            let sealed = entry.file_name().to_str().and_then(sealed_session);
+            match sealed.and_then(|sid| Some((sid, Leaf::open(&path).ok()?))) {
+                Some((sid, leaf)) => {
+                    let relative = path.strip_prefix(&root).unwrap_or(&path);
+                    let members = leaf.members().unwrap_or_default();
+                    found.push((sid, format!("/{}", relative.display()), members));
+                }
+                None => dirs.push(path),
+            }
+        }
+    }
+    found
+}
+
 /// The cgroup directory named `name` under `dir`, depth first; what
 /// cannot be read is passed over.
 fn find(dir: &Path, name: &str) -> Option<PathBuf> {

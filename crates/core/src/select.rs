@@ -157,6 +157,9 @@ impl Selection {
             args: self.pattern.is_some() && self.full,
             uid: !self.uids.is_empty(),
             env: !self.env.is_empty(),
+            cgroup: false,
+            // A sealed session is all of its leaf.
+            seals: !self.sids.is_empty() || self.expand == Some(Expand::Session),
         }
     }
 
@@ -182,10 +185,10 @@ impl Selection {
             Some(Expand::Session) => {
                 let sids: HashSet<Sid> = matched
                     .iter()
-                    .map(|p| p.sid)
+                    .map(|p| p.session())
                     .filter(|s| s.is_valid())
                     .collect();
-                grown(&|p| sids.contains(&p.sid))
+                grown(&|p| sids.contains(&p.session()))
             }
         }
     }
@@ -220,7 +223,7 @@ impl Selection {
             .filter(|p| self.kernel || !p.kernel_thread)
             .filter(|p| any_or_empty(&self.pids, &p.pid))
             .filter(|p| any_or_empty(&self.pgids, &p.pgid))
-            .filter(|p| any_or_empty(&self.sids, &p.sid))
+            .filter(|p| any_or_empty(&self.sids, &p.session()))
             .filter(|p| !ancestors.contains(&p.pid))
             .filter(|p| {
                 if self.inverse {

@@ -199,10 +199,13 @@ fn run(args: Args) -> Result<i32, Failure> {
         )));
     }
     let mut fields = selection.fields();
+    // Sealed sessions and their escapees are shown in every form.
+    fields.seals = true;
     if !matches!(format, Format::Tree) {
         let shown = rows::fields_for(&columns);
         fields.args |= shown.args;
         fields.uid |= shown.uid;
+        fields.cgroup |= shown.cgroup;
     }
     fields.args |= args.list.list_full;
     let snapshot = Snapshot::read(fields).map_err(|error| Failure::new(3, error.to_string()))?;
@@ -405,6 +408,14 @@ escapes only what it must); bytes that are not UTF\-8 become U+FFFD.
 .TP
 \fBargs\fR
 the command line as an array of strings (empty for kernel threads and zombies).
+.TP
+\fBcgroup\fR
+the process's cgroup v2 path, as \fI/proc/PID/cgroup\fR shows it
+(\fB/user.slice/…\fR; a sealed job's leaf is \fB/…/setsid\-run\-\fR\fISID\fR),
+or \fBnull\fR.
+.PP
+Rows are ordered by session, a sealed session's escapees with it (their
+\fBsid\fR is their own).
 "#,
     ),
     (

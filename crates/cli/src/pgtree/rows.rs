@@ -33,6 +33,8 @@ pub enum Column {
     Comm,
     /// Command line
     Args,
+    /// cgroup v2 path (/user.slice/…; a sealed job's leaf is setsid-run-SID)
+    Cgroup,
 }
 
 pub const DEFAULT_COLUMNS: [Column; 5] = [
@@ -66,6 +68,7 @@ impl Column {
             Column::State => "state",
             Column::Comm => "comm",
             Column::Args => "args",
+            Column::Cgroup => "cgroup",
         }
     }
 }
@@ -121,6 +124,10 @@ fn value(process: &Process, column: Column, users: &mut Users) -> Value {
         Column::State => Value::Text(vec![process.state]),
         Column::Comm => Value::Text(process.comm.clone()),
         Column::Args => Value::List(process.args.clone().unwrap_or_default()),
+        Column::Cgroup => process
+            .cgroup
+            .as_ref()
+            .map_or(Value::Null, |path| Value::Text(path.clone().into_bytes())),
     }
 }
 
@@ -246,6 +253,7 @@ pub fn fields_for(columns: &[Column]) -> Fields {
         uid: columns
             .iter()
             .any(|c| matches!(c, Column::User | Column::Uid)),
-        env: false,
+        cgroup: columns.contains(&Column::Cgroup),
+        ..Fields::default()
     }
 }

@@ -58,7 +58,11 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         },
         unicode: utf8_locale(),
     };
-    let fields = selection.fields();
+    let fields = procgroup::Fields {
+        // Sealed sessions and their escapees, as in the tree.
+        seals: true,
+        ..selection.fields()
+    };
     let screen = Screen::enter()?;
     let mut view = View {
         look,
@@ -393,6 +397,8 @@ mod tests {
             args: None,
             uid: None,
             env: None,
+            cgroup: None,
+            escaped_from: None,
             kernel_thread: false,
             threads: 1,
         }
