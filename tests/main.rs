@@ -11,6 +11,7 @@ mod output;
 mod pgkill;
 mod pgtree;
 mod scripts;
+mod seal;
 mod setsid_run;
 mod support;
 mod watch;
