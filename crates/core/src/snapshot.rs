@@ -52,6 +52,29 @@ pub struct Process {
 }
 
 impl Process {
+    /// A process made up, for tests and examples: sleeping, started at
+    /// tick `pid`, owned by root, its command line its name, no terminal.
+    pub fn synthetic(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
+        Process {
+            pid: Pid::from_raw(pid),
+            ppid: Pid::from_raw(ppid),
+            pgid: Pgid::from_raw(pgid),
+            sid: Sid::from_raw(sid),
+            tty_nr: 0,
+            tpgid: -1,
+            state: b'S',
+            starttime: pid as u64,
+            comm: comm.as_bytes().to_vec(),
+            args: Some(vec![comm.as_bytes().to_vec()]),
+            uid: Some(0),
+            env: Some(Vec::new()),
+            cgroup: None,
+            escaped_from: None,
+            kernel_thread: false,
+            threads: 1,
+        }
+    }
+
     /// Whether the process has exited and waits to be reaped.
     pub fn is_zombie(&self) -> bool {
         self.state == b'Z'
@@ -572,24 +595,7 @@ pub(crate) mod tests {
 
     /// A synthetic process for tests of the forest and selection.
     pub fn process(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
-        Process {
-            pid: Pid::from_raw(pid),
-            ppid: Pid::from_raw(ppid),
-            pgid: Pgid::from_raw(pgid),
-            sid: Sid::from_raw(sid),
-            tty_nr: 0,
-            tpgid: -1,
-            state: b'S',
-            starttime: pid as u64,
-            comm: comm.as_bytes().to_vec(),
-            args: Some(vec![comm.as_bytes().to_vec()]),
-            uid: Some(0),
-            env: Some(Vec::new()),
-            cgroup: None,
-            escaped_from: None,
-            kernel_thread: false,
-            threads: 1,
-        }
+        Process::synthetic(pid, ppid, pgid, sid, comm)
     }
 
     #[test]

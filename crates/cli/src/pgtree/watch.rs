@@ -381,27 +381,9 @@ fn restore() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use procgroup::{Pgid, Sid};
 
     fn process(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
-        Process {
-            pid: Pid::from_raw(pid),
-            ppid: Pid::from_raw(ppid),
-            pgid: Pgid::from_raw(pgid),
-            sid: Sid::from_raw(sid),
-            tty_nr: 0,
-            tpgid: -1,
-            state: b'S',
-            starttime: pid as u64,
-            comm: comm.as_bytes().to_vec(),
-            args: None,
-            uid: None,
-            env: None,
-            cgroup: None,
-            escaped_from: None,
-            kernel_thread: false,
-            threads: 1,
-        }
+        Process::synthetic(pid, ppid, pgid, sid, comm)
     }
 
     fn look() -> Look {
