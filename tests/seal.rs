@@ -121,18 +121,25 @@ fn job_sleeps(ns: &Namespace) -> Vec<Proc> {
 }
 
 /// Runs `rounds` copies of `command` at once in the namespace, in the
-/// test's cgroup; their exit statuses, in order.
-fn at_once(ns: &Namespace, cgroup: &TestCgroup, rounds: usize, command: &str) -> Vec<i32> {
+/// test's cgroup; their exit statuses, in order, and what they said on
+/// stderr.
+fn at_once(
+    ns: &Namespace,
+    cgroup: &TestCgroup,
+    rounds: usize,
+    command: &str,
+) -> (Vec<i32>, String) {
     let script = format!(
-        "for i in $(seq {rounds}); do ( {command} ) >/dev/null 2>&1 & jobs=\"$jobs $!\"; done\n\
+        "for i in $(seq {rounds}); do ( {command} ) >/dev/null & jobs=\"$jobs $!\"; done\n\
          for job in $jobs; do wait $job; echo $?; done"
     );
     let output = in_cgroup(ns, cgroup, &script);
     assert_exit(&output, 0);
-    support::stdout(&output)
+    let statuses = support::stdout(&output)
         .lines()
         .map(|line| line.parse().unwrap())
-        .collect()
+        .collect();
+    (statuses, support::stderr(&output))
 }
 
 /// The escapees: a child that calls setsid() and one that double-forks
@@ -148,8 +155,8 @@ fn a_sealed_timeout_leaves_nothing_and_no_leaf() {
         return;
     };
     let command = format!(r#""$SETSID_RUN" --seal -w --timeout 1s -- sh -c '{ESCAPING}'"#);
-    let statuses = at_once(&ns, &cgroup, ROUNDS, &command);
-    assert_eq!(statuses, vec![124; ROUNDS], "exit statuses");
+    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, &command);
+    assert_eq!(statuses, vec![124; ROUNDS], "exit statuses; {stderr}");
     assert_eq!(job_sleeps(&ns), vec![], "what survived");
     cgroup.wait_no_leaves("after --timeout");
 }
@@ -163,8 +170,12 @@ fn a_sealed_cleanup_leaves_nothing_and_no_leaf() {
         return;
     };
     let command = r#""$SETSID_RUN" --seal -w --cleanup -- sh -c 'setsid sleep 1000 & (sleep 1001 &); exit 7'"#;
-    let statuses = at_once(&ns, &cgroup, ROUNDS, command);
-    assert_eq!(statuses, vec![7; ROUNDS], "the command's status, kept");
+    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, command);
+    assert_eq!(
+        statuses,
+        vec![7; ROUNDS],
+        "the command's status, kept; {stderr}"
+    );
     assert_eq!(job_sleeps(&ns), vec![], "what survived");
     cgroup.wait_no_leaves("after --cleanup");
 }
@@ -183,8 +194,8 @@ fn pgkill_ends_a_detached_sealed_job_with_its_escapees() {
         r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '{ESCAPING}') &&
         "$PGKILL" --sid "$sid" --wait -k 2s"#
     );
-    let statuses = at_once(&ns, &cgroup, ROUNDS, &command);
-    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses");
+    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, &command);
+    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses; {stderr}");
     assert_eq!(job_sleeps(&ns), vec![], "what survived");
     cgroup.wait_no_leaves("after pgkill --sid");
 }
@@ -201,11 +212,11 @@ fn a_sealed_job_in_a_fork_loop_is_emptied() {
     };
     let command = r#""$SETSID_RUN" --seal -w --timeout 0.3s -k 1s -- sh -c '
         n=0; while [ $n -lt 150 ]; do (setsid sleep 1003 &); n=$((n+1)); done; exec sleep 1004'"#;
-    let statuses = at_once(&ns, &cgroup, 4, command);
+    let (statuses, stderr) = at_once(&ns, &cgroup, 4, command);
     assert_eq!(statuses.len(), 4);
     assert!(
         statuses.iter().all(|&s| s == 124 || s == 137),
-        "{statuses:?}"
+        "{statuses:?}; {stderr}"
     );
     assert_eq!(job_sleeps(&ns), vec![], "what survived");
     cgroup.wait_no_leaves("after the fork loop");

@@ -134,6 +134,12 @@ fn find(dir: &Path, name: &str) -> Option<PathBuf> {
     children.iter().find_map(|child| find(child, name))
 }
 
+/// Whether an error on a cgroup's file says the cgroup was removed (an
+/// open file of a removed cgroup reads ENODEV; a path, ENOENT).
+fn is_removed(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::NotFound || error.raw_os_error() == Some(libc::ENODEV)
+}
+
 /// A cgroup v2 directory that a job lives in.
 #[derive(Debug)]
 pub struct Leaf {
@@ -232,9 +238,12 @@ impl Leaf {
         self.write("cgroup.procs", &pid.to_string())
     }
 
-    /// The processes in it now.
+    /// The processes in it now (none once it is removed).
     pub fn members(&self) -> io::Result<Vec<Pid>> {
-        let text = std::fs::read_to_string(self.path.join("cgroup.procs"))?;
+        let text = match std::fs::read_to_string(self.path.join("cgroup.procs")) {
+            Err(error) if is_removed(&error) => return Ok(Vec::new()),
+            other => other?,
+        };
         Ok(text
             .lines()
             .filter_map(|line| line.trim().parse::<i32>().ok())
@@ -247,7 +256,7 @@ impl Leaf {
         let length = match self.events.read_at(&mut buffer, 0) {
             Ok(length) => length,
             // Removed (by whoever saw it empty first): it is empty.
-            Err(error) if error.raw_os_error() == Some(libc::ENODEV) => {
+            Err(error) if is_removed(&error) => {
                 return Ok(Events {
                     populated: false,
                     frozen: false,
@@ -314,17 +323,23 @@ impl Leaf {
     }
 
     /// Freezes it and waits until it is frozen, [`FREEZE_LIMIT`] at most;
-    /// whether it is.
+    /// whether it is (one removed meanwhile, by whoever saw it empty, is).
     pub fn freeze(&self) -> io::Result<bool> {
-        self.write("cgroup.freeze", "1")?;
+        match self.write("cgroup.freeze", "1") {
+            Err(error) if is_removed(&error) => return Ok(true),
+            other => other?,
+        }
         self.wait_for(Some(Instant::now() + FREEZE_LIMIT), |events| {
             events.frozen || !events.populated
         })
     }
 
-    /// Lets it run again.
+    /// Lets it run again (one removed meanwhile has nothing to let go).
     pub fn thaw(&self) -> io::Result<()> {
-        self.write("cgroup.freeze", "0")
+        match self.write("cgroup.freeze", "0") {
+            Err(error) if is_removed(&error) => Ok(()),
+            other => other,
+        }
     }
 
     /// Kills every process in it at once (`cgroup.kill`); where the kernel
