@@ -378,3 +378,46 @@ fn a_sealed_job_as_pgtree_and_pgkill_show_it() {
     cgroup.wait_no_leaves("after pgkill --cgroup");
     drop(background);
 }
+
+/// A leaf of the job's name that some process is in already is never
+/// shared: setsid-run says so, exit 125, and the command never runs (its
+/// pid is made the one whose leaf exists, through ns_last_pid).
+#[test]
+fn a_leaf_name_in_use_is_refused_before_the_command_runs() {
+    let Some(cgroup) = TestCgroup::new() else {
+        return;
+    };
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let taken = cgroup.0.join("setsid-run-500");
+    std::fs::create_dir(&taken).unwrap();
+    let squatter = ns.spawn_sh(&format!(
+        "echo 0 > {}/cgroup.procs && exec sleep 1007",
+        taken.display()
+    ));
+    support::wait_until("the squatter in its cgroup", || {
+        std::fs::read_to_string(taken.join("cgroup.procs")).is_ok_and(|procs| !procs.is_empty())
+    });
+    let ran = ns.dir().join("ran");
+    let output = in_cgroup(
+        &ns,
+        &cgroup,
+        &format!(
+            "echo 499 > /proc/sys/kernel/ns_last_pid\nexec \"$SETSID_RUN\" --seal -w -- touch {}",
+            ran.display()
+        ),
+    );
+    let line = support::assert_one_line_error(&output, "setsid-run", 125, "a leaf in use");
+    assert_eq!(
+        line,
+        format!(
+            "setsid-run: error: --seal: cannot seal it in {}: File exists",
+            taken.display()
+        )
+    );
+    assert!(!ran.exists(), "the command ran");
+    // The squatter is untouched, in its cgroup.
+    assert_eq!(job_sleeps(&ns).len(), 1);
+    drop(squatter);
+}
