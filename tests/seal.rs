@@ -352,6 +352,23 @@ fn a_sealed_job_as_pgtree_and_pgkill_show_it() {
         .map(|p| p["pid"].as_i64().unwrap())
         .collect();
     assert_eq!(escaped, vec![i64::from(escapee)], "{report}");
+    // Selected by its name, the escapee stands for its sealed session.
+    let dry = ns.run(
+        support::PGKILL,
+        ["-n", "--json", "--expand", "session", "-f", "^sleep 1000$"],
+    );
+    assert_exit(&dry, 0);
+    let report: serde_json::Value = serde_json::from_str(&support::stdout(&dry)).unwrap();
+    let mut pids: Vec<i64> = report["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pid"].as_i64().unwrap())
+        .collect();
+    pids.sort_unstable();
+    let mut expected = vec![i64::from(sid), i64::from(escapee)];
+    expected.sort_unstable();
+    assert_eq!(pids, expected, "{report}");
     let output = ns.run(
         support::PGKILL,
         ["--sid", &sid.to_string(), "--wait", "-k", "2s"],

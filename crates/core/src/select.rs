@@ -278,7 +278,10 @@ impl Selection {
             }
             let target = match self.expand {
                 Some(Expand::Group) if process.pgid.is_valid() => Target::Pgid(process.pgid),
-                Some(Expand::Session) if process.sid.is_valid() => Target::Sid(process.sid),
+                // An escapee of a sealed session stands for that session.
+                Some(Expand::Session) if process.session().is_valid() => {
+                    Target::Sid(process.session())
+                }
                 _ => Target::Pid(process.pid),
             };
             let i = *index.entry(target).or_insert_with(|| {
