@@ -7,6 +7,7 @@ mod documented;
 mod fast_pgid;
 mod generated;
 mod jobcontrol;
+mod late_joiners;
 mod output;
 mod pgkill;
 mod pgtree;

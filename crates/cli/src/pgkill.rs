@@ -828,10 +828,14 @@ shell; SIGKILL ends a stopped process by itself.
 A group or session id is signalled by number only while pgkill can prove
 that it is still the one it resolved: a member verified in it (its pidfd
 opened first, its /proc entry read after) is still held by the pidfd, not
-reaped, and still in it. An id that was empty once may belong to a
-stranger by now (a process that got the leader's PID and made a group or
-session of its own): it is never signalled, waited for or reported again,
-neither by \fB\-\-kill\-after\fR nor when pgkill looks for newcomers.
+reaped, and still in it; or the group of a leader verified in it (of the
+group, or of one of the session's groups) still has a member, which the
+kernel tells through the leader's pidfd after the leader is reaped too
+(Linux 6.9's \fBPIDFD_SIGNAL_PROCESS_GROUP\fR with signal 0: it means that
+very group, never a later one of the same number). An id that was empty
+once may belong to a stranger by now (a process that got the leader's
+PID and made a group or session of its own): it is never signalled,
+waited for or reported again, neither by \fB\-\-kill\-after\fR nor when pgkill looks for newcomers.
 The members that the scan after a \fB\-\-pgid\fR kill finds count only
 if a process pinned before the kill is still in the group after the scan.
 One that started in the clock tick of the kill or later may have missed
@@ -994,7 +998,16 @@ A number where a target goes is refused with a hint, also after
 With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-kill\-after\fR pgkill waits
 on a pidfd per process (a zombie has exited; a process whose PID was reused
 has exited too), and until the targeted groups and sessions have no live
-member: processes that joined them after the signal get it as well.
+member: processes that joined them after the signal (a child that a
+member starts in its handler of the signal, say) get it as well, as
+long as the group or session is proven to be the one targeted (see
+above): while processes it signalled are alive, pgkill looks for them
+soon after the signal, then less often (up to every 250 ms), and signals
+each through a pidfd, never those signalled already; once they are gone,
+it looks again. A late joiner is reported like any member. One that runs a new program after its signal (a shell's child
+that took the signal with the shell's trap before its exec) is signalled
+again, once. A process that joined between pgkill's list and the signal
+may get it twice.
 \fB\-\-kill\-after\fR sends SIGKILL to whatever is alive then.
 "#,
     ),
