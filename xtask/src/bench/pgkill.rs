@@ -470,14 +470,22 @@ fn inside(args: &[String]) -> Result<(), String> {
                 .iter()
                 .filter(|s| s.leaf_removed == Some(true))
                 .count();
+            // What no killer that waits for every exit can beat: the
+            // bench's own kill(-G) per group, against unsealed.
+            let floor = scenario
+                .contenders
+                .iter()
+                .position(|c| matches!(c.killer, Killer::Floor))
+                .map(|at| timing::ratio(exited[at].median, exited[pgkill].median));
             sealed = Some((
                 timing::ratio(exited[at].median, exited[pgkill].median),
                 removed,
                 samples[at].len(),
+                floor,
             ));
         }
     }
-    if let Some((_, removed, of)) = sealed {
+    if let Some((_, removed, of, _)) = sealed {
         say!();
         say!(
             "sealed: the leaf held every process of the session (checked before each run); \
@@ -508,10 +516,18 @@ fn inside(args: &[String]) -> Result<(), String> {
         timing::verdict(ratios[2] <= PGID_WATCH_TARGET)
     );
     match (sealed, sealing.why_not()) {
-        (Some((ratio, _, _)), _) => say!(
-            "  {SEALED_LABEL} <= {SEALED_TARGET:.2}x unsealed (ptrace): {ratio:.2}x  {}",
-            timing::verdict(ratio <= SEALED_TARGET)
-        ),
+        (Some((ratio, _, _, floor)), _) => {
+            say!(
+                "  {SEALED_LABEL} <= {SEALED_TARGET:.2}x unsealed (ptrace): {ratio:.2}x  {}",
+                timing::verdict(ratio <= SEALED_TARGET)
+            );
+            if let Some(floor) = floor {
+                say!(
+                    "    (the floor, the bench's kill(-G) per group, is {floor:.2}x unsealed: \
+                     the processes' own exits)"
+                );
+            }
+        }
         (None, why) => say!(
             "  {SEALED_LABEL}: not measured ({})",
             why.unwrap_or("no sealed run")
