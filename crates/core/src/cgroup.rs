@@ -206,26 +206,23 @@ impl Leaf {
     }
 
     /// The sealed leaf of session `sid`: the cgroup named
-    /// [`leaf_name`]`(sid)` that one of `members` (processes of the
-    /// session) is in, or where the session has no member left (every
-    /// process of the job left it), the cgroup of that name found in the
-    /// hierarchy. `None` when the session is not sealed.
+    /// [`leaf_name`]`(sid)` that the session's processes are in (all of
+    /// them are, so one of `members` tells: the first that can be read),
+    /// or where the session has no member left (every process of the job
+    /// left it), the cgroup of that name found in the hierarchy. `None`
+    /// when the session is not sealed.
     pub fn of_session(sid: Sid, members: impl IntoIterator<Item = Pid>) -> Option<Leaf> {
         let root = mount()?;
         let name = leaf_name(sid);
-        let mut any = false;
-        let found = members.into_iter().find_map(|pid| {
-            any = true;
-            let path = path_of(pid)?;
-            let relative = path.trim_start_matches('/');
-            (Path::new(relative).file_name()? == name.as_str())
-                .then(|| Leaf::open(&root.join(relative)).ok())
-                .flatten()
-        });
-        if found.is_some() || any {
-            return found;
+        let mut members = members.into_iter().peekable();
+        if members.peek().is_none() {
+            return find(&root, &name).and_then(|path| Leaf::open(&path).ok());
         }
-        find(&root, &name).and_then(|path| Leaf::open(&path).ok())
+        let path = members.find_map(path_of)?;
+        let relative = path.trim_start_matches('/');
+        (Path::new(relative).file_name()? == name.as_str())
+            .then(|| Leaf::open(&root.join(relative)).ok())
+            .flatten()
     }
 
     /// Its directory.
