@@ -204,6 +204,10 @@ pub struct Delivery {
     /// While a sealed session is signalled, its id: a member in another
     /// session is an escapee.
     sealing: Option<Sid>,
+    /// The clock tick (see [`ticks_since_boot`]) when the first signal
+    /// went out: a process started since then, or just before, may have
+    /// been between its fork and its exec when signalled.
+    sent_at: Option<u64>,
 }
 
 impl Delivery {
@@ -223,6 +227,7 @@ impl Delivery {
             unchecked: Vec::new(),
             leaves: Vec::new(),
             sealing: None,
+            sent_at: None,
         }
     }
 

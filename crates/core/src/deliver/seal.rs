@@ -39,6 +39,7 @@ impl Delivery {
     /// Signals every process in `leaf` (`pgkill --cgroup`), and keeps the
     /// leaf to wait for it. Nothing outside the leaf is signalled.
     pub fn send_leaf(&mut self, leaf: Leaf) -> Result<()> {
+        self.sent_at.get_or_insert_with(super::ticks_since_boot);
         self.signal_sealed(leaf, None, None, self.signal)
     }
 

@@ -18,6 +18,7 @@ use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 impl Delivery {
     /// Signals every target of the plan.
     pub fn send(&mut self, plan: &Plan) -> Result<()> {
+        self.sent_at.get_or_insert_with(ticks_since_boot);
         if plan.is_lean() {
             return self.send_lean(plan);
         }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::{created_since, highest_pid, session_members, Delivery, Outcome, Target};
 use crate::pidfd::{PidFd, Watch};
-use crate::{Error, Fields, Process, Result, Signal, Snapshot};
+use crate::{Error, Fields, Pid, Process, Result, Signal, Snapshot};
 
 impl Delivery {
     /// Waits until every signalled process has exited (a zombie has), and
@@ -254,7 +254,7 @@ impl Delivery {
         if live.is_empty() {
             return Ok(false);
         }
-        let snapshot = Snapshot::read(Fields::default())?;
+        let snapshot = self.late_snapshot();
         let signal = if self.escalated {
             Signal::KILL
         } else {
@@ -288,6 +288,34 @@ impl Delivery {
             }
         }
         Ok(found)
+    }
+
+    /// What a look for late joiners needs of the process table, without
+    /// reading every process (the signalled ones are dying, and their
+    /// many stat files would cost more than the rest of the wait): the
+    /// processes not known yet (joiner candidates), and those still waited
+    /// for that started since shortly before the signal (the only ones
+    /// that may have been between their fork and their exec).
+    fn late_snapshot(&self) -> Snapshot {
+        // Two ticks: a start time is truncated to its tick.
+        let recent = self.sent_at.map_or(0, |tick| tick.saturating_sub(2));
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Snapshot::default();
+        };
+        let processes = entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+            .map(Pid::from_raw)
+            .filter(|pid| match self.index.get(pid) {
+                None => true,
+                Some(&i) => {
+                    let entry = &self.entries[i];
+                    entry.outcome == Outcome::Signalled && entry.process.starttime >= recent
+                }
+            })
+            .filter_map(|pid| crate::snapshot::read_stat_of(pid).map(Process::from))
+            .collect();
+        Snapshot::from_processes(processes)
     }
 
     /// Signals again, through its pidfd, each process still waited for
