@@ -157,6 +157,7 @@ impl Selection {
             args: self.pattern.is_some() && self.full,
             uid: !self.uids.is_empty(),
             env: !self.env.is_empty(),
+            ino: false,
         }
     }
 

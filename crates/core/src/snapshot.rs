@@ -42,6 +42,9 @@ pub struct Process {
     pub kernel_thread: bool,
     /// How many threads it has (1 where the system does not tell).
     pub threads: u32,
+    /// The pidfs inode (Linux 6.9+), when [`Fields::ino`] asked for it:
+    /// with the pid, an identity never reused (see [`crate::pidfs`]).
+    pub ino: Option<u64>,
 }
 
 impl Process {
@@ -80,6 +83,7 @@ impl From<crate::stat::Stat> for Process {
             args: None,
             uid: None,
             env: None,
+            ino: None,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct Fields {
     pub uid: bool,
     /// The environment (`/proc/<pid>/environ`).
     pub env: bool,
+    /// The pidfs inode (a pidfd opened before the stat is read, and its
+    /// `fstat` after: four more system calls).
+    pub ino: bool,
 }
 
 /// The process table at one moment, ordered by pid.
@@ -256,7 +263,12 @@ pub(crate) mod linux {
         fields: Fields,
         buffer: &mut Vec<u8>,
     ) -> Option<Process> {
-        let stat = read_stat(proc_dir, pid, buffer)?;
+        let (stat, ino) = if fields.ino {
+            crate::pidfs::inode_of(Pid::from_raw(pid), || read_stat(proc_dir, pid, buffer))
+        } else {
+            (read_stat(proc_dir, pid, buffer), None)
+        };
+        let stat = stat?;
         let args = if fields.args {
             Some(read_args(proc_dir, pid, buffer).unwrap_or_default())
         } else {
@@ -274,6 +286,7 @@ pub(crate) mod linux {
             args,
             uid,
             env,
+            ino,
             ..Process::from(stat)
         })
     }
@@ -488,6 +501,7 @@ pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
             }),
             kernel_thread: process.thread_kind() == Some(ThreadKind::Kernel),
             threads: process.tasks().map_or(1, |tasks| tasks.len().max(1) as u32),
+            ino: None,
         });
     }
     Ok(processes)
@@ -514,6 +528,7 @@ pub(crate) mod tests {
             env: Some(Vec::new()),
             kernel_thread: false,
             threads: 1,
+            ino: None,
         }
     }
 
@@ -523,6 +538,7 @@ pub(crate) mod tests {
             args: true,
             uid: true,
             env: true,
+            ino: false,
         })
         .unwrap();
         let me = snapshot
@@ -561,6 +577,7 @@ pub(crate) mod tests {
             args: true,
             uid: true,
             env: true,
+            ino: true,
         };
         let me = Pid::current();
         // Each process as (pid, start time): its identity.

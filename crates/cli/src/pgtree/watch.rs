@@ -395,6 +395,7 @@ mod tests {
             env: None,
             kernel_thread: false,
             threads: 1,
+            ino: None,
         }
     }
 

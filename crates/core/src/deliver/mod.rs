@@ -44,6 +44,8 @@
 //! # Ok::<(), procgroup::Error>(())
 //! ```
 
+mod exit;
+mod identity;
 mod kill;
 mod permission;
 mod resolve;
@@ -60,6 +62,7 @@ use crate::pidfd::{PidFd, Watch};
 use crate::stat::Stat;
 use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 
+pub use identity::resolve_identified;
 use permission::Permission;
 pub use resolve::{resolve, resolve_lean, Plan, Refusal, Relation};
 use scope::Scope;
@@ -165,6 +168,8 @@ pub struct Entry {
     checked: bool,
     /// The index of the group or session it was signalled as part of.
     scope: Option<usize>,
+    /// How it ended, when asked for (`exit`).
+    end: exit::End,
 }
 
 /// Told of every process signalled (or refused), for `--verbose`.
@@ -194,6 +199,8 @@ pub struct Delivery {
     /// Entries whose watched pidfd was opened without checking that it is
     /// theirs (see [`Delivery::watch_pending`]).
     unchecked: Vec<usize>,
+    /// What tells how each process ended, when asked for (`exit`).
+    certificates: exit::Certificates,
 }
 
 impl Delivery {
@@ -211,6 +218,7 @@ impl Delivery {
             escalated: false,
             watch: None,
             unchecked: Vec::new(),
+            certificates: exit::Certificates::default(),
         }
     }
 

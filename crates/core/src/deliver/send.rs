@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use super::identity::kill_group_of;
 use super::kill::{kill_group, outcome_of};
 use super::scope::ANCHORS;
 use super::stop::{children_first, groups_of, stop_session, BlockedSignals};
@@ -18,6 +19,7 @@ use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 impl Delivery {
     /// Signals every target of the plan.
     pub fn send(&mut self, plan: &Plan) -> Result<()> {
+        self.pin_for_certificates(plan);
         if plan.is_lean() {
             return self.send_lean(plan);
         }
@@ -31,10 +33,12 @@ impl Delivery {
                 }
                 Target::Pgid(pgid) => {
                     let scope = self.open_scope(target, members);
+                    self.seed_leader(scope, plan, target);
                     self.signal_group(scope, pgid, members, self.signal);
                 }
                 Target::Sid(sid) => {
                     let scope = self.open_scope(target, members);
+                    self.seed_leader(scope, plan, target);
                     // Never stop the group pgkill runs in (only possible
                     // with --force): nobody would continue it.
                     let stop_first = self.signal.terminates()
@@ -78,7 +82,7 @@ impl Delivery {
             let scope = self.scopes.len();
             self.scopes.push(Scope::pinned(target, anchors));
             let outcome = if self.scopes[scope].holds_group(pgid, pinned) {
-                outcome_of(kill_group(pgid, signal))
+                outcome_of(kill_group_of(&self.scopes[scope], pgid, signal))
             } else {
                 Outcome::Vanished
             };
@@ -171,7 +175,7 @@ impl Delivery {
         signal: Signal,
     ) {
         let outcome = if self.scopes[scope].holds_group(pgid, members) {
-            outcome_of(kill_group(pgid, signal))
+            outcome_of(kill_group_of(&self.scopes[scope], pgid, signal))
         } else {
             Outcome::Vanished
         };
@@ -428,9 +432,11 @@ impl Delivery {
                     watched: false,
                     checked: true,
                     scope,
+                    end: Default::default(),
                 });
             }
         }
+        self.note_for_certificate(process, signal);
     }
 }
 
