@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::{Args as _, Parser};
-use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
+use procgroup::deliver::{self, Delivery, Entry, Outcome, Plan, Target};
+use procgroup::pidfs::{self, Death, Exit, WithInode};
 use procgroup::select::{self, Pick, Selection};
 use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
 
@@ -59,20 +60,23 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "WHAT")]
     expand: Option<ExpandArg>,
 
-    /// Signal this process (comma list, repeatable); with a selection, select only it
+    /// Signal this process (comma list, repeatable); PID:INO only if it still has that pidfs inode; with a selection, select only it
     #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
-          value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
-    pids: Vec<Pid>,
+          value_parser = core(|text| WithInode::parse(text, str::parse::<Pid>)),
+          allow_negative_numbers = true)]
+    pids: Vec<WithInode<Pid>>,
 
-    /// Signal this whole process group; `self` is pgkill's own group; with a selection, select only in it
+    /// Signal this whole process group; `self` is pgkill's own group; PGID:INO only if its leader still has that inode; with a selection, select only in it
     #[arg(short = 'g', long = "pgid", value_name = "PGID", value_delimiter = ',',
-          value_parser = core(Pgid::parse_or_self), allow_negative_numbers = true)]
-    pgids: Vec<Pgid>,
+          value_parser = core(|text| WithInode::parse(text, Pgid::parse_or_self)),
+          allow_negative_numbers = true)]
+    pgids: Vec<WithInode<Pgid>>,
 
-    /// Signal every group of this session; `self` is pgkill's own session; with a selection, select only in it
+    /// Signal every group of this session; `self` is pgkill's own session; SID:INO only if its leader still has that inode; with a selection, select only in it
     #[arg(short = 's', long = "sid", value_name = "SID", value_delimiter = ',',
-          value_parser = core(Sid::parse_or_self), allow_negative_numbers = true)]
-    sids: Vec<Sid>,
+          value_parser = core(|text| WithInode::parse(text, Sid::parse_or_self)),
+          allow_negative_numbers = true)]
+    sids: Vec<WithInode<Sid>>,
 
     /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number; 0 only checks [default: TERM]
     #[arg(long, value_name = "SIG", value_parser = core(|text| text.parse::<Signal>()))]
@@ -260,11 +264,16 @@ fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
     if !selecting {
         return Ok(None);
     }
+    if args.targets().iter().any(|(_, ino)| ino.is_some()) {
+        return Err(Failure::usage(
+            "ID:INO names a target, and does not restrict a selection: give the id alone",
+        ));
+    }
     select
         .selection(Selection {
-            pids: args.pids.clone(),
-            pgids: args.pgids.clone(),
-            sids: args.sids.clone(),
+            pids: args.pids.iter().map(|p| p.id).collect(),
+            pgids: args.pgids.iter().map(|g| g.id).collect(),
+            sids: args.sids.iter().map(|s| s.id).collect(),
             inverse: args.inverse,
             pick: args.newest.then_some(Pick::Newest),
             expand: args.expand.map(Into::into),
@@ -272,6 +281,18 @@ fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
             ..Selection::default()
         })
         .map(Some)
+}
+
+impl Args {
+    /// The typed targets, each with the inode given for it.
+    fn targets(&self) -> Vec<(Target, Option<u64>)> {
+        self.pids
+            .iter()
+            .map(|p| (Target::Pid(p.id), p.ino))
+            .chain(self.pgids.iter().map(|g| (Target::Pgid(g.id), g.ino)))
+            .chain(self.sids.iter().map(|s| (Target::Sid(s.id), s.ino)))
+            .collect()
+    }
 }
 
 fn run_quietly(args: Args) -> Result<i32, Failure> {
@@ -288,21 +309,14 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
             (resolved.plan, resolved.dropped)
         }
         None => {
-            let targets: Vec<Target> = args
-                .pids
-                .iter()
-                .map(|&p| Target::Pid(p))
-                .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
-                .chain(args.sids.iter().map(|&s| Target::Sid(s)))
-                .collect();
             // Nothing asks for the members before the signal (no dry run,
             // no report of each): a group is then resolved without listing
             // /proc, and its members are found after kill(-pgid).
             let lean = !(args.dry_run || args.json || args.verbose || signal.is_probe());
-            let plan = match lean.then(|| deliver::resolve_lean(&targets)).flatten() {
-                Some(plan) => plan,
-                None => deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?,
-            };
+            let plan = deliver::resolve_identified(&args.targets(), lean).map_err(|e| match e {
+                procgroup::Error::Usage(message) => Failure::usage(message),
+                e => Failure::new(1, e.to_string()),
+            })?;
             (plan, Vec::new())
         }
     };
@@ -323,7 +337,7 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         0
     };
     if !unmatched.is_empty() {
-        say.error(&describe_unmatched(&unmatched));
+        say.error(&describe_unmatched(&unmatched, &args.targets()));
     }
     if selection.is_some() {
         // A selection is what exists now: a match gone before it could be
@@ -353,6 +367,8 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
                 signal,
                 plan.processes().into_iter().map(|p| (p, None)),
                 &plan,
+                &args.targets(),
+                false,
                 true,
             )?;
         } else {
@@ -361,7 +377,11 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         return Ok(write_report(&report, unmatched_code, say));
     }
 
+    let waiting = args.wait || args.timeout.is_some() || args.kill_after.is_some();
     let mut delivery = Delivery::new(signal);
+    if waiting && (args.json || args.verbose) {
+        delivery = delivery.certify();
+    }
     if args.verbose {
         delivery = delivery.on_signal(|process, signal, outcome| {
             let what = match (outcome, signal.is_probe()) {
@@ -389,21 +409,31 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         let _ = stderr_line(&format!("pgkill: {why}"));
     }
     sent.map_err(|e| Failure::new(1, e.to_string()))?;
-    let waiting = args.wait || args.timeout.is_some() || args.kill_after.is_some();
     let all_gone = if waiting {
-        delivery
+        let all_gone = delivery
             .wait(args.timeout, args.kill_after)
-            .map_err(|e| Failure::new(1, e.to_string()))?
+            .map_err(|e| Failure::new(1, e.to_string()))?;
+        if args.json || args.verbose {
+            delivery.certify_exits();
+        }
+        all_gone
     } else {
         true
     };
     let entries = delivery.entries();
+    if waiting && args.verbose {
+        for entry in &entries {
+            say_how_it_ended(entry);
+        }
+    }
     if args.json {
         write_json(
             &mut report,
             signal,
-            entries.iter().map(|e| (&e.process, Some(e.outcome))),
+            entries.iter().map(|&e| (&e.process, Some(e))),
             &plan,
+            &args.targets(),
+            waiting,
             false,
         )?;
     }
@@ -506,10 +536,23 @@ fn write_report(report: &[u8], code: i32, say: Say) -> i32 {
 /// The targets that matched no process, in one line: the kernel knows a
 /// target /proc does not show (mounted with hidepid) as having no visible
 /// process, not as missing.
-fn describe_unmatched(unmatched: &[Target]) -> String {
+fn describe_unmatched(unmatched: &[Target], named: &[(Target, Option<u64>)]) -> String {
     const SHOWN: usize = 3;
     let describe = |target: &Target| {
-        if target.is_hidden() {
+        let ino = named
+            .iter()
+            .find(|(t, _)| t == target)
+            .and_then(|(_, ino)| *ino);
+        if let Some(ino) = ino {
+            let whose = match target {
+                Target::Pid(_) => "it is gone, or its PID names another process now".to_string(),
+                _ => format!(
+                    "its leader {} is gone, or is another process now, or left it",
+                    target.leader()
+                ),
+            };
+            format!("no {target} with inode {ino}: {whose}")
+        } else if target.is_hidden() {
             format!("no visible process in {target}")
         } else {
             format!("no such {target}")
@@ -621,11 +664,15 @@ fn write_dry_run(out: &mut impl Write, plan: &Plan, signal: Signal) -> io::Resul
     writeln!(out, "{table}")
 }
 
+/// The JSON report. `waiting`: each process also gets `exit` and
+/// `escalated`.
 fn write_json<'a>(
     out: &mut impl Write,
     signal: Signal,
-    processes: impl Iterator<Item = (&'a Process, Option<Outcome>)>,
+    processes: impl Iterator<Item = (&'a Process, Option<&'a Entry>)>,
     plan: &Plan,
+    named: &[(Target, Option<u64>)],
+    waiting: bool,
     dry_run: bool,
 ) -> io::Result<()> {
     write!(
@@ -634,20 +681,32 @@ fn write_json<'a>(
         signal.name(),
         signal.number()
     )?;
-    for (i, (process, outcome)) in processes.enumerate() {
+    for (i, (process, entry)) in processes.enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
+        let ino = entry
+            .and_then(Entry::ino)
+            .or_else(|| pidfs::inode_of_process(process));
         write!(
             out,
-            "\n{{\"pid\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
+            "\n{{\"pid\":{},\"ino\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
             process.pid,
+            json_number(ino),
             process.pgid,
             process.sid,
             json_string(&process.comm)
         )?;
-        if let Some(outcome) = outcome {
-            write!(out, ",\"outcome\":\"{}\"", outcome.as_str())?;
+        if let Some(entry) = entry {
+            write!(out, ",\"outcome\":\"{}\"", entry.outcome.as_str())?;
+            if waiting {
+                write!(
+                    out,
+                    ",\"exit\":{},\"escalated\":{}",
+                    json_exit(entry.death()),
+                    entry.escalated()
+                )?;
+            }
         }
         out.write_all(b"}")?;
     }
@@ -661,9 +720,56 @@ fn write_json<'a>(
         if i > 0 {
             out.write_all(b",")?;
         }
-        write!(out, "{{\"{kind}\":{id}}}")?;
+        write!(out, "{{\"{kind}\":{id}")?;
+        if let Some(ino) = named
+            .iter()
+            .find(|(t, _)| *t == target)
+            .and_then(|(_, ino)| *ino)
+        {
+            write!(out, ",\"ino\":{ino}")?;
+        }
+        out.write_all(b"}")?;
     }
     out.write_all(b"]}\n")
+}
+
+fn json_number(value: Option<u64>) -> String {
+    value.map_or_else(|| "null".to_string(), |n| n.to_string())
+}
+
+/// `{"code":3}`, `{"signal":9,"core":false}`, or `null` where the kernel
+/// did not tell (not reaped yet, or a kernel before 6.15).
+fn json_exit(death: Option<Death>) -> String {
+    match death {
+        Some(Death::Known(Exit::Code(code))) => format!("{{\"code\":{code}}}"),
+        Some(Death::Known(Exit::Signal { number, core })) => {
+            format!("{{\"signal\":{number},\"core\":{core}}}")
+        }
+        _ => "null".to_string(),
+    }
+}
+
+/// `-v` after waiting: how a process that exited ended.
+fn say_how_it_ended(entry: &Entry) {
+    if entry.outcome != Outcome::Exited {
+        return;
+    }
+    let how = match entry.death() {
+        Some(Death::Known(exit)) => exit.to_string(),
+        Some(Death::NotReaped) => "exited, not reaped yet".to_string(),
+        _ => "exited (how: the kernel does not tell)".to_string(),
+    };
+    let escalated = if entry.escalated() {
+        ", after SIGKILL from --kill-after"
+    } else {
+        ""
+    };
+    let process = &entry.process;
+    let _ = stderr_line(&format!(
+        "pgkill: {} ({}) {how}{escalated}",
+        process.pid,
+        escape(&process.comm, false),
+    ));
 }
 
 /// The man page's sections beyond the options.

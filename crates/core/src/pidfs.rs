@@ -283,6 +283,21 @@ pub fn inode_of<T>(pid: Pid, stat_first: impl FnOnce() -> Option<T>) -> (Option<
     (read, ino)
 }
 
+/// The pidfs inode of `process`, if it is still there: the process that
+/// has its pid now, found (after the pidfd is opened) to have its start
+/// time, and not reaped. `None` before Linux 6.9, or when it is gone.
+pub fn inode_of_process(process: &crate::Process) -> Option<u64> {
+    if !support().inodes {
+        return None;
+    }
+    let pidfd = PidFd::open_unchecked(process.pid).ok()??;
+    pidfd
+        .stat(process.pid)
+        .is_some_and(|stat| stat.starttime == process.starttime)
+        .then(|| pidfd.inode())
+        .flatten()
+}
+
 /// An id typed as `ID` or `ID:INO` (the id's process, or the group's or
 /// session's leader, with that pidfs inode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -95,6 +95,10 @@ pub struct Args {
     #[arg(long)]
     no_headers: bool,
 
+    /// Show ids as PID:INO (pidfs inode, Linux 6.9+) in the tree (a group's or session's: its leader's) and in -l, -a, -d
+    #[arg(long, conflicts_with_all = ["watch", "count", "quiet"])]
+    ino: bool,
+
     /// When to color the tree
     #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
     color: ColorWhen,
@@ -203,7 +207,9 @@ fn run(args: Args) -> Result<i32, Failure> {
         let shown = rows::fields_for(&columns);
         fields.args |= shown.args;
         fields.uid |= shown.uid;
+        fields.ino |= shown.ino;
     }
+    fields.ino |= args.ino;
     fields.args |= args.list.list_full;
     let snapshot = Snapshot::read(fields).map_err(|error| Failure::new(3, error.to_string()))?;
     let selected = selection.select(&snapshot);
@@ -212,7 +218,7 @@ fn run(args: Args) -> Result<i32, Failure> {
             let _ = crate::common::stderr_line(&warning);
         }
     }
-    if let Some(code) = list(&args.list, &selected)? {
+    if let Some(code) = list(&args.list, &selected, args.ino)? {
         return Ok(code);
     }
     let forest = Forest::of(&snapshot, selected);
@@ -225,6 +231,7 @@ fn run(args: Args) -> Result<i32, Failure> {
             enabled: args.color.enabled(),
         },
         unicode: utf8_locale(),
+        ino: args.ino,
     };
     match format {
         Format::Tree => tree::render(&mut out, &forest, look, &|_| None)?,
@@ -238,7 +245,7 @@ fn run(args: Args) -> Result<i32, Failure> {
 
 /// pgrep's output forms (`-c`, `-l`, `-a`, `-d`, `-q`), in pid order;
 /// the exit status when one was asked for.
-fn list(args: &ListArgs, selected: &[&Process]) -> Result<Option<i32>, Failure> {
+fn list(args: &ListArgs, selected: &[&Process], ino: bool) -> Result<Option<i32>, Failure> {
     // As pgrep, never pgtree itself.
     let me = Pid::current();
     let selected: Vec<&Process> = selected.iter().copied().filter(|p| p.pid != me).collect();
@@ -256,6 +263,9 @@ fn list(args: &ListArgs, selected: &[&Process]) -> Result<Option<i32>, Failure> 
                 out.write_all(delimiter.as_bytes())?;
             }
             write!(out, "{}", process.pid)?;
+            if let (true, Some(ino)) = (ino, process.ino) {
+                write!(out, ":{ino}")?;
+            }
             // -a: the command line; the name where there is none (a
             // kernel thread, a zombie).
             let cmdline = process.args.as_deref().unwrap_or_default();

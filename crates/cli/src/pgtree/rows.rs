@@ -33,6 +33,8 @@ pub enum Column {
     Comm,
     /// Command line
     Args,
+    /// pidfs inode (Linux 6.9+): with the pid, an identity never reused
+    Ino,
 }
 
 pub const DEFAULT_COLUMNS: [Column; 5] = [
@@ -48,7 +50,13 @@ impl Column {
     fn is_numeric(self) -> bool {
         matches!(
             self,
-            Column::Pid | Column::Ppid | Column::Pgid | Column::Sid | Column::Tpgid | Column::Uid
+            Column::Pid
+                | Column::Ppid
+                | Column::Pgid
+                | Column::Sid
+                | Column::Tpgid
+                | Column::Uid
+                | Column::Ino
         )
     }
 
@@ -66,6 +74,7 @@ impl Column {
             Column::State => "state",
             Column::Comm => "comm",
             Column::Args => "args",
+            Column::Ino => "ino",
         }
     }
 }
@@ -121,6 +130,10 @@ fn value(process: &Process, column: Column, users: &mut Users) -> Value {
         Column::State => Value::Text(vec![process.state]),
         Column::Comm => Value::Text(process.comm.clone()),
         Column::Args => Value::List(process.args.clone().unwrap_or_default()),
+        Column::Ino => process
+            .ino
+            .and_then(|ino| i64::try_from(ino).ok())
+            .map_or(Value::Null, Value::Int),
     }
 }
 
@@ -247,5 +260,6 @@ pub fn fields_for(columns: &[Column]) -> Fields {
             .iter()
             .any(|c| matches!(c, Column::User | Column::Uid)),
         env: false,
+        ino: columns.contains(&Column::Ino),
     }
 }

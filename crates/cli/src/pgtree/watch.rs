@@ -57,6 +57,7 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
             enabled: color.enabled(),
         },
         unicode: utf8_locale(),
+        ino: false,
     };
     let fields = selection.fields();
     let screen = Screen::enter()?;
@@ -403,6 +404,7 @@ mod tests {
         Look {
             paint: Paint { enabled: false },
             unicode: true,
+            ino: false,
         }
     }
 

@@ -41,6 +41,8 @@ pub(super) struct End {
     death: Option<Death>,
     /// Whether SIGKILL was sent to it because `kill_after` passed.
     escalated: bool,
+    /// Its pidfs inode, read from the pidfd held.
+    ino: Option<u64>,
 }
 
 impl Entry {
@@ -53,6 +55,12 @@ impl Entry {
     /// Whether waiting had to send SIGKILL to this process (`kill_after`).
     pub fn escalated(&self) -> bool {
         self.end.escalated
+    }
+
+    /// Its pidfs inode (Linux 6.9+), where a pidfd was held for its
+    /// certificate ([`Delivery::certify`]).
+    pub fn ino(&self) -> Option<u64> {
+        self.end.ino
     }
 }
 
@@ -108,6 +116,7 @@ impl Delivery {
             Some(pidfd) => Some(pidfd),
             None => open_checked(process),
         };
+        self.entries[i].end.ino = pidfd.as_ref().and_then(PidFd::inode);
         self.entries[i].end.pidfd = pidfd;
     }
 
