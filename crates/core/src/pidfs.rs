@@ -89,9 +89,12 @@ fn probe() -> Support {
         && unsafe { libc::fstatfs(me.as_fd().as_raw_fd(), statfs.as_mut_ptr()) } == 0
         // SAFETY: fstatfs filled the struct when it returned 0.
         && i64::from(unsafe { statfs.assume_init() }.f_type) == PID_FS_MAGIC;
-    // Signal 0 to the caller's own group: checked, nothing is sent. An
-    // older kernel refuses the flag (EINVAL).
-    let group_signal = !no_pidfs && send_raw(&me, 0, PIDFD_SIGNAL_PROCESS_GROUP).is_ok();
+    // Signal 0 to the group the caller would lead: checked, nothing is
+    // sent (ESRCH where the caller leads no group). An older kernel
+    // refuses the flag (EINVAL).
+    let group_signal = !no_pidfs
+        && !send_raw(&me, 0, PIDFD_SIGNAL_PROCESS_GROUP)
+            .is_err_and(|error| error.raw_os_error() == Some(libc::EINVAL));
     let exit_info = !hooked(NO_PIDFD_INFO) && get_info(&me, PIDFD_INFO_PID).is_ok();
     Support {
         inodes,

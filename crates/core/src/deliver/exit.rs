@@ -77,10 +77,11 @@ fn open_checked(process: &Process) -> Option<PidFd> {
 impl Delivery {
     /// Keeps what is needed to tell, after waiting, how each process
     /// ended ([`Entry::death`]): a pidfd per process. Costs a pidfd and a
-    /// stat read per process; where the kernel cannot tell (before Linux
-    /// 6.15), nothing is kept.
+    /// stat read per process; where the kernel can tell neither how a
+    /// process ended (Linux 6.15) nor its inode (6.9), nothing is kept.
     pub fn certify(mut self) -> Delivery {
-        self.certificates.enabled = pidfs::support().exit_info;
+        let support = pidfs::support();
+        self.certificates.enabled = support.exit_info || support.inodes;
         self
     }
 
@@ -133,7 +134,12 @@ impl Delivery {
         loop {
             let mut unreaped = false;
             for entry in &mut self.entries {
-                if entry.outcome != Outcome::Exited {
+                if entry.outcome != Outcome::Exited
+                    || entry
+                        .end
+                        .death
+                        .is_some_and(|death| death != Death::NotReaped)
+                {
                     continue;
                 }
                 let Some(pidfd) = &entry.end.pidfd else {
