@@ -785,9 +785,29 @@ one process. pgkill opens a pidfd for it first and reads the process table
 after, so that what it reports is the process the pidfd holds, and signals
 through the pidfd: a PID that was reused meanwhile is never hit.
 .TP
+\fB\-\-pid\fR \fIPID\fR\fB:\fR\fIINO\fR, \fB\-\-pgid\fR \fIPGID\fR\fB:\fR\fIINO\fR, \fB\-\-sid\fR \fISID\fR\fB:\fR\fIINO\fR
+the same, only if the process with that pid (the group's or session's
+leader) has the pidfs inode \fIINO\fR (Linux 6.9 or later), a number the
+kernel never gives to another process while the system runs:
+\fBpgtree \-o pid,ino\fR, \fBsetsid\-run \-\-print pid:ino\fR and
+util\-linux \fBgetino\fR show it. The leader is pinned with a pidfd and
+checked before anything else is read; where it is gone, or its pid names
+another process now, or it no longer leads that group or session, the
+target matches nothing (exit 1, one line: "no process 42 with inode
+4711: ..."). Before Linux 6.9 an inode cannot be checked: usage error (exit 2).
+With a selection, an inode is refused (it names a target, not a
+restriction).
+.TP
 \fB\-\-pgid\fR \fIPGID\fR
 the whole group, with one \fBkill(\-\fR\fIPGID\fR\fB)\fR, which the kernel
-applies to every member at once. Unless \fB\-n\fR, \fB\-\-json\fR,
+applies to every member at once. Where the leader (pid \fIPGID\fR) is
+alive (or a zombie) and pinned, the group is signalled through the
+leader's pidfd with \fBPIDFD_SIGNAL_PROCESS_GROUP\fR (Linux 6.9 or
+later): the same kernel operation on the group that process founded,
+found by the kernel's handle on it rather than by number, so that no
+reuse of the number can redirect it. Where the leader is gone (or the
+kernel is older), the number is used, under the proof described below.
+Unless \fB\-n\fR, \fB\-\-json\fR,
 \fB\-v\fR or \fB\-0\fR asks for the members first, pgkill reads no
 process table before the kill, as \fBkill\fR(1) does: the leader (pid
 \fIPGID\fR), pinned with a pidfd and found in the group, proves that the
@@ -1005,6 +1025,19 @@ on a pidfd per process (a zombie has exited; a process whose PID was reused
 has exited too), and until the targeted groups and sessions have no live
 member: processes that joined them after the signal get it as well.
 \fB\-\-kill\-after\fR sends SIGKILL to whatever is alive then.
+.PP
+With \fB\-\-json\fR or \fB\-v\fR, waiting also tells how each process
+ended, whoever its parent is (a death certificate): pgkill holds a pidfd
+of each process from before its signal, and, once the process has been
+reaped by its parent, asks the kernel (\fBPIDFD_GET_INFO\fR with
+\fBPIDFD_INFO_EXIT\fR, Linux 6.15 or later) for its exit status. The
+kernel tells it only after the reaping: pgkill gives the parents up to
+0.1 seconds after the last exit; a zombie nobody has reaped by then is
+reported as exited, "not reaped yet" (\fB\-v\fR), with \fBexit\fR
+\fBnull\fR. Before Linux 6.15 \fBexit\fR is always \fBnull\fR.
+\fB\-v\fR prints a line per process that exited: \fBpgkill: 4242 (sh)
+exit code 3\fR, \fBkilled by SIGKILL, after SIGKILL from
+\-\-kill\-after\fR, \fBkilled by SIGSEGV (core dumped)\fR.
 "#,
     ),
     (
@@ -1020,14 +1053,22 @@ signal 0.
 true with \fB\-\-dry\-run\fR.
 .TP
 \fBprocesses\fR
-an array of objects with \fBpid\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
+an array of objects with \fBpid\fR, \fBino\fR (the pidfs inode, Linux
+6.9 or later, or \fBnull\fR; for a process gone before it could be
+read, \fBnull\fR), \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
 (not in a dry run) \fBoutcome\fR: \fBsignalled\fR (with signal 0: exists
 and may be signalled), \fBexited\fR (gone while
 waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
-or \fBvanished\fR (gone, or its PID reused, before the signal).
+or \fBvanished\fR (gone, or its PID reused, before the signal). With
+waiting, also \fBexit\fR: \fB{"code":\fR\fIN\fR\fB}\fR,
+\fB{"signal":\fR\fIN\fR\fB,"core":\fR\fIbool\fR\fB}\fR, or
+\fBnull\fR (it did not exit, or not reaped yet, or the kernel does not
+tell: before Linux 6.15; see \fBWAITING\fR), and \fBescalated\fR,
+\fBtrue\fR when \fB\-\-kill\-after\fR sent it SIGKILL.
 .TP
 \fBunmatched\fR
-the targets that matched no live process, as objects like {"pgid":42}.
+the targets that matched no live process, as objects like {"pgid":42}
+(with \fB"ino"\fR when the target was named with one).
 "#,
     ),
     (
@@ -1066,6 +1107,11 @@ pipe) is not a failure: the status is the delivery's. Lines of
 .TP
 \fBNO_COLOR\fR
 pgkill writes no color, with or without it.
+.TP
+\fBPROCGROUP_NO_PIDFS\fR, \fBPROCGROUP_NO_PIDFD_INFO\fR
+test hooks: set to 1, pgkill (and pgtree, setsid\-run) behave as on a
+kernel without pidfs inodes and group signals through a pidfd (before
+6.9), or without exit information (before 6.15). Not for other use.
 "#,
     ),
     (

@@ -88,7 +88,7 @@ fn probe() -> Support {
     let inodes = !no_pidfs
         && unsafe { libc::fstatfs(me.as_fd().as_raw_fd(), statfs.as_mut_ptr()) } == 0
         // SAFETY: fstatfs filled the struct when it returned 0.
-        && i64::from(unsafe { statfs.assume_init() }.f_type) == PID_FS_MAGIC;
+        && fs_type(unsafe { &statfs.assume_init() }) == PID_FS_MAGIC;
     // Signal 0 to the group the caller would lead: checked, nothing is
     // sent (ESRCH where the caller leads no group). An older kernel
     // refuses the flag (EINVAL).
@@ -101,6 +101,12 @@ fn probe() -> Support {
         group_signal,
         exit_info,
     }
+}
+
+/// `f_type`, whose integer type differs between architectures.
+#[allow(clippy::unnecessary_cast)]
+fn fs_type(statfs: &libc::statfs) -> i64 {
+    statfs.f_type as i64
 }
 
 fn send_raw(pidfd: &PidFd, signal: i32, flags: u32) -> io::Result<()> {

@@ -384,7 +384,17 @@ matches nothing gets pgrep's warning (a process name has at most 15 bytes;
 .PP
 The columns of \fB\-o\fR are \fBps \-o\fR's names: \fBpid\fR,
 \fBppid\fR, \fBpgid\fR, \fBsid\fR, \fBtpgid\fR, \fBtty\fR,
-\fBuser\fR, \fBuid\fR, \fBstate\fR, \fBcomm\fR, \fBargs\fR;
+\fBuser\fR, \fBuid\fR, \fBstate\fR, \fBcomm\fR, \fBargs\fR, and
+\fBino\fR, the pidfs inode of the process (Linux 6.9 or later; \fB?\fR
+before): with the pid, an identity the kernel never gives to another
+process while the system runs (\fIPID\fR\fB:\fR\fIINO\fR, as
+\fBpgkill \-\-pid\fR and util\-linux \fBkill\fR take it).
+\fB\-\-ino\fR shows ids as \fIPID\fR\fB:\fR\fIINO\fR in the tree (a
+group's and a session's with its leader's inode, where the leader is
+shown) and in \fB\-l\fR, \fB\-a\fR and \fB\-d\fR. A pid file of
+\fIPID\fR\fB:\fR\fIINO\fR (\fBsetsid\-run \-\-pidfile\-format
+pid:ino\fR) makes \fB\-F\fR select the process only if it has that
+inode;
 \fBpgtree \-\-table \-o comm,pid,ppid,pgid,sid\fR is \fBps xao
 comm,pid,ppid,pgid,sid\fR ordered by session and group.
 "#,
@@ -415,6 +425,9 @@ escapes only what it must); bytes that are not UTF\-8 become U+FFFD.
 .TP
 \fBargs\fR
 the command line as an array of strings (empty for kernel threads and zombies).
+.TP
+\fBino\fR
+the pidfs inode, a number, or \fBnull\fR before Linux 6.9.
 "#,
     ),
     (
