@@ -74,15 +74,19 @@ pub fn resolve_identified(targets: &[(Target, Option<u64>)], lean: bool) -> Resu
     resolve_pinned(&plain, pre, &vetoed)
 }
 
-/// `kill(-pgid)`, through the leader's pidfd where the scope holds it and
-/// the kernel can (`PIDFD_SIGNAL_PROCESS_GROUP`): the same kernel call on
-/// the group, found by the leader's own handle rather than by number.
+/// `kill(-pgid)`; for a targeted group (`--pgid`), through the leader's
+/// pidfd where the scope holds it and the kernel can
+/// (`PIDFD_SIGNAL_PROCESS_GROUP`): the same kernel call on the group,
+/// found by the leader's own handle rather than by number. The groups of
+/// a session are signalled by number, under the session's proof.
 pub(super) fn kill_group_of(scope: &Scope, pgid: Pgid, signal: Signal) -> io::Result<()> {
-    if let Some(sent) = scope
-        .leader(pgid)
-        .and_then(|leader| leader.send_group(signal))
-    {
-        return sent;
+    if scope.target == Target::Pgid(pgid) {
+        if let Some(sent) = scope
+            .leader(pgid)
+            .and_then(|leader| leader.send_group(signal))
+        {
+            return sent;
+        }
     }
     kill_group(pgid, signal)
 }
