@@ -1670,7 +1670,7 @@ fn pidfile_admits_one_of_concurrent_starts() {
     let file = path_str(&pid_file);
     let mut job = ns.spawn_sh(&format!(
         r#"for i in 1 2 3 4 5 6 7 8; do
-    ( "$SETSID_RUN" --timeout 1d --print pid --pidfile '{file}' -- sleep 2000 >"$DIR/out.$i" 2>"$DIR/err.$i"; echo $? >"$DIR/status.$i" ) &
+    ( "$SETSID_RUN" --timeout 1d --print pid --pidfile '{file}' -- sleep 2000 >"$DIR/w-out.$i" 2>"$DIR/w-err.$i"; echo $? >"$DIR/w-status.$i" ) &
 done
 echo started=1
 read line
@@ -1689,6 +1689,14 @@ echo done=1"#
         pid > 0
     });
     exec_done(&ns, pid, "the waited command runs");
+    // The seven others have been refused before the one that runs is
+    // ended: one that had not tried yet would start once the file is gone.
+    wait_until("seven starts refused", || {
+        (1..=8)
+            .filter(|i| ns.dir().join(format!("w-status.{i}")).exists())
+            .count()
+            == 7
+    });
     job.send("go");
     assert_eq!(job.var("pgrep"), 0, "pgrep -L -F finds it locked");
     assert_eq!(
@@ -1701,7 +1709,7 @@ echo done=1"#
     let mut statuses = Vec::new();
     for i in 1..=8 {
         let read =
-            |name: &str| std::fs::read_to_string(ns.dir().join(format!("{name}.{i}"))).unwrap();
+            |name: &str| std::fs::read_to_string(ns.dir().join(format!("w-{name}.{i}"))).unwrap();
         let status: i32 = read("status").trim().parse().unwrap();
         if status == 128 + libc::SIGTERM {
             assert_eq!(read("out"), format!("{pid}\n"));

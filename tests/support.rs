@@ -509,8 +509,13 @@ fn scratch_dir() -> PathBuf {
 /// in a PID namespace of its own (where the test binary is always pid 2 or
 /// so). Its name is unique while it exists, also as a marker.
 pub fn fresh_dir(root: &Path, prefix: &str) -> PathBuf {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
     std::fs::create_dir_all(root).unwrap();
+    fresh_dir_or(root, prefix).unwrap_or_else(|error| panic!("{}: {error}", root.display()))
+}
+
+/// [`fresh_dir`] that says why it could not make the directory.
+pub fn fresh_dir_or(root: &Path, prefix: &str) -> std::io::Result<PathBuf> {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
     loop {
         let dir = root.join(format!(
             "{prefix}-{}-{}",
@@ -518,9 +523,9 @@ pub fn fresh_dir(root: &Path, prefix: &str) -> PathBuf {
             COUNT.fetch_add(1, Ordering::Relaxed)
         ));
         match std::fs::create_dir(&dir) {
-            Ok(()) => return dir,
+            Ok(()) => return Ok(dir),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(error) => panic!("{}: {error}", dir.display()),
+            Err(error) => return Err(error),
         }
     }
 }

@@ -124,6 +124,7 @@ complete -c pgkill -l signal -d 'The signal: a name (TERM, SIGTERM, term, RTMIN+
 complete -c pgkill -s l -l list -d 'List the signals; with a name, number or exit status (128+N), translate it' -r -f -a '(__procgroup_signals)'
 complete -c pgkill -l timeout -d 'Stop waiting after DURATION (500ms, 5s, 1m); implies --wait' -r -f -a '(__procgroup_duration)'
 complete -c pgkill -s k -l kill-after -d 'Send SIGKILL to whatever is alive DURATION after the signal; implies --wait' -r -f -a '(__procgroup_duration)'
+complete -c pgkill -l cgroup -d 'Signal every process of this cgroup v2 leaf (frozen first; SIGKILL through cgroup.kill): a path in the cgroup2 mount, or one as /proc/PID/cgroup shows it' -r -F
 complete -c pgkill -s f -l full -d 'Match PATTERN against the whole command line'
 complete -c pgkill -s x -l exact -d 'PATTERN must match the whole name (or command line)'
 complete -c pgkill -s i -l ignore-case -d 'Match PATTERN without regard to case'

@@ -110,7 +110,7 @@ function __procgroup_duration
 end
 
 function __procgroup_pgtree_columns
-    __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line' ino\t'pidfs inode (Linux 6.9+): with the pid, an identity never reused'
+    __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line' cgroup\t'cgroup v2 path (/user.slice/…; a sealed job\'s leaf is setsid-run-SID)' ino\t'pidfs inode (Linux 6.9+): with the pid, an identity never reused'
 end
 
 complete -c pgtree -s u -l user -d 'Only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'

@@ -31,6 +31,7 @@ macro_rules! say {
     }};
 }
 
+mod cgroup;
 mod ns;
 mod pgkill;
 mod pgtree;
@@ -51,9 +52,12 @@ Sections (default: all):
              20 groups x 100 processes, and pgkill --pgid G --wait
              against kill -TERM -- -G then polling /proc (and against
              kill with the bench's pidfd watch) on a group of 2000,
-             timed until every process has exited
+             timed until every process has exited; and pgkill --sid S
+             --wait on the same session sealed in a cgroup v2 leaf
+             against unsealed
   setsid     setsid-run [-w] true against setsid -f [-w] true: time
-             per start, and peak RSS
+             per start, and peak RSS; setsid-run --seal -w true against
+             setsid-run -w true
 
 Options:
   --quick        a few processes and runs: a smoke test of the benchmark
@@ -77,7 +81,10 @@ figures and a PASS/MISS line per target, and exits 0 whatever the
 verdicts: non-zero means it could not measure.
 
 Needs root (for the PID namespace), util-linux (unshare, setsid),
-procps (ps, pkill, kill), psmisc (pstree) and GNU time (/usr/bin/time).";
+procps (ps, pkill, kill), psmisc (pstree) and GNU time (/usr/bin/time).
+The rows of sealed jobs also need a writable cgroup v2 tree (the bench
+makes procgroup-bench-PID under its own cgroup, and removes it; it fails
+if a job's leaf was left in it); without one, they say so and are skipped.";
 
 /// A benchmark section: its name and its two halves.
 struct Section {

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::{Args as _, Parser};
+use procgroup::cgroup::{self, Leaf};
 use procgroup::deliver::{self, Delivery, Entry, Outcome, Plan, Target};
 use procgroup::pidfs::{self, Death, Exit, WithInode};
 use procgroup::select::{self, Pick, Selection};
@@ -119,6 +120,11 @@ pub struct Args {
     /// Signal even a target that contains pgkill itself, its ancestors or pid 1
     #[arg(long)]
     force: bool,
+
+    /// Signal every process of this cgroup v2 leaf (frozen first; SIGKILL through cgroup.kill): a path in the cgroup2 mount, or one as /proc/PID/cgroup shows it
+    #[arg(long, value_name = "PATH",
+          conflicts_with_all = ["pids", "pgids", "sids", "pattern", "pidfile", "expand"])]
+    cgroup: Option<std::path::PathBuf>,
 }
 
 /// The clap definition, for the generator.
@@ -243,6 +249,34 @@ fn run(args: Args) -> Result<i32, Failure> {
     })
 }
 
+/// The cgroup `--cgroup` names: a directory in the cgroup2 mount (given
+/// with the mount, or as /proc/PID/cgroup shows it, from the mount's root).
+/// The root cgroup is no leaf: refused.
+fn open_leaf(path: &std::path::Path) -> Result<Leaf, Failure> {
+    let mount = cgroup::mount()
+        .ok_or_else(|| Failure::new(1, "--cgroup: no cgroup v2 hierarchy is mounted"))?;
+    let full = if path.starts_with(&mount) {
+        path.to_path_buf()
+    } else {
+        mount.join(path.strip_prefix("/").unwrap_or(path))
+    };
+    if full == mount {
+        return Err(Failure::usage(
+            "--cgroup: the root cgroup holds every process: refusing it",
+        ));
+    }
+    Leaf::open(&full).map_err(|e| {
+        Failure::new(
+            1,
+            format!(
+                "--cgroup {}: {}",
+                path.display(),
+                procgroup::error_reason(&e)
+            ),
+        )
+    })
+}
+
 /// The options that select processes rather than name targets.
 fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
     let select = &args.select;
@@ -301,14 +335,28 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
     }
     let say = Say { quiet: args.quiet };
     let signal = args.signal.unwrap_or(Signal::TERM);
-    let selection = selection(&args)?;
-    let (plan, dropped) = match &selection {
-        Some(selection) => {
+    let leaf = args.cgroup.as_deref().map(open_leaf).transpose()?;
+    let selection = match leaf {
+        Some(_) => None,
+        None => selection(&args)?,
+    };
+    let (plan, dropped) = match (&selection, &leaf) {
+        (_, Some(leaf)) => {
+            // Its members now, for the refusals, the dry run and the
+            // report; the signal goes to the leaf, frozen.
+            let members = leaf
+                .members()
+                .map_err(|e| Failure::new(1, format!("{}: {e}", leaf.path().display())))?;
+            let targets: Vec<Target> = members.into_iter().map(Target::Pid).collect();
+            let plan = deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?;
+            (plan, Vec::new())
+        }
+        (Some(selection), None) => {
             let resolved =
                 select::resolve(selection).map_err(|e| Failure::new(1, e.to_string()))?;
             (resolved.plan, resolved.dropped)
         }
-        None => {
+        (None, None) => {
             // Nothing asks for the members before the signal (no dry run,
             // no report of each): a group is then resolved without listing
             // /proc, and its members are found after kill(-pgid).
@@ -362,10 +410,13 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
     let mut report = Vec::new();
     if args.dry_run {
         if args.json {
+            let escapees = escapees(&plan);
             write_json(
                 &mut report,
                 signal,
-                plan.processes().into_iter().map(|p| (p, None)),
+                plan.processes()
+                    .into_iter()
+                    .map(|p| (p, None, escapees.contains(&p.pid))),
                 &plan,
                 &args.targets(),
                 false,
@@ -383,7 +434,8 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         delivery = delivery.certify();
     }
     if args.verbose {
-        delivery = delivery.on_signal(|process, signal, outcome| {
+        delivery = delivery.on_signal(|entry, signal| {
+            let (process, outcome) = (&entry.process, entry.outcome);
             let what = match (outcome, signal.is_probe()) {
                 (Outcome::Signalled, false) => format!("sent {signal} to"),
                 (Outcome::PermissionDenied, false) => format!("permission denied: {signal} to"),
@@ -394,9 +446,14 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
                 (_, false) => format!("gone before {signal}:"),
                 (_, true) => "gone:".to_string(),
             };
+            let escaped = if entry.escaped {
+                ", escaped: reached through its session's seal"
+            } else {
+                ""
+            };
             // An unwritable stderr stops nothing, and changes no code.
             let _ = stderr_line(&format!(
-                "pgkill: {what} {} ({}) in group {}, session {}",
+                "pgkill: {what} {} ({}) in group {}, session {}{escaped}",
                 process.pid,
                 escape(&process.comm, false),
                 process.pgid,
@@ -404,7 +461,10 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
             ));
         });
     }
-    let sent = delivery.send(&plan);
+    let sent = match leaf {
+        Some(leaf) => delivery.send_leaf(leaf),
+        None => delivery.send(&plan),
+    };
     if let (true, Some(why)) = (args.verbose, delivery.visible_freeze()) {
         let _ = stderr_line(&format!("pgkill: {why}"));
     }
@@ -430,7 +490,7 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         write_json(
             &mut report,
             signal,
-            entries.iter().map(|&e| (&e.process, Some(e))),
+            entries.iter().map(|&e| (&e.process, Some(e), e.escaped)),
             &plan,
             &args.targets(),
             waiting,
@@ -664,12 +724,25 @@ fn write_dry_run(out: &mut impl Write, plan: &Plan, signal: Signal) -> io::Resul
     writeln!(out, "{table}")
 }
 
+/// The processes of a plan's sealed sessions that left them: in a
+/// session's members only because they are in its leaf.
+fn escapees(plan: &Plan) -> Vec<Pid> {
+    plan.targets()
+        .filter_map(|(target, members)| match target {
+            Target::Sid(sid) => Some(members.iter().filter(move |p| p.sid != sid)),
+            _ => None,
+        })
+        .flatten()
+        .map(|p| p.pid)
+        .collect()
+}
+
 /// The JSON report. `waiting`: each process also gets `exit` and
 /// `escalated`.
 fn write_json<'a>(
     out: &mut impl Write,
     signal: Signal,
-    processes: impl Iterator<Item = (&'a Process, Option<&'a Entry>)>,
+    processes: impl Iterator<Item = (&'a Process, Option<&'a Entry>, bool)>,
     plan: &Plan,
     named: &[(Target, Option<u64>)],
     waiting: bool,
@@ -681,7 +754,7 @@ fn write_json<'a>(
         signal.name(),
         signal.number()
     )?;
-    for (i, (process, entry)) in processes.enumerate() {
+    for (i, (process, entry, escaped)) in processes.enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
@@ -707,6 +780,9 @@ fn write_json<'a>(
                     entry.escalated()
                 )?;
             }
+        }
+        if escaped {
+            out.write_all(b",\"escaped\":true")?;
         }
         out.write_all(b"}")?;
     }
@@ -825,6 +901,25 @@ signals every group and rescans until a rescan finds no new group. For a
 terminating signal, SIGKILL included, it first freezes the session, so
 that nothing can fork away, then signals its groups and lets it go.
 .PP
+A session that \fBsetsid\-run \-\-seal\fR started is sealed: its
+cgroup v2 leaf \fBsetsid\-run\-\fR\fISID\fR holds every process of the
+job, those that called \fBsetsid\fR(2) or double\-forked away included.
+pgkill finds the leaf through the cgroup of a member (or, when the session
+has no member left, by its name in the cgroup tree) and acts on the leaf
+instead: it freezes it (\fBcgroup.freeze\fR, which nobody sees), signals
+each process in it through a pidfd, thaws it; \fB\-\-kill\-after\fR's
+SIGKILL goes through \fBcgroup.kill\fR; waiting ends when
+\fBcgroup.events\fR says \fBpopulated 0\fR, and pgkill then removes the
+leaf. The processes that had left the session are listed with it
+(\fB\-n\fR) and reported \fBescaped\fR (\fB\-\-json\fR,
+\fB\-v\fR).
+.TP
+\fB\-\-cgroup\fR \fIPATH\fR
+every process of a cgroup v2 leaf, the same way: \fIPATH\fR in the
+cgroup2 mount (\fI/sys/fs/cgroup/…\fR), or as \fI/proc/PID/cgroup\fR
+shows it (\fI/user.slice/…\fR). The refusals apply to its members; the
+root cgroup is refused.
+.PP
 The freeze is invisible: every thread of the session is seized and
 interrupted with \fBptrace\fR(2) (PTRACE_SEIZE, PTRACE_INTERRUPT, with
 the options that freeze a child forked meanwhile too), the way CRIU
@@ -857,10 +952,14 @@ shell; SIGKILL ends a stopped process by itself.
 A group or session id is signalled by number only while pgkill can prove
 that it is still the one it resolved: a member verified in it (its pidfd
 opened first, its /proc entry read after) is still held by the pidfd, not
-reaped, and still in it. An id that was empty once may belong to a
-stranger by now (a process that got the leader's PID and made a group or
-session of its own): it is never signalled, waited for or reported again,
-neither by \fB\-\-kill\-after\fR nor when pgkill looks for newcomers.
+reaped, and still in it; or the group of a leader verified in it (of the
+group, or of one of the session's groups) still has a member, which the
+kernel tells through the leader's pidfd after the leader is reaped too
+(Linux 6.9's \fBPIDFD_SIGNAL_PROCESS_GROUP\fR with signal 0: it means that
+very group, never a later one of the same number). An id that was empty
+once may belong to a stranger by now (a process that got the leader's
+PID and made a group or session of its own): it is never signalled,
+waited for or reported again, neither by \fB\-\-kill\-after\fR nor when pgkill looks for newcomers.
 The members that the scan after a \fB\-\-pgid\fR kill finds count only
 if a process pinned before the kill is still in the group after the scan.
 One that started in the clock tick of the kill or later may have missed
@@ -1023,7 +1122,16 @@ A number where a target goes is refused with a hint, also after
 With \fB\-\-wait\fR, \fB\-\-timeout\fR or \fB\-\-kill\-after\fR pgkill waits
 on a pidfd per process (a zombie has exited; a process whose PID was reused
 has exited too), and until the targeted groups and sessions have no live
-member: processes that joined them after the signal get it as well.
+member: processes that joined them after the signal (a child that a
+member starts in its handler of the signal, say) get it as well, as
+long as the group or session is proven to be the one targeted (see
+above): while processes it signalled are alive, pgkill looks for them
+soon after the signal, then less often (up to every 250 ms), and signals
+each through a pidfd, never those signalled already; once they are gone,
+it looks again. A late joiner is reported like any member. One that runs a new program after its signal (a shell's child
+that took the signal with the shell's trap before its exec) is signalled
+again, once. A process that joined between pgkill's list and the signal
+may get it twice.
 \fB\-\-kill\-after\fR sends SIGKILL to whatever is alive then.
 .PP
 With \fB\-\-json\fR or \fB\-v\fR, waiting also tells how each process
@@ -1059,7 +1167,9 @@ read, \fBnull\fR), \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
 (not in a dry run) \fBoutcome\fR: \fBsignalled\fR (with signal 0: exists
 and may be signalled), \fBexited\fR (gone while
 waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
-or \fBvanished\fR (gone, or its PID reused, before the signal). With
+or \fBvanished\fR (gone, or its PID reused, before the signal); and
+\fBescaped\fR, true, for a process of a sealed session that had left it
+and was reached through the session's leaf (absent otherwise). With
 waiting, also \fBexit\fR: \fB{"code":\fR\fIN\fR\fB}\fR,
 \fB{"signal":\fR\fIN\fR\fB,"core":\fR\fIbool\fR\fB}\fR, or
 \fBnull\fR (it did not exit, or not reaped yet, or the kernel does not

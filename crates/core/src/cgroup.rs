@@ -85,6 +85,61 @@ pub fn path_of(pid: Pid) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Every sealed session's leaf in the hierarchy: its session, its path
+/// (from the hierarchy's root, as /proc/PID/cgroup shows it) and the
+/// processes in it. Empty without a cgroup v2 hierarchy.
+pub fn sealed_leaves() -> Vec<(Sid, String, Vec<Pid>)> {
+    let Some(root) = mount() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let path = entry.path();
+            let sealed = entry.file_name().to_str().and_then(sealed_session);
+            match sealed.and_then(|sid| Some((sid, Leaf::open(&path).ok()?))) {
+                Some((sid, leaf)) => {
+                    let relative = path.strip_prefix(&root).unwrap_or(&path);
+                    let members = leaf.members().unwrap_or_default();
+                    found.push((sid, format!("/{}", relative.display()), members));
+                }
+                None => dirs.push(path),
+            }
+        }
+    }
+    found
+}
+
+/// The cgroup directory named `name` under `dir`, depth first; what
+/// cannot be read is passed over.
+fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut children = Vec::new();
+    for entry in entries.flatten() {
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if entry.file_name() == name {
+            return Some(entry.path());
+        }
+        children.push(entry.path());
+    }
+    children.iter().find_map(|child| find(child, name))
+}
+
+/// Whether an error on a cgroup's file says the cgroup was removed (an
+/// open file of a removed cgroup reads ENODEV; a path, ENOENT).
+fn is_removed(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::NotFound || error.raw_os_error() == Some(libc::ENODEV)
+}
+
 /// A cgroup v2 directory that a job lives in.
 #[derive(Debug)]
 pub struct Leaf {
@@ -150,19 +205,24 @@ impl Leaf {
         })
     }
 
-    /// The sealed leaf of session `sid`, found through any of `members`
-    /// (processes of the session): the cgroup of one of them named
-    /// [`leaf_name`]`(sid)`. `None` when the session is not sealed.
+    /// The sealed leaf of session `sid`: the cgroup named
+    /// [`leaf_name`]`(sid)` that the session's processes are in (all of
+    /// them are, so one of `members` tells: the first that can be read),
+    /// or where the session has no member left (every process of the job
+    /// left it), the cgroup of that name found in the hierarchy. `None`
+    /// when the session is not sealed.
     pub fn of_session(sid: Sid, members: impl IntoIterator<Item = Pid>) -> Option<Leaf> {
         let root = mount()?;
         let name = leaf_name(sid);
-        members.into_iter().find_map(|pid| {
-            let path = path_of(pid)?;
-            let relative = path.trim_start_matches('/');
-            (Path::new(relative).file_name()? == name.as_str())
-                .then(|| Leaf::open(&root.join(relative)).ok())
-                .flatten()
-        })
+        let mut members = members.into_iter().peekable();
+        if members.peek().is_none() {
+            return find(&root, &name).and_then(|path| Leaf::open(&path).ok());
+        }
+        let path = members.find_map(path_of)?;
+        let relative = path.trim_start_matches('/');
+        (Path::new(relative).file_name()? == name.as_str())
+            .then(|| Leaf::open(&root.join(relative)).ok())
+            .flatten()
     }
 
     /// Its directory.
@@ -175,9 +235,12 @@ impl Leaf {
         self.write("cgroup.procs", &pid.to_string())
     }
 
-    /// The processes in it now.
+    /// The processes in it now (none once it is removed).
     pub fn members(&self) -> io::Result<Vec<Pid>> {
-        let text = std::fs::read_to_string(self.path.join("cgroup.procs"))?;
+        let text = match std::fs::read_to_string(self.path.join("cgroup.procs")) {
+            Err(error) if is_removed(&error) => return Ok(Vec::new()),
+            other => other?,
+        };
         Ok(text
             .lines()
             .filter_map(|line| line.trim().parse::<i32>().ok())
@@ -187,7 +250,17 @@ impl Leaf {
 
     fn events(&self) -> io::Result<Events> {
         let mut buffer = [0u8; 256];
-        let length = self.events.read_at(&mut buffer, 0)?;
+        let length = match self.events.read_at(&mut buffer, 0) {
+            Ok(length) => length,
+            // Removed (by whoever saw it empty first): it is empty.
+            Err(error) if is_removed(&error) => {
+                return Ok(Events {
+                    populated: false,
+                    frozen: false,
+                })
+            }
+            Err(error) => return Err(error),
+        };
         let text = String::from_utf8_lossy(&buffer[..length]);
         let value = |key: &str| {
             text.lines()
@@ -247,17 +320,23 @@ impl Leaf {
     }
 
     /// Freezes it and waits until it is frozen, [`FREEZE_LIMIT`] at most;
-    /// whether it is.
+    /// whether it is (one removed meanwhile, by whoever saw it empty, is).
     pub fn freeze(&self) -> io::Result<bool> {
-        self.write("cgroup.freeze", "1")?;
+        match self.write("cgroup.freeze", "1") {
+            Err(error) if is_removed(&error) => return Ok(true),
+            other => other?,
+        }
         self.wait_for(Some(Instant::now() + FREEZE_LIMIT), |events| {
             events.frozen || !events.populated
         })
     }
 
-    /// Lets it run again.
+    /// Lets it run again (one removed meanwhile has nothing to let go).
     pub fn thaw(&self) -> io::Result<()> {
-        self.write("cgroup.freeze", "0")
+        match self.write("cgroup.freeze", "0") {
+            Err(error) if is_removed(&error) => Ok(()),
+            other => other,
+        }
     }
 
     /// Kills every process in it at once (`cgroup.kill`); where the kernel

@@ -20,6 +20,9 @@ pub struct Session<'s> {
     pub leader: Option<&'s Process>,
     /// The session's controlling terminal (`tty_nr`), 0 for none.
     pub tty_nr: i32,
+    /// Its leaf, when `setsid-run --seal` sealed it (and the snapshot read
+    /// seals): the processes that left it are shown in it.
+    pub seal: Option<&'s str>,
     groups: Vec<Group<'s>>,
 }
 
@@ -55,7 +58,7 @@ impl<'s> Forest<'s> {
         let mut sessions: BTreeMap<Sid, BTreeMap<Pgid, Vec<&'s Process>>> = BTreeMap::new();
         for process in shown {
             sessions
-                .entry(process.sid)
+                .entry(process.session())
                 .or_default()
                 .entry(process.pgid)
                 .or_default()
@@ -67,7 +70,8 @@ impl<'s> Forest<'s> {
                 let leader = snapshot
                     .get(Pid::from_raw(sid.as_raw()))
                     .filter(|p| p.sid == sid);
-                let members = || groups.values().flatten();
+                // Its own members, not those that left it (sealed).
+                let members = || groups.values().flatten().filter(|p| p.sid == sid);
                 let tty_nr = leader
                     .map(|p| p.tty_nr)
                     .filter(|&tty| tty != 0)
@@ -95,6 +99,7 @@ impl<'s> Forest<'s> {
                     sid,
                     leader,
                     tty_nr,
+                    seal: snapshot.seal(sid),
                     groups,
                 }
             })

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use crate::{Pid, Signal};
 
+/// `PIDFD_SIGNAL_PROCESS_GROUP` (`<linux/pidfd.h>`, Linux 6.9): the signal
+/// goes to the process group of the fd's pid.
+const PIDFD_SIGNAL_PROCESS_GROUP: libc::c_uint = 1 << 2;
+
 /// A pidfd: a handle on one process, which a reused PID cannot redirect.
 #[derive(Debug)]
 pub struct PidFd {
@@ -82,20 +86,48 @@ impl PidFd {
     }
 
     fn send_number(&self, signal: i32) -> io::Result<()> {
-        // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
+        self.send_with_flags(signal, 0)
+    }
+
+    fn send_with_flags(&self, signal: i32, flags: libc::c_uint) -> io::Result<()> {
+        // SAFETY: a valid pidfd, a signal number, no siginfo, and flags the
+        // kernel checks (EINVAL for those it does not know).
         let result = unsafe {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
                 self.fd.as_raw_fd(),
                 signal,
                 std::ptr::null::<libc::siginfo_t>(),
-                0,
+                flags,
             )
         };
         if result < 0 {
             Err(io::Error::last_os_error())
         } else {
             Ok(())
+        }
+    }
+
+    /// Whether the process group this process founded (its pid is the
+    /// group's id) still has a member, zombies included, whether or not
+    /// the founder itself is there or reaped: signal 0 with
+    /// `PIDFD_SIGNAL_PROCESS_GROUP` (Linux 6.9), which reaches the tasks
+    /// of the very group the fd's pid founded, never a group of the same
+    /// number founded later. Once false, false for ever: nothing can join
+    /// a group that has emptied (a later group of that number is another).
+    /// `None` where the kernel has no such flag.
+    ///
+    /// Only meaningful for a process verified as a group leader (pid equal
+    /// to its pgid) after the fd was opened.
+    pub(crate) fn group_has_members(&self) -> Option<bool> {
+        match self.send_with_flags(0, PIDFD_SIGNAL_PROCESS_GROUP) {
+            Ok(()) => Some(true),
+            Err(error) => match error.raw_os_error() {
+                // A member is there that the caller may not signal.
+                Some(libc::EPERM) => Some(true),
+                Some(libc::ESRCH) => Some(false),
+                _ => None,
+            },
         }
     }
 

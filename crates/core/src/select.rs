@@ -157,6 +157,9 @@ impl Selection {
             args: self.pattern.is_some() && self.full,
             uid: !self.uids.is_empty(),
             env: !self.env.is_empty(),
+            cgroup: false,
+            // A sealed session is all of its leaf.
+            seals: !self.sids.is_empty() || self.expand == Some(Expand::Session),
             ino: false,
         }
     }
@@ -183,10 +186,10 @@ impl Selection {
             Some(Expand::Session) => {
                 let sids: HashSet<Sid> = matched
                     .iter()
-                    .map(|p| p.sid)
+                    .map(|p| p.session())
                     .filter(|s| s.is_valid())
                     .collect();
-                grown(&|p| sids.contains(&p.sid))
+                grown(&|p| sids.contains(&p.session()))
             }
         }
     }
@@ -221,7 +224,7 @@ impl Selection {
             .filter(|p| self.kernel || !p.kernel_thread)
             .filter(|p| any_or_empty(&self.pids, &p.pid))
             .filter(|p| any_or_empty(&self.pgids, &p.pgid))
-            .filter(|p| any_or_empty(&self.sids, &p.sid))
+            .filter(|p| any_or_empty(&self.sids, &p.session()))
             .filter(|p| !ancestors.contains(&p.pid))
             .filter(|p| {
                 if self.inverse {
@@ -276,7 +279,10 @@ impl Selection {
             }
             let target = match self.expand {
                 Some(Expand::Group) if process.pgid.is_valid() => Target::Pgid(process.pgid),
-                Some(Expand::Session) if process.sid.is_valid() => Target::Sid(process.sid),
+                // An escapee of a sealed session stands for that session.
+                Some(Expand::Session) if process.session().is_valid() => {
+                    Target::Sid(process.session())
+                }
                 _ => Target::Pid(process.pid),
             };
             let i = *index.entry(target).or_insert_with(|| {

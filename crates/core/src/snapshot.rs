@@ -38,6 +38,13 @@ pub struct Process {
     /// The environment (`NAME=VALUE` entries), when [`Fields::env`] asked
     /// for it; empty where it cannot be read (another user's process).
     pub env: Option<Vec<Vec<u8>>>,
+    /// Its cgroup v2 path (`/user.slice/…`), when [`Fields::cgroup`] asked
+    /// for it; `None` also where it has none.
+    pub cgroup: Option<String>,
+    /// The session whose seal holds it although it left that session
+    /// (`setsid-run --seal`, then `setsid()` or a double fork), when
+    /// [`Fields::seals`] asked for them.
+    pub escaped_from: Option<Sid>,
     /// Whether it is a kernel thread (`PF_KTHREAD`).
     pub kernel_thread: bool,
     /// How many threads it has (1 where the system does not tell).
@@ -48,9 +55,39 @@ pub struct Process {
 }
 
 impl Process {
+    /// A process made up, for tests and examples: sleeping, started at
+    /// tick `pid`, owned by root, its command line its name, no terminal.
+    pub fn synthetic(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
+        Process {
+            pid: Pid::from_raw(pid),
+            ppid: Pid::from_raw(ppid),
+            pgid: Pgid::from_raw(pgid),
+            sid: Sid::from_raw(sid),
+            tty_nr: 0,
+            tpgid: -1,
+            state: b'S',
+            starttime: pid as u64,
+            comm: comm.as_bytes().to_vec(),
+            args: Some(vec![comm.as_bytes().to_vec()]),
+            uid: Some(0),
+            env: Some(Vec::new()),
+            cgroup: None,
+            escaped_from: None,
+            kernel_thread: false,
+            threads: 1,
+            ino: None,
+        }
+    }
+
     /// Whether the process has exited and waits to be reaped.
     pub fn is_zombie(&self) -> bool {
         self.state == b'Z'
+    }
+
+    /// The session it belongs to as a job: the sealed session it left
+    /// ([`Process::escaped_from`]), else its own.
+    pub fn session(&self) -> Sid {
+        self.escaped_from.unwrap_or(self.sid)
     }
 
     /// Whether the process leads its session.
@@ -83,6 +120,8 @@ impl From<crate::stat::Stat> for Process {
             args: None,
             uid: None,
             env: None,
+            cgroup: None,
+            escaped_from: None,
             ino: None,
         }
     }
@@ -97,6 +136,12 @@ pub struct Fields {
     pub uid: bool,
     /// The environment (`/proc/<pid>/environ`).
     pub env: bool,
+    /// The cgroup v2 path (`/proc/<pid>/cgroup`).
+    pub cgroup: bool,
+    /// The sealed sessions' leaves (`setsid-run --seal`) and the processes
+    /// that left those sessions ([`Process::escaped_from`]): read from the
+    /// cgroup tree, not per process.
+    pub seals: bool,
     /// The pidfs inode (a pidfd opened before the stat is read, and its
     /// `fstat` after: four more system calls).
     pub ino: bool,
@@ -106,6 +151,9 @@ pub struct Fields {
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     processes: Vec<Process>,
+    /// The sealed sessions and their leaves (paths in the hierarchy), when
+    /// [`Fields::seals`] asked for them.
+    seals: Vec<(Sid, String)>,
 }
 
 impl Snapshot {
@@ -115,14 +163,46 @@ impl Snapshot {
         let processes = linux::read(fields)?;
         #[cfg(not(target_os = "linux"))]
         let processes = read_portable(fields)?;
-        Ok(Snapshot::from_processes(processes))
+        let mut snapshot = Snapshot::from_processes(processes);
+        if fields.seals {
+            snapshot.read_seals();
+        }
+        Ok(snapshot)
     }
 
     /// A snapshot of the given processes, e.g. synthetic ones for tests.
     pub fn from_processes(mut processes: Vec<Process>) -> Snapshot {
         processes.sort_by_key(|process| process.pid);
         processes.dedup_by_key(|process| process.pid);
-        Snapshot { processes }
+        Snapshot {
+            processes,
+            seals: Vec::new(),
+        }
+    }
+
+    /// Finds the sealed sessions' leaves and marks the processes in them
+    /// that left their session.
+    fn read_seals(&mut self) {
+        for (sid, path, members) in crate::cgroup::sealed_leaves() {
+            for pid in members {
+                if let Ok(i) = self.processes.binary_search_by_key(&pid, |p| p.pid) {
+                    let process = &mut self.processes[i];
+                    if process.sid != sid {
+                        process.escaped_from = Some(sid);
+                    }
+                }
+            }
+            self.seals.push((sid, path));
+        }
+    }
+
+    /// The leaf of session `sid` (a path in the cgroup v2 hierarchy), if it
+    /// is sealed and [`Fields::seals`] asked for seals.
+    pub fn seal(&self, sid: Sid) -> Option<&str> {
+        self.seals
+            .iter()
+            .find(|(sealed, _)| *sealed == sid)
+            .map(|(_, path)| path.as_str())
     }
 
     /// Every process, ordered by pid.
@@ -282,10 +362,16 @@ pub(crate) mod linux {
         let env = fields
             .env
             .then(|| read_nul_separated(proc_dir, pid, b"environ", buffer).unwrap_or_default());
+        let cgroup = if fields.cgroup {
+            read_cgroup(proc_dir, pid, buffer)
+        } else {
+            None
+        };
         Some(Process {
             args,
             uid,
             env,
+            cgroup,
             ino,
             ..Process::from(stat)
         })
@@ -315,6 +401,15 @@ pub(crate) mod linux {
             return Some(Vec::new());
         }
         Some(bytes.split(|&b| b == 0).map(<[u8]>::to_vec).collect())
+    }
+
+    /// The cgroup v2 path: the `0::` line of `/proc/<pid>/cgroup`.
+    fn read_cgroup(proc_dir: RawFd, pid: i32, buffer: &mut Vec<u8>) -> Option<String> {
+        let length = read_file(proc_dir, pid, b"cgroup", buffer, true)?;
+        let text = std::str::from_utf8(&buffer[..length]).ok()?;
+        text.lines()
+            .find_map(|line| line.strip_prefix("0::"))
+            .map(str::to_string)
     }
 
     fn owner(proc_dir: RawFd, pid: i32) -> Option<u32> {
@@ -492,6 +587,8 @@ pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
                 .uid
                 .then(|| process.user_id().map(|uid| **uid))
                 .flatten(),
+            cgroup: None,
+            escaped_from: None,
             env: fields.env.then(|| {
                 process
                     .environ()
@@ -513,23 +610,7 @@ pub(crate) mod tests {
 
     /// A synthetic process for tests of the forest and selection.
     pub fn process(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
-        Process {
-            pid: Pid::from_raw(pid),
-            ppid: Pid::from_raw(ppid),
-            pgid: Pgid::from_raw(pgid),
-            sid: Sid::from_raw(sid),
-            tty_nr: 0,
-            tpgid: -1,
-            state: b'S',
-            starttime: pid as u64,
-            comm: comm.as_bytes().to_vec(),
-            args: Some(vec![comm.as_bytes().to_vec()]),
-            uid: Some(0),
-            env: Some(Vec::new()),
-            kernel_thread: false,
-            threads: 1,
-            ino: None,
-        }
+        Process::synthetic(pid, ppid, pgid, sid, comm)
     }
 
     #[test]
@@ -538,6 +619,8 @@ pub(crate) mod tests {
             args: true,
             uid: true,
             env: true,
+            cgroup: true,
+            seals: true,
             ino: false,
         })
         .unwrap();
@@ -577,6 +660,8 @@ pub(crate) mod tests {
             args: true,
             uid: true,
             env: true,
+            cgroup: true,
+            seals: false,
             ino: true,
         };
         let me = Pid::current();

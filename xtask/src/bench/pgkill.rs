@@ -27,6 +27,17 @@
 //!   last exit, found no group left.
 //! - `pgkill --sid S --wait` / `--pgid G --wait` wait by themselves; the
 //!   watch only confirms that everything has exited when they return.
+//! - `pgkill --sid S --wait` on the same session sealed (issue 12): once
+//!   the tree is built (not timed), the bench makes the leaf
+//!   `setsid-run-<SID>` in a cgroup of its own ([`super::cgroup`]), where
+//!   the namespace's init lives, and moves every process of the session
+//!   into it (a write of each pid to `cgroup.procs`), then checks that
+//!   the leaf holds the session and nothing else; only then does the timing
+//!   start. pgkill then acts through the leaf (freeze, a signal per member
+//!   through a pidfd, thaw, wait for `populated 0`) instead of seizing every
+//!   process with ptrace; it removes the leaf once empty, and the bench
+//!   checks that it did (and removes it if not; the report counts it). Where
+//!   no cgroup v2 tree is writable, the row says so and is skipped.
 //! - Floors, for reference: the bench's own `kill(-G, SIGTERM)` for each
 //!   group it knows, with no program started and no `/proc` read; and the
 //!   same with SIGSTOP first and SIGCONT after, the way pgkill empties a
@@ -39,12 +50,14 @@
 //!
 //! Targets: `pgkill --sid` at most 0.80x `pkill -s` + ideal reap, and
 //! `pgkill --pgid` at most 1.10x `kill` + polling /proc (and, as before,
-//! at most 1.15x `kill` + the pidfd watch).
+//! at most 1.15x `kill` + the pidfd watch); sealed, `pgkill --sid` at most
+//! 0.50x the same unsealed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::cgroup::{self, BenchCgroup, SealedLeaf, Sealing};
 use super::ns::{self, Namespace};
 use super::timing::{self, Summary};
 use super::tools;
@@ -65,6 +78,8 @@ const GROUP: usize = 2000;
 const QUICK_SESSION: (usize, usize) = (4, 10);
 const QUICK_GROUP: usize = 40;
 
+const SEALED_LABEL: &str = "pgkill --sid S --wait (sealed)";
+
 /// Runs of each command unless `--runs` says otherwise (every run builds
 /// a tree of 2000 processes).
 pub const RUNS: usize = 11;
@@ -75,6 +90,8 @@ const SID_TARGET: f64 = 0.80;
 const PGID_TARGET: f64 = 1.10;
 /// The same against `kill -TERM -- -G` + the bench's pidfd watch.
 const PGID_WATCH_TARGET: f64 = 1.15;
+/// `pgkill --sid S --wait` on the session sealed, against unsealed.
+const SEALED_TARGET: f64 = 0.50;
 
 fn outside(context: &Context) -> Result<(), String> {
     let mut needed = ns::TOOLS.to_vec();
@@ -125,18 +142,28 @@ fn outside(context: &Context) -> Result<(), String> {
         timing::machine()
     );
     timing::say_cpu_busy();
+    // The cgroup that the sealed sessions' leaves are made in.
+    let cgroup = BenchCgroup::make();
     let mut args = vec![
         groups.to_string(),
         per_group.to_string(),
         group.to_string(),
         runs.to_string(),
         pgkill.display().to_string(),
+        BenchCgroup::arg(&cgroup),
     ];
     if let Some(other) = context.compared("pgkill") {
-        say!("compared with {} (rows marked (cmp))", other.display());
+        say!(
+            "compared with {} (rows marked (cmp); sealed sessions are not compared)",
+            other.display()
+        );
         args.push(other.display().to_string());
     }
-    Namespace::start(SECTION.name, &args)?.wait()
+    Namespace::start(SECTION.name, &args)?.wait()?;
+    match cgroup {
+        Ok(cgroup) => cgroup.finish(),
+        Err(_) => Ok(()),
+    }
 }
 
 /// How a run kills its tree.
@@ -163,6 +190,8 @@ enum Killer {
 struct Contender {
     label: String,
     killer: Killer,
+    /// Whether the session is sealed in a leaf before the timing starts.
+    sealed: bool,
 }
 
 impl Contender {
@@ -174,6 +203,19 @@ impl Contender {
                 args: args.iter().map(|arg| arg.to_string()).collect(),
                 poll: false,
             },
+            sealed: false,
+        }
+    }
+
+    /// [`Contender::program`], on the tree sealed in a leaf of `cgroup`.
+    fn program_sealed(
+        label: impl Into<String>,
+        program: impl Into<PathBuf>,
+        args: &[&str],
+    ) -> Contender {
+        Contender {
+            sealed: true,
+            ..Contender::program(label, program, args)
         }
     }
 
@@ -206,24 +248,34 @@ struct Scenario {
 struct Sample {
     exited: Duration,
     reaped: Duration,
+    /// Sealed: whether the command removed the leaf.
+    leaf_removed: Option<bool>,
 }
 
 fn inside(args: &[String]) -> Result<(), String> {
     ns::become_init()?;
-    let (groups, per_group, group, runs, pgkill, other) = match args {
-        [groups, per_group, group, runs, pgkill] => (groups, per_group, group, runs, pgkill, None),
-        [groups, per_group, group, runs, pgkill, other] => (
+    let (groups, per_group, group, runs, pgkill, sealing, other) = match args {
+        [groups, per_group, group, runs, pgkill, sealing] => {
+            (groups, per_group, group, runs, pgkill, sealing, None)
+        }
+        [groups, per_group, group, runs, pgkill, sealing, other] => (
             groups,
             per_group,
             group,
             runs,
             pgkill,
+            sealing,
             Some(PathBuf::from(other)),
         ),
         _ => {
-            return Err("internal: pgkill: GROUPS PER_GROUP GROUP RUNS PGKILL [OTHER]".to_string())
+            return Err(
+                "internal: pgkill: GROUPS PER_GROUP GROUP RUNS PGKILL CGROUP [OTHER]".to_string(),
+            )
         }
     };
+    // Before anything is started: every tree lives there too.
+    let sealing = Sealing::parse(sealing)?.enter();
+    let cgroup = sealing.path();
     let number = |text: &String| {
         text.parse::<usize>()
             .map_err(|_| format!("internal: not a number: {text}"))
@@ -261,10 +313,12 @@ fn inside(args: &[String]) -> Result<(), String> {
                 Contender {
                     label: "(floor: kill(-G) per group)".to_string(),
                     killer: Killer::Floor,
+                    sealed: false,
                 },
                 Contender {
                     label: "(floor: STOP, TERM, CONT per group)".to_string(),
                     killer: Killer::FloorStopped,
+                    sealed: false,
                 },
             ],
         },
@@ -291,10 +345,19 @@ fn inside(args: &[String]) -> Result<(), String> {
                 Contender {
                     label: "(floor: kill(-G))".to_string(),
                     killer: Killer::Floor,
+                    sealed: false,
                 },
             ],
         },
     ];
+    // The same session sealed: through its leaf, not ptrace.
+    if cgroup.is_some() {
+        scenarios[0].contenders.push(Contender::program_sealed(
+            SEALED_LABEL,
+            &pgkill,
+            &["--sid", "{sid}", "--wait"],
+        ));
+    }
     if let Some(other) = &other {
         scenarios[0].contenders.push(Contender::program(
             "pgkill --sid S --wait (cmp)",
@@ -324,7 +387,7 @@ fn inside(args: &[String]) -> Result<(), String> {
     // A run of each, not timed: the programs and /proc get warm.
     for scenario in &scenarios {
         for contender in &scenario.contenders {
-            time_once(contender, scenario.groups, scenario.per_group)?;
+            time_once(contender, scenario.groups, scenario.per_group, cgroup)?;
         }
     }
 
@@ -341,6 +404,7 @@ fn inside(args: &[String]) -> Result<(), String> {
                     &scenario.contenders[index],
                     scenario.groups,
                     scenario.per_group,
+                    cgroup,
                 )?;
                 samples[index].push(sample);
             }
@@ -354,6 +418,8 @@ fn inside(args: &[String]) -> Result<(), String> {
         .max()
         .unwrap_or(0);
     let mut ratios = Vec::new();
+    // Sealed against unsealed, and in how many runs pgkill removed the leaf.
+    let mut sealed = None;
     for (scenario, samples) in scenarios.iter().zip(&samples) {
         say!();
         say!("{}", scenario.title);
@@ -399,6 +465,37 @@ fn inside(args: &[String]) -> Result<(), String> {
         {
             ratios.push(timing::ratio(exited[pgkill].median, exited[watch].median));
         }
+        if let Some(at) = scenario.contenders.iter().position(|c| c.sealed) {
+            let removed = samples[at]
+                .iter()
+                .filter(|s| s.leaf_removed == Some(true))
+                .count();
+            // What no killer that waits for every exit can beat: the
+            // bench's own kill(-G) per group, against unsealed.
+            let floor = scenario
+                .contenders
+                .iter()
+                .position(|c| matches!(c.killer, Killer::Floor))
+                .map(|at| timing::ratio(exited[at].median, exited[pgkill].median));
+            sealed = Some((
+                timing::ratio(exited[at].median, exited[pgkill].median),
+                removed,
+                samples[at].len(),
+                floor,
+            ));
+        }
+    }
+    if let Some((_, removed, of, _)) = sealed {
+        say!();
+        say!(
+            "sealed: the leaf held every process of the session (checked before each run); \
+             pgkill removed it in {removed} of {of} runs{}",
+            if removed < of {
+                " (the bench removed the others)"
+            } else {
+                ""
+            }
+        );
     }
     say!();
     say!("targets:");
@@ -418,6 +515,24 @@ fn inside(args: &[String]) -> Result<(), String> {
         ratios[2],
         timing::verdict(ratios[2] <= PGID_WATCH_TARGET)
     );
+    match (sealed, sealing.why_not()) {
+        (Some((ratio, _, _, floor)), _) => {
+            say!(
+                "  {SEALED_LABEL} <= {SEALED_TARGET:.2}x unsealed (ptrace): {ratio:.2}x  {}",
+                timing::verdict(ratio <= SEALED_TARGET)
+            );
+            if let Some(floor) = floor {
+                say!(
+                    "    (the floor, the bench's kill(-G) per group, is {floor:.2}x unsealed: \
+                     the processes' own exits)"
+                );
+            }
+        }
+        (None, why) => say!(
+            "  {SEALED_LABEL}: not measured ({})",
+            why.unwrap_or("no sealed run")
+        ),
+    }
     if (groups, per_group, group) != (SESSION.0, SESSION.1, GROUP) {
         say!(
             "  (the targets are for a session of {} x {} and a group of {}; this run's \
@@ -430,9 +545,22 @@ fn inside(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds a tree, then times `contender` emptying it.
-fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<Sample, String> {
+/// Builds a tree (sealed in a leaf of `cgroup` for a sealed contender),
+/// then times `contender` emptying it.
+fn time_once(
+    contender: &Contender,
+    groups: usize,
+    per_group: usize,
+    cgroup: Option<&Path>,
+) -> Result<Sample, String> {
+    // Declared first, dropped last: on an error path the tree is killed
+    // (Victims' Drop) before the leaf is removed.
+    let mut leaf = None;
     let mut victims = Victims::build(groups, per_group)?;
+    if contender.sealed {
+        let cgroup = cgroup.ok_or("internal: a sealed run without a cgroup")?;
+        leaf = Some(SealedLeaf::seal(cgroup, victims.sid, &victims.pids)?);
+    }
     let start = Instant::now();
     match &contender.killer {
         Killer::Program {
@@ -477,7 +605,15 @@ fn time_once(contender: &Contender, groups: usize, per_group: usize) -> Result<S
     let exited = start.elapsed();
     victims.wait_reaped(start + victims::PATIENCE)?;
     let reaped = start.elapsed();
-    Ok(Sample { exited, reaped })
+    let leaf_removed = leaf.take().map(SealedLeaf::finish).transpose()?;
+    if let Some(cgroup) = cgroup {
+        cgroup::check_no_leaves(cgroup, &contender.label)?;
+    }
+    Ok(Sample {
+        exited,
+        reaped,
+        leaf_removed,
+    })
 }
 
 /// Lists /proc and reads every process's stat, a millisecond apart, until

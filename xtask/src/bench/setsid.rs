@@ -6,6 +6,13 @@
 //! - `setsid-run true` against `setsid -f true`: `setsid -f` returns right
 //!   after the fork, setsid-run once the exec has happened (or failed, to
 //!   report why): that is the comparison the issue asks for;
+//! - `setsid-run --seal -w true` against `setsid-run -w true` (issue 12):
+//!   what a cgroup v2 leaf of its own costs a job (made before the exec,
+//!   the child moved in, removed after the wait). The namespace's init
+//!   lives in a cgroup of the bench's own ([`super::cgroup`]), under which
+//!   each run makes and removes its leaf; after the runs the bench fails
+//!   if a leaf was left. Where no cgroup v2 tree is writable, the row says
+//!   so and is skipped;
 //! - a bare `true` for reference.
 //!
 //! Each run is timed from spawn to exit (stdin and stdout on /dev/null, no
@@ -19,11 +26,12 @@
 //! by some 10% (file pages mapped around each page touched, wherever the
 //! mappings land), so the median is judged and the largest shown.
 //!
-//! Targets: `-w` at most 1.05x setsid's, plain at most 1.15x, setsid-run's
-//! peak RSS at most 2.5 MiB.
+//! Targets: `-w` at most 1.05x setsid's, plain at most 1.15x, `--seal -w`
+//! at most 1.5x `-w`, setsid-run's peak RSS at most 2.5 MiB.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::cgroup::{self, BenchCgroup, Sealing};
 use super::ns::{self, Namespace};
 use super::timing::{self, Cmd, Summary};
 use super::tools;
@@ -42,6 +50,8 @@ pub const QUICK_RUNS: usize = 20;
 
 const WAIT_TARGET: f64 = 1.05;
 const PLAIN_TARGET: f64 = 1.15;
+/// `setsid-run --seal -w true` against `setsid-run -w true`.
+const SEAL_TARGET: f64 = 1.5;
 const RSS_TARGET_KIB: u64 = 2560;
 /// Runs of each command under GNU time.
 const RSS_RUNS: usize = 9;
@@ -70,21 +80,38 @@ fn outside(context: &Context) -> Result<(), String> {
         timing::machine()
     );
     timing::say_cpu_busy();
-    let mut args = vec![runs.to_string(), setsid_run.display().to_string()];
+    // The cgroup that the sealed runs make their leaves in.
+    let cgroup = BenchCgroup::make();
+    let mut args = vec![
+        runs.to_string(),
+        setsid_run.display().to_string(),
+        BenchCgroup::arg(&cgroup),
+    ];
     if let Some(other) = context.compared("setsid-run") {
-        say!("compared with {} (rows marked (cmp))", other.display());
+        say!(
+            "compared with {} (rows marked (cmp); --seal is not compared)",
+            other.display()
+        );
         args.push(other.display().to_string());
     }
-    Namespace::start(SECTION.name, &args)?.wait()
+    Namespace::start(SECTION.name, &args)?.wait()?;
+    match cgroup {
+        Ok(cgroup) => cgroup.finish(),
+        Err(_) => Ok(()),
+    }
 }
 
 fn inside(args: &[String]) -> Result<(), String> {
     ns::become_init()?;
-    let (runs, setsid_run, other) = match args {
-        [runs, setsid_run] => (runs, setsid_run, None),
-        [runs, setsid_run, other] => (runs, setsid_run, Some(PathBuf::from(other))),
-        _ => return Err("internal: setsid: RUNS SETSID_RUN [OTHER]".to_string()),
+    let (runs, setsid_run, sealing, other) = match args {
+        [runs, setsid_run, sealing] => (runs, setsid_run, sealing, None),
+        [runs, setsid_run, sealing, other] => {
+            (runs, setsid_run, sealing, Some(PathBuf::from(other)))
+        }
+        _ => return Err("internal: setsid: RUNS SETSID_RUN CGROUP [OTHER]".to_string()),
     };
+    // Before anything is started: what the init starts lives there too.
+    let sealing = Sealing::parse(sealing)?.enter();
     let runs: usize = runs
         .parse()
         .map_err(|_| format!("internal: not a number: {runs}"))?;
@@ -129,6 +156,18 @@ fn inside(args: &[String]) -> Result<(), String> {
             Some(SETSID_VERSION),
         ),
     ];
+    // Against setsid-run -w: what the seal adds.
+    let run_sealed = sealing.path().map(|_| {
+        rows.push((
+            Cmd::new(
+                "setsid-run --seal -w true",
+                &setsid_run,
+                &["--seal", "-w", true_arg],
+            ),
+            Some(RUN_WAIT),
+        ));
+        rows.len() - 1
+    });
     if let Some(other) = &other {
         rows.push((
             Cmd::new("setsid-run -w true (cmp)", other, &["-w", true_arg]),
@@ -140,6 +179,9 @@ fn inside(args: &[String]) -> Result<(), String> {
         ));
     }
     let (cmds, baselines): (Vec<Cmd>, Vec<Option<usize>>) = rows.into_iter().unzip();
+    if let Some(path) = sealing.path() {
+        check_sealed(&setsid_run, path)?;
+    }
 
     let warmup = 10.min(runs);
     for _ in 0..warmup {
@@ -176,6 +218,10 @@ fn inside(args: &[String]) -> Result<(), String> {
             })
         })
         .collect::<Result<_, _>>()?;
+    // Each sealed run removed its leaf.
+    if let Some(path) = sealing.path() {
+        cgroup::check_no_leaves(path, "setsid-run --seal -w true")?;
+    }
 
     let baseline = |index: usize| baselines[index];
     let width = cmds.iter().map(|cmd| cmd.label.len()).max().unwrap_or(0);
@@ -187,7 +233,7 @@ fn inside(args: &[String]) -> Result<(), String> {
         "min",
         "p90",
         "vs true",
-        "vs setsid",
+        "vs base",
         "peak RSS: median, max"
     );
     for (index, cmd) in cmds.iter().enumerate() {
@@ -218,12 +264,23 @@ fn inside(args: &[String]) -> Result<(), String> {
             ),
         );
     }
+    match sealing.why_not() {
+        None => say!(
+            "(vs base: against setsid -f; --seal against setsid-run -w true; \
+             every leaf removed)"
+        ),
+        Some(why) => {
+            say!("(vs base: against setsid -f)\nsetsid-run --seal -w true: skipped: {why}")
+        }
+    }
     say!();
     say!("targets:");
-    for (what, at, target) in [
+    let mut judged = vec![
         ("setsid-run -w true", RUN_WAIT, WAIT_TARGET),
         ("setsid-run true   ", RUN_PLAIN, PLAIN_TARGET),
-    ] {
+    ];
+    judged.extend(run_sealed.map(|at| ("setsid-run --seal -w true", at, SEAL_TARGET)));
+    for (what, at, target) in judged {
         let base = baseline(at).expect("compared with setsid");
         let ratio = timing::ratio(summaries[at].median, summaries[base].median);
         say!(
@@ -231,6 +288,9 @@ fn inside(args: &[String]) -> Result<(), String> {
             cmds[base].label,
             timing::verdict(ratio <= target)
         );
+    }
+    if let Some(why) = sealing.why_not() {
+        say!("  setsid-run --seal -w true: not measured ({why})");
     }
     for (what, at) in [
         ("setsid-run -w true", RUN_WAIT),
@@ -248,6 +308,35 @@ fn inside(args: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Checks, once, that `setsid-run --seal -w` starts its command in a leaf
+/// of the bench's cgroup `parent`, as the sealed row means to time.
+fn check_sealed(setsid_run: &Path, parent: &Path) -> Result<(), String> {
+    let cat = tools::CAT.path()?.display().to_string();
+    let args = ["--seal", "-w", &cat, "/proc/self/cgroup"];
+    let output = Cmd::new("setsid-run --seal -w cat", setsid_run, &args).output()?;
+    let text = String::from_utf8_lossy(&output);
+    // 0::/<the bench's cgroup, from the root>/setsid-run-<SID>
+    let cgroup = text
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(Path::new);
+    let leaf = cgroup
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str());
+    let within = cgroup.and_then(Path::parent).and_then(Path::file_name);
+    if !leaf.is_some_and(|name| name.starts_with("setsid-run-"))
+        || within.is_none()
+        || within != parent.file_name()
+    {
+        return Err(format!(
+            "setsid-run --seal did not start its command in a leaf of {}: {}",
+            parent.display(),
+            text.trim()
+        ));
+    }
+    cgroup::check_no_leaves(parent, "setsid-run --seal -w cat")
 }
 
 /// KiB as MiB with two decimals: the target is close.

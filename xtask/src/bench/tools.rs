@@ -51,6 +51,10 @@ pub const TRUE: Tool = Tool {
     name: "true",
     package: "coreutils",
 };
+pub const CAT: Tool = Tool {
+    name: "cat",
+    package: "coreutils",
+};
 /// GNU time, the program (not the shell keyword): peak RSS with `-f %M`.
 pub const TIME: Tool = Tool {
     name: "time",

@@ -203,10 +203,13 @@ fn run(args: Args) -> Result<i32, Failure> {
         )));
     }
     let mut fields = selection.fields();
+    // Sealed sessions and their escapees are shown in every form.
+    fields.seals = true;
     if !matches!(format, Format::Tree) {
         let shown = rows::fields_for(&columns);
         fields.args |= shown.args;
         fields.uid |= shown.uid;
+        fields.cgroup |= shown.cgroup;
         fields.ino |= shown.ino;
     }
     fields.ino |= args.ino;
@@ -426,8 +429,15 @@ escapes only what it must); bytes that are not UTF\-8 become U+FFFD.
 \fBargs\fR
 the command line as an array of strings (empty for kernel threads and zombies).
 .TP
+\fBcgroup\fR
+the process's cgroup v2 path, as \fI/proc/PID/cgroup\fR shows it
+(\fB/user.slice/…\fR; a sealed job's leaf is \fB/…/setsid\-run\-\fR\fISID\fR),
+or \fBnull\fR.
 \fBino\fR
 the pidfs inode, a number, or \fBnull\fR before Linux 6.9.
+.PP
+Rows are ordered by session, a sealed session's escapees with it (their
+\fBsid\fR is their own).
 "#,
     ),
     (

@@ -33,6 +33,8 @@ pub enum Column {
     Comm,
     /// Command line
     Args,
+    /// cgroup v2 path (/user.slice/…; a sealed job's leaf is setsid-run-SID)
+    Cgroup,
     /// pidfs inode (Linux 6.9+): with the pid, an identity never reused
     Ino,
 }
@@ -74,6 +76,7 @@ impl Column {
             Column::State => "state",
             Column::Comm => "comm",
             Column::Args => "args",
+            Column::Cgroup => "cgroup",
             Column::Ino => "ino",
         }
     }
@@ -130,6 +133,10 @@ fn value(process: &Process, column: Column, users: &mut Users) -> Value {
         Column::State => Value::Text(vec![process.state]),
         Column::Comm => Value::Text(process.comm.clone()),
         Column::Args => Value::List(process.args.clone().unwrap_or_default()),
+        Column::Cgroup => process
+            .cgroup
+            .as_ref()
+            .map_or(Value::Null, |path| Value::Text(path.clone().into_bytes())),
         Column::Ino => process
             .ino
             .and_then(|ino| i64::try_from(ino).ok())
@@ -259,7 +266,8 @@ pub fn fields_for(columns: &[Column]) -> Fields {
         uid: columns
             .iter()
             .any(|c| matches!(c, Column::User | Column::Uid)),
-        env: false,
+        cgroup: columns.contains(&Column::Cgroup),
         ino: columns.contains(&Column::Ino),
+        ..Fields::default()
     }
 }

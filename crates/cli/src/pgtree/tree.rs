@@ -148,6 +148,14 @@ pub fn render(
         if gone {
             write!(out, " {}", paint.red("terminal gone"))?;
         }
+        if let Some(leaf) = session.seal {
+            write!(
+                out,
+                " {} {}",
+                paint.cyan("sealed"),
+                escape(leaf.as_bytes(), false)
+            )?;
+        }
         writeln!(out)?;
         let groups: Vec<_> = session.groups().collect();
         for (index, group) in groups.iter().enumerate() {
@@ -217,6 +225,9 @@ fn marks(process: &Process, paint: Paint) -> Vec<String> {
     let mut marks = Vec::new();
     if process.is_session_leader() {
         marks.push(paint.bold("session leader"));
+    }
+    if process.escaped_from.is_some() {
+        marks.push(paint.magenta(&format!("escaped (now session {})", process.sid)));
     }
     match process.state {
         b'T' => marks.push(paint.yellow("stopped")),

@@ -59,7 +59,11 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         unicode: utf8_locale(),
         ino: false,
     };
-    let fields = selection.fields();
+    let fields = procgroup::Fields {
+        // Sealed sessions and their escapees, as in the tree.
+        seals: true,
+        ..selection.fields()
+    };
     let screen = Screen::enter()?;
     let mut view = View {
         look,
@@ -378,26 +382,9 @@ fn restore() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use procgroup::{Pgid, Sid};
 
     fn process(pid: i32, ppid: i32, pgid: i32, sid: i32, comm: &str) -> Process {
-        Process {
-            pid: Pid::from_raw(pid),
-            ppid: Pid::from_raw(ppid),
-            pgid: Pgid::from_raw(pgid),
-            sid: Sid::from_raw(sid),
-            tty_nr: 0,
-            tpgid: -1,
-            state: b'S',
-            starttime: pid as u64,
-            comm: comm.as_bytes().to_vec(),
-            args: None,
-            uid: None,
-            env: None,
-            kernel_thread: false,
-            threads: 1,
-            ino: None,
-        }
+        Process::synthetic(pid, ppid, pgid, sid, comm)
     }
 
     fn look() -> Look {

@@ -50,6 +50,7 @@ mod kill;
 mod permission;
 mod resolve;
 mod scope;
+mod seal;
 mod send;
 mod stop;
 mod trace;
@@ -168,12 +169,15 @@ pub struct Entry {
     checked: bool,
     /// The index of the group or session it was signalled as part of.
     scope: Option<usize>,
+    /// Whether it was reached through its session's seal (the cgroup leaf
+    /// of `setsid-run --seal`) although it had left the session.
+    pub escaped: bool,
     /// How it ended, when asked for (`exit`).
     end: exit::End,
 }
 
 /// Told of every process signalled (or refused), for `--verbose`.
-pub type Observer = dyn FnMut(&Process, Signal, Outcome);
+pub type Observer = dyn FnMut(&Entry, Signal);
 
 /// Signals sent and their outcomes, kept to wait on and to report.
 pub struct Delivery {
@@ -199,6 +203,12 @@ pub struct Delivery {
     /// Entries whose watched pidfd was opened without checking that it is
     /// theirs (see [`Delivery::watch_pending`]).
     unchecked: Vec<usize>,
+    /// The cgroup leaves signalled (sealed sessions, `--cgroup`), waited
+    /// for until empty and then removed.
+    leaves: Vec<crate::cgroup::Leaf>,
+    /// While a sealed session is signalled, its id: a member in another
+    /// session is an escapee.
+    sealing: Option<Sid>,
     /// What tells how each process ended, when asked for (`exit`).
     certificates: exit::Certificates,
 }
@@ -218,15 +228,14 @@ impl Delivery {
             escalated: false,
             watch: None,
             unchecked: Vec::new(),
+            leaves: Vec::new(),
+            sealing: None,
             certificates: exit::Certificates::default(),
         }
     }
 
     /// Calls `callback` for every process signalled (or refused).
-    pub fn on_signal(
-        mut self,
-        callback: impl FnMut(&Process, Signal, Outcome) + 'static,
-    ) -> Delivery {
+    pub fn on_signal(mut self, callback: impl FnMut(&Entry, Signal) + 'static) -> Delivery {
         self.on_signal = Some(Box::new(callback));
         self
     }

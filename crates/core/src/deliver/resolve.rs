@@ -128,6 +128,10 @@ pub(super) fn resolve_pinned(
                 // Gone already (or not ours to see): the target matches nothing.
                 members.retain(|_| pinned.contains_key(&pid));
             }
+            if let Target::Sid(sid) = target {
+                // A sealed session is all of its leaf, escapees included.
+                super::seal::add_escapees(sid, &mut members, &snapshot);
+            }
             (target, members)
         })
         .collect();

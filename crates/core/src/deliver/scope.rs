@@ -9,6 +9,16 @@
 //! reaped, and still in it. Such a process is an anchor; while one is
 //! there, the id cannot have been free. Once none is left the scope is
 //! closed for good: whatever has that id later is someone else.
+//!
+//! A group leader verified in the scope proves it longer: the group it
+//! founded is known by the process the pidfd holds, not by its number,
+//! so the kernel can tell whether that very group still has a member
+//! (`PidFd::group_has_members`), after its leader is reaped too. A group
+//! that emptied can never be joined again, so while it has a member the
+//! id was never free: of a group, the scope itself; of a session, one of
+//! its groups, which never changes session. Processes that joined after
+//! the signal are found and signalled that way when the members that
+//! were pinned are gone.
 
 use super::Target;
 use crate::pidfd::PidFd;
@@ -24,6 +34,9 @@ pub(super) const ANCHORS: usize = 8;
 pub(super) struct Scope {
     pub(super) target: Target,
     anchors: Vec<(Pid, PidFd)>,
+    /// Leaders of groups in the scope, verified in it while it was proven
+    /// live: the scope is live while one of their groups has a member.
+    leaders: Vec<PidFd>,
     closed: bool,
 }
 
@@ -34,13 +47,15 @@ impl Scope {
         let mut scope = Scope {
             target,
             anchors: Vec::new(),
+            leaders: Vec::new(),
             closed: false,
         };
         for process in by_preference(members) {
             if scope.anchors.len() == ANCHORS {
                 break;
             }
-            if let Some(pidfd) = verify(process.pid, |stat| target.holds(stat)) {
+            if let Some((pidfd, stat)) = verify_stat(process.pid, |stat| target.holds(stat)) {
+                scope.keep_leader(&pidfd, &stat);
                 scope.anchors.push((process.pid, pidfd));
             }
         }
@@ -51,11 +66,19 @@ impl Scope {
     /// The scope of `target`, anchored on processes already verified in it
     /// (their pidfds opened first, their stat read after); closed at once
     /// when there is none.
+    /// A group's own leader among them also proves the group while it has
+    /// a member (see [`Scope::is_live`]).
     pub(super) fn pinned(target: Target, anchors: Vec<(Pid, PidFd)>) -> Scope {
         let closed = anchors.is_empty();
+        let leaders = anchors
+            .iter()
+            .filter(|(pid, _)| target == Target::Pgid(Pgid::from_raw(pid.as_raw())))
+            .filter_map(|(_, pidfd)| pidfd.try_clone().ok())
+            .collect();
         Scope {
             target,
             anchors,
+            leaders,
             closed,
         }
     }
@@ -75,7 +98,8 @@ impl Scope {
     }
 
     /// Whether the scope is still the one targeted: an anchor is there and
-    /// in it. Once false, false for ever.
+    /// in it, or the group of a leader verified in it still has a member
+    /// (where the kernel can tell). Once false, false for ever.
     pub(super) fn is_live(&mut self) -> bool {
         while let Some((pid, pidfd)) = self.anchors.first() {
             if pidfd
@@ -86,8 +110,24 @@ impl Scope {
             }
             self.anchors.remove(0);
         }
+        while let Some(leader) = self.leaders.first() {
+            if leader.group_has_members() == Some(true) {
+                return true;
+            }
+            self.leaders.remove(0);
+        }
         self.closed = true;
         false
+    }
+
+    /// Keeps a clone of `pidfd`, verified in the scope as `stat` (read
+    /// after it was opened), if it leads its group: see [`Scope::is_live`].
+    fn keep_leader(&mut self, pidfd: &PidFd, stat: &Stat) {
+        if stat.pid == stat.pgrp && self.leaders.len() < ANCHORS {
+            if let Ok(leader) = pidfd.try_clone() {
+                self.leaders.push(leader);
+            }
+        }
     }
 
     /// A pidfd of `pid` if it is in the scope now and the scope is live:
@@ -98,10 +138,11 @@ impl Scope {
             return None;
         }
         let target = self.target;
-        let pidfd = verify(pid, |stat| target.holds(stat))?;
+        let (pidfd, stat) = verify_stat(pid, |stat| target.holds(stat))?;
         if !self.is_live() {
             return None;
         }
+        self.keep_leader(&pidfd, &stat);
         if self.anchors.len() < ANCHORS {
             if let Ok(anchor) = pidfd.try_clone() {
                 self.anchors.push((pid, anchor));
@@ -202,9 +243,12 @@ fn by_preference(members: &[Process]) -> Vec<&Process> {
 /// A pidfd of `pid` whose process passes `check`: the fd is opened first
 /// and the stat read after, from the process the fd pins.
 fn verify(pid: Pid, check: impl Fn(&Stat) -> bool) -> Option<PidFd> {
+    verify_stat(pid, check).map(|(pidfd, _)| pidfd)
+}
+
+/// [`verify`], with the stat that passed.
+fn verify_stat(pid: Pid, check: impl Fn(&Stat) -> bool) -> Option<(PidFd, Stat)> {
     let pidfd = PidFd::open_unchecked(pid).ok()??;
-    pidfd
-        .stat(pid)
-        .is_some_and(|stat| check(&stat))
-        .then_some(pidfd)
+    let stat = pidfd.stat(pid).filter(|stat| check(stat))?;
+    Some((pidfd, stat))
 }

@@ -39,6 +39,14 @@ impl Delivery {
                 Target::Sid(sid) => {
                     let scope = self.open_scope(target, members);
                     self.seed_leader(scope, plan, target);
+                    // A sealed session: every process of the job, in its
+                    // leaf, whatever session it is in now.
+                    let pids = members.iter().map(|p| p.pid);
+                    if let Some(leaf) = crate::cgroup::Leaf::of_session(sid, pids) {
+                        self.signal_sealed(leaf, Some(sid), Some(scope), self.signal)?;
+                        self.continue_stopped(members, self.signal);
+                        continue;
+                    }
                     // Never stop the group pgkill runs in (only possible
                     // with --force): nobody would continue it.
                     let stop_first = self.signal.terminates()
@@ -407,10 +415,7 @@ impl Delivery {
         signal: Signal,
         scope: Option<usize>,
     ) {
-        if let Some(callback) = &mut self.on_signal {
-            callback(process, signal, outcome);
-        }
-        match self.index.get(&process.pid) {
+        let i = match self.index.get(&process.pid) {
             // A later signal (escalation, a second target) updates the entry.
             Some(&i) if self.entries[i].process.starttime == process.starttime => {
                 let entry = &mut self.entries[i];
@@ -422,6 +427,7 @@ impl Delivery {
                     entry.watched = false;
                     entry.checked = true;
                 }
+                i
             }
             _ => {
                 self.index.insert(process.pid, self.entries.len());
@@ -432,9 +438,14 @@ impl Delivery {
                     watched: false,
                     checked: true,
                     scope,
+                    escaped: self.sealing.is_some_and(|sid| process.sid != sid),
                     end: Default::default(),
                 });
+                self.entries.len() - 1
             }
+        };
+        if let Some(callback) = &mut self.on_signal {
+            callback(&self.entries[i], signal);
         }
         self.note_for_certificate(process, signal);
     }

@@ -21,13 +21,15 @@ impl Delivery {
         let start = Instant::now();
         let deadline = timeout.map(|t| start + t);
         let mut kill_at = kill_after.map(|t| start + t);
+        let mut late = LateScan::new(start);
         raise_fd_limit();
         loop {
             let mut pending = self.pending();
             if pending.is_empty() {
                 // Everything known is gone: anything new in the scopes?
                 if !self.signal_newcomers()? {
-                    return Ok(true);
+                    // And the leaves signalled: empty?
+                    return self.wait_leaves(deadline, &mut kill_at);
                 }
                 pending = self.pending();
             }
@@ -47,7 +49,16 @@ impl Delivery {
                 // Newcomers, gone again before their signal: look again.
                 continue;
             }
-            let wake = [deadline, kill_at].into_iter().flatten().min();
+            if late.is_due(now) {
+                // Known members are still there: whatever joined the
+                // scopes meanwhile gets its signal now, while they prove
+                // the scopes are the ones targeted.
+                let found = self.signal_late_joiners()?;
+                late.scanned(Instant::now(), found);
+                continue;
+            }
+            let scan_at = (!self.scopes.is_empty()).then_some(late.next);
+            let wake = [deadline, kill_at, scan_at].into_iter().flatten().min();
             self.poll_pending(&pending, wake.map(|at| at.saturating_duration_since(now)))?;
         }
     }
@@ -229,6 +240,103 @@ impl Delivery {
         Ok(())
     }
 
+    /// Signals, each through a pidfd, the live processes of the targeted
+    /// groups and sessions that were not signalled yet (with SIGKILL once
+    /// escalated), in the scopes still proven to be the ones targeted: the
+    /// processes that joined them after the signal (a child a member
+    /// forks in its handler of the signal, say), found while members
+    /// signalled before are still there. Those signalled already are not
+    /// signalled again. Returns whether there were any.
+    fn signal_late_joiners(&mut self) -> Result<bool> {
+        let live: Vec<usize> = (0..self.scopes.len())
+            .filter(|&scope| self.scopes[scope].is_live())
+            .collect();
+        if live.is_empty() {
+            return Ok(false);
+        }
+        let snapshot = Snapshot::read(Fields::default())?;
+        let signal = if self.escalated {
+            Signal::KILL
+        } else {
+            self.signal
+        };
+        self.resignal_execed(&snapshot, signal);
+        let mut found = false;
+        for &scope in &live {
+            let target = self.scopes[scope].target;
+            let joiners: Vec<Process> = snapshot
+                .processes()
+                .iter()
+                .filter(|p| !p.kernel_thread && !p.is_zombie() && target.contains(p))
+                .filter(|p| !self.is_known(p))
+                .cloned()
+                .collect();
+            for process in &joiners {
+                // In the scope, verified through the fd, while the scope is
+                // proven; and the process the scan saw, not a successor of
+                // its pid (that one is for the next look).
+                let Some(pidfd) = self.scopes[scope].admit(process.pid) else {
+                    continue;
+                };
+                let same = pidfd
+                    .stat(process.pid)
+                    .is_some_and(|stat| stat.starttime == process.starttime);
+                if same {
+                    found = true;
+                    self.signal_process(process, Some(pidfd), signal, Some(scope));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Signals again, through its pidfd, each process still waited for
+    /// that has run a new program since it was recorded (its name in
+    /// `snapshot` is another). One forked just before its signal, still
+    /// running its parent's program, takes the signal with its parent's
+    /// handler (a shell's trap, say), which its exec then discards: the
+    /// program it runs never had it. Once per change of name; one that
+    /// ran the new program before its signal gets a second one, the
+    /// cautious mistake.
+    fn resignal_execed(&mut self, snapshot: &Snapshot, signal: Signal) {
+        for i in self.pending() {
+            let recorded = &self.entries[i].process;
+            let Some(now) = snapshot.get(recorded.pid) else {
+                continue;
+            };
+            if now.starttime != recorded.starttime || now.comm == recorded.comm || now.is_zombie() {
+                continue;
+            }
+            let now = now.clone();
+            let entry = &mut self.entries[i];
+            if entry.pidfd.is_none() {
+                match PidFd::open_unchecked(now.pid) {
+                    Ok(Some(pidfd)) => {
+                        entry.pidfd = Some(pidfd);
+                        entry.checked = false;
+                        entry.watched = false;
+                    }
+                    _ => continue,
+                }
+            }
+            if self.confirm(i) {
+                let entry = &mut self.entries[i];
+                if let Some(pidfd) = &entry.pidfd {
+                    let _ = pidfd.send(signal);
+                }
+                entry.process = now;
+            }
+        }
+    }
+
+    /// Whether `process` is one already targeted (signalled, refused, or
+    /// gone), not a successor of its pid.
+    fn is_known(&self, process: &Process) -> bool {
+        self.index
+            .get(&process.pid)
+            .is_some_and(|&i| self.entries[i].process.starttime == process.starttime)
+    }
+
     fn is_known_exited(&self, process: &Process) -> bool {
         self.index.get(&process.pid).is_some_and(|&i| {
             let entry = &self.entries[i];
@@ -242,6 +350,9 @@ impl Delivery {
     /// through its pidfd.
     fn escalate(&mut self) -> Result<()> {
         self.escalated = true;
+        for leaf in &self.leaves {
+            let _ = leaf.kill();
+        }
         for scope in 0..self.scopes.len() {
             if !self.scopes[scope].is_live() {
                 continue;
@@ -284,6 +395,44 @@ impl Delivery {
             }
         }
         Ok(())
+    }
+}
+
+/// When to look for late joiners while signalled processes are still
+/// there: soon after the signal, then less and less often (a scan of
+/// /proc costs as much as the process table is large), and soon again
+/// after a look that found some (they may fork in their turn).
+struct LateScan {
+    next: Instant,
+    interval: Duration,
+}
+
+/// The first and shortest interval between two looks for late joiners.
+const LATE_SCAN_FIRST: Duration = Duration::from_millis(10);
+
+/// The longest interval between two looks for late joiners.
+const LATE_SCAN_MAX: Duration = Duration::from_millis(250);
+
+impl LateScan {
+    fn new(start: Instant) -> LateScan {
+        LateScan {
+            next: start + LATE_SCAN_FIRST,
+            interval: LATE_SCAN_FIRST,
+        }
+    }
+
+    fn is_due(&self, now: Instant) -> bool {
+        now >= self.next
+    }
+
+    /// After a look at `now` that `found` late joiners or not.
+    fn scanned(&mut self, now: Instant, found: bool) {
+        self.interval = if found {
+            LATE_SCAN_FIRST
+        } else {
+            (self.interval * 2).min(LATE_SCAN_MAX)
+        };
+        self.next = now + self.interval;
     }
 }
 
