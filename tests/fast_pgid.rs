@@ -63,6 +63,21 @@ fn traced(ns: &Namespace, syscalls: &str, args: &[&str]) -> (Output, String) {
     (output, trace)
 }
 
+/// What in `trace` is the TERM to group `g`: `kill(-G, SIGTERM)`, or, with
+/// pidfs (Linux 6.9), `pidfd_send_signal(FD, SIGTERM, NULL,
+/// PIDFD_SIGNAL_PROCESS_GROUP)` on the leader's pidfd (tests/identity.rs).
+fn group_kill(trace: &str, g: i32) -> String {
+    let by_number = format!("kill(-{g}, SIGTERM)");
+    if trace.contains(&by_number) {
+        return by_number;
+    }
+    trace
+        .lines()
+        .find(|l| l.contains("pidfd_send_signal(") && l.contains("SIGTERM") && l.contains(", 0x4)"))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .unwrap_or(by_number)
+}
+
 /// The lines of `trace` before the first that contains `needle`; panics
 /// when there is none.
 fn before<'a>(trace: &'a str, needle: &str) -> Vec<&'a str> {
@@ -86,11 +101,11 @@ fn a_group_is_killed_before_proc_is_listed() {
     let pids = members(&ns, g);
     let (output, trace) = traced(
         &ns,
-        "trace=getdents64,kill",
+        "trace=getdents64,kill,pidfd_send_signal",
         &["--pgid", &g.to_string(), "--wait"],
     );
     assert_exit(&output, 0);
-    let kill = format!("kill(-{g}, SIGTERM)");
+    let kill = group_kill(&trace, g);
     let listings: Vec<&str> = before(&trace, &kill)
         .into_iter()
         .filter(|line| line.contains("getdents64"))
@@ -123,11 +138,11 @@ fn with_json_every_member_is_still_reported() {
     let pids = members(&ns, g);
     let (output, trace) = traced(
         &ns,
-        "trace=getdents64,kill",
+        "trace=getdents64,kill,pidfd_send_signal",
         &["--pgid", &g.to_string(), "--wait", "--json"],
     );
     assert_exit(&output, 0);
-    let kill = format!("kill(-{g}, SIGTERM)");
+    let kill = group_kill(&trace, g);
     assert!(
         before(&trace, &kill)
             .iter()

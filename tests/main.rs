@@ -6,6 +6,7 @@ mod completions;
 mod documented;
 mod fast_pgid;
 mod generated;
+mod identity;
 mod jobcontrol;
 mod late_joiners;
 mod output;

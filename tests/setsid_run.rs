@@ -844,8 +844,13 @@ echo "status=$?"'"#);
     let text = support::stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    let numbers =
-        |line: &str| -> Vec<i32> { line.split(' ').map(|n| n.parse().unwrap()).collect() };
+    // The ids, without --print ids's inode (checked in tests/identity.rs).
+    let numbers = |line: &str| -> Vec<i32> {
+        line.split(' ')
+            .take(3)
+            .map(|n| n.parse().unwrap())
+            .collect()
+    };
     let caller = numbers(lines[0]);
     assert_eq!(caller[0], caller[1], "the caller leads its session");
     let ids = numbers(lines[1]);
@@ -879,7 +884,13 @@ fn print_forms_match_the_kernel() {
             "pid" => format!("{}\n", sleep.pid),
             "pgid" => format!("{}\n", sleep.pgid),
             "sid" => format!("{}\n", sleep.sid),
-            "ids" => format!("{} {} {}\n", sleep.pid, sleep.pgid, sleep.sid),
+            "ids" => format!(
+                "{} {} {} {}\n",
+                sleep.pid,
+                sleep.pgid,
+                sleep.sid,
+                crate::identity::ino_text(&ns, sleep.pid)
+            ),
             _ => {
                 assert!(
                     text.ends_with('\n') && text.lines().count() == 1,
@@ -889,7 +900,8 @@ fn print_forms_match_the_kernel() {
                     .unwrap_or_else(|error| panic!("not JSON ({error}): {text:?}"));
                 assert_eq!(
                     value,
-                    serde_json::json!({"pid": sleep.pid, "pgid": sleep.pgid, "sid": sleep.sid})
+                    serde_json::json!({"pid": sleep.pid, "pgid": sleep.pgid, "sid": sleep.sid,
+                                       "ino": crate::identity::ino(&ns, sleep.pid)})
                 );
                 continue;
             }
@@ -904,7 +916,9 @@ fn print_forms_match_the_kernel() {
     ));
     assert_exit(&output, 0);
     let seen = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(support::stdout(&output), seen, "the ids the command sees");
+    let printed = support::stdout(&output);
+    let (ids, _ino) = printed.trim_end().rsplit_once(' ').unwrap();
+    assert_eq!(format!("{ids}\n"), seen, "the ids the command sees");
 }
 
 /// `-d`: `pid=$(setsid-run -d --print pid -- sleep 1000)` returns (the
@@ -1794,8 +1808,15 @@ fn print_comes_before_any_output_of_the_command() {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "--print {form}: {text:?}");
         // The command printed, in the form's shape, what setsid-run printed
-        // first.
-        assert_eq!(lines[0], lines[1], "--print {form}: {text:?}");
+        // first (but for the inode, which JSON adds last).
+        let printed = if form == "json" {
+            let (ids, ino) = lines[0].rsplit_once(",\"ino\":").expect("an ino key");
+            assert!(ino.ends_with('}'), "--print {form}: {text:?}");
+            format!("{ids}}}")
+        } else {
+            lines[0].to_string()
+        };
+        assert_eq!(printed, lines[1], "--print {form}: {text:?}");
     }
 }
 

@@ -117,9 +117,9 @@ complete -c pgkill -s r -l runstates -d 'Only processes in these states (R, S, D
 complete -c pgkill -l env -d 'Only processes with this environment variable (NAME) or value (NAME=VALUE); repeatable' -r
 complete -c pgkill -l expand -d 'Signal the whole group (as --pgid) or session (as --sid) of each selected process' -r -f -a "group\t'The whole process group of each match'
 session\t'The whole session of each match'"
-complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable); with a selection, select only it' -r -f -a '(__procgroup_live victim)'
-complete -c pgkill -s g -l pgid -d 'Signal this whole process group; `self` is pgkill\'s own group; with a selection, select only in it' -r -f -a '(__procgroup_live pgid)'
-complete -c pgkill -s s -l sid -d 'Signal every group of this session; `self` is pgkill\'s own session; with a selection, select only in it' -r -f -a '(__procgroup_live sid)'
+complete -c pgkill -s p -l pid -d 'Signal this process (comma list, repeatable); PID:INO only if it still has that pidfs inode; with a selection, select only it' -r -f -a '(__procgroup_live victim)'
+complete -c pgkill -s g -l pgid -d 'Signal this whole process group; `self` is pgkill\'s own group; PGID:INO only if its leader still has that inode; with a selection, select only in it' -r -f -a '(__procgroup_live pgid)'
+complete -c pgkill -s s -l sid -d 'Signal every group of this session; `self` is pgkill\'s own session; SID:INO only if its leader still has that inode; with a selection, select only in it' -r -f -a '(__procgroup_live sid)'
 complete -c pgkill -l signal -d 'The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number; 0 only checks [default: TERM]' -r -f -a '(__procgroup_signals)'
 complete -c pgkill -s l -l list -d 'List the signals; with a name, number or exit status (128+N), translate it' -r -f -a '(__procgroup_signals)'
 complete -c pgkill -l timeout -d 'Stop waiting after DURATION (500ms, 5s, 1m); implies --wait' -r -f -a '(__procgroup_duration)'

@@ -110,7 +110,7 @@ function __procgroup_duration
 end
 
 function __procgroup_pgtree_columns
-    __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line' cgroup\t'cgroup v2 path (/user.slice/…; a sealed job\'s leaf is setsid-run-SID)'
+    __procgroup_list pid\t'Process id' ppid\t'Parent\'s pid' pgid\t'Process group id' sid\t'Session id' tpgid\t'Foreground group of the terminal (-1 for none)' tty\t'Controlling terminal' user\t'Owner\'s name' uid\t'Owner\'s uid' state\t'State letter (R, S, D, T, Z, ...)' comm\t'Process name' args\t'Command line' cgroup\t'cgroup v2 path (/user.slice/…; a sealed job\'s leaf is setsid-run-SID)' ino\t'pidfs inode (Linux 6.9+): with the pid, an identity never reused'
 end
 
 complete -c pgtree -s u -l user -d 'Only processes of these users (names or uids)' -r -f -a '(__procgroup_list (__fish_complete_users))'
@@ -144,6 +144,7 @@ complete -c pgtree -l table -d 'A table with a header row (the default with -o)'
 complete -c pgtree -l plain -d 'Columns separated by one space; fields never contain whitespace'
 complete -c pgtree -l json -d 'A JSON array with one object per process'
 complete -c pgtree -l no-headers -d 'Omit the header row of --table and --plain'
+complete -c pgtree -l ino -d 'Show ids as PID:INO (pidfs inode, Linux 6.9+) in the tree (a group\'s or session\'s: its leader\'s) and in -l, -a, -d'
 complete -c pgtree -s c -l count -d 'Print how many processes are selected, as pgrep -c'
 complete -c pgtree -s l -l list-name -d 'List each selected process as its pid and name, as pgrep -l'
 complete -c pgtree -s a -l list-full -d 'List each selected process as its pid and command line, as pgrep -a'

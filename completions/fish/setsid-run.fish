@@ -112,7 +112,7 @@ end
 # The command's words, the one being completed last, once setsid-run's own
 # options are over; fails before that.
 function __procgroup_setsid_run_command
-    set -l with_value --timeout -s --signal -k --kill-after --stdout --stderr --log --print --pidfile
+    set -l with_value --timeout -s --signal -k --kill-after --stdout --stderr --log --print --pidfile --pidfile-format
     set -l current (commandline -ct)
     set -l words (commandline -opc)[2..-1] "$current"
     set -l skip 0
@@ -142,9 +142,12 @@ complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l log
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l print -d 'Once the exec succeeded, print the new process\'s ids on stdout, before the command runs' -r -f -a "pid\t'The pid: 13131'
 pgid\t'The process group id'
 sid\t'The session id'
-ids\t'pid, pgid and sid: 13131 13131 13131'
-json\t'{"pid":13131,"pgid":13131,"sid":13131}'"
+pid:ino\t'PID:INO, with the pidfs inode (Linux 6.9+): 13131:4242, for pgkill --pid and util-linux kill'
+ids\t'pid, pgid, sid and pidfs inode (? before Linux 6.9): 13131 13131 13131 4242'
+json\t'{"pid":13131,"pgid":13131,"sid":13131,"ino":4242}; ino null before Linux 6.9'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile -d 'Write COMMAND\'s pid to FILE; refuse to start if FILE names a live instance' -r -F
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile-format -d 'What --pidfile holds: the pid (what pgrep -F reads), or PID:INO with its pidfs inode (Linux 6.9+), checked exactly' -r -f -a "pid\t'The pid alone, as pgrep -F and other tools read it'
+pid:ino\t'PID:INO, checked by setsid-run and pgtree -F by the inode, exactly'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l seal -d 'Also start the command in a cgroup v2 leaf of its own, which nothing it starts can leave; `auto`: where possible' -r -f -a "always\t'Always; without a writable cgroup v2 tree, fail (exit 125) before starting'
 auto\t'Where a writable cgroup v2 tree allows it; otherwise start unsealed'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s w -l wait -d 'Wait for COMMAND and exit with its status, forwarding signals to its session'

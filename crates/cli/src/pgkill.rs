@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Args as _, Parser};
 use procgroup::cgroup::{self, Leaf};
-use procgroup::deliver::{self, Delivery, Outcome, Plan, Target};
+use procgroup::deliver::{self, Delivery, Entry, Outcome, Plan, Target};
+use procgroup::pidfs::{self, Death, Exit, WithInode};
 use procgroup::select::{self, Pick, Selection};
 use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
 
@@ -60,20 +61,23 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "WHAT")]
     expand: Option<ExpandArg>,
 
-    /// Signal this process (comma list, repeatable); with a selection, select only it
+    /// Signal this process (comma list, repeatable); PID:INO only if it still has that pidfs inode; with a selection, select only it
     #[arg(short = 'p', long = "pid", value_name = "PID", value_delimiter = ',',
-          value_parser = core(|text| text.parse::<Pid>()), allow_negative_numbers = true)]
-    pids: Vec<Pid>,
+          value_parser = core(|text| WithInode::parse(text, str::parse::<Pid>)),
+          allow_negative_numbers = true)]
+    pids: Vec<WithInode<Pid>>,
 
-    /// Signal this whole process group; `self` is pgkill's own group; with a selection, select only in it
+    /// Signal this whole process group; `self` is pgkill's own group; PGID:INO only if its leader still has that inode; with a selection, select only in it
     #[arg(short = 'g', long = "pgid", value_name = "PGID", value_delimiter = ',',
-          value_parser = core(Pgid::parse_or_self), allow_negative_numbers = true)]
-    pgids: Vec<Pgid>,
+          value_parser = core(|text| WithInode::parse(text, Pgid::parse_or_self)),
+          allow_negative_numbers = true)]
+    pgids: Vec<WithInode<Pgid>>,
 
-    /// Signal every group of this session; `self` is pgkill's own session; with a selection, select only in it
+    /// Signal every group of this session; `self` is pgkill's own session; SID:INO only if its leader still has that inode; with a selection, select only in it
     #[arg(short = 's', long = "sid", value_name = "SID", value_delimiter = ',',
-          value_parser = core(Sid::parse_or_self), allow_negative_numbers = true)]
-    sids: Vec<Sid>,
+          value_parser = core(|text| WithInode::parse(text, Sid::parse_or_self)),
+          allow_negative_numbers = true)]
+    sids: Vec<WithInode<Sid>>,
 
     /// The signal: a name (TERM, SIGTERM, term, RTMIN+3) or a number; 0 only checks [default: TERM]
     #[arg(long, value_name = "SIG", value_parser = core(|text| text.parse::<Signal>()))]
@@ -294,11 +298,16 @@ fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
     if !selecting {
         return Ok(None);
     }
+    if args.targets().iter().any(|(_, ino)| ino.is_some()) {
+        return Err(Failure::usage(
+            "ID:INO names a target, and does not restrict a selection: give the id alone",
+        ));
+    }
     select
         .selection(Selection {
-            pids: args.pids.clone(),
-            pgids: args.pgids.clone(),
-            sids: args.sids.clone(),
+            pids: args.pids.iter().map(|p| p.id).collect(),
+            pgids: args.pgids.iter().map(|g| g.id).collect(),
+            sids: args.sids.iter().map(|s| s.id).collect(),
             inverse: args.inverse,
             pick: args.newest.then_some(Pick::Newest),
             expand: args.expand.map(Into::into),
@@ -306,6 +315,18 @@ fn selection(args: &Args) -> Result<Option<Selection>, Failure> {
             ..Selection::default()
         })
         .map(Some)
+}
+
+impl Args {
+    /// The typed targets, each with the inode given for it.
+    fn targets(&self) -> Vec<(Target, Option<u64>)> {
+        self.pids
+            .iter()
+            .map(|p| (Target::Pid(p.id), p.ino))
+            .chain(self.pgids.iter().map(|g| (Target::Pgid(g.id), g.ino)))
+            .chain(self.sids.iter().map(|s| (Target::Sid(s.id), s.ino)))
+            .collect()
+    }
 }
 
 fn run_quietly(args: Args) -> Result<i32, Failure> {
@@ -336,21 +357,14 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
             (resolved.plan, resolved.dropped)
         }
         (None, None) => {
-            let targets: Vec<Target> = args
-                .pids
-                .iter()
-                .map(|&p| Target::Pid(p))
-                .chain(args.pgids.iter().map(|&g| Target::Pgid(g)))
-                .chain(args.sids.iter().map(|&s| Target::Sid(s)))
-                .collect();
             // Nothing asks for the members before the signal (no dry run,
             // no report of each): a group is then resolved without listing
             // /proc, and its members are found after kill(-pgid).
             let lean = !(args.dry_run || args.json || args.verbose || signal.is_probe());
-            let plan = match lean.then(|| deliver::resolve_lean(&targets)).flatten() {
-                Some(plan) => plan,
-                None => deliver::resolve(&targets).map_err(|e| Failure::new(1, e.to_string()))?,
-            };
+            let plan = deliver::resolve_identified(&args.targets(), lean).map_err(|e| match e {
+                procgroup::Error::Usage(message) => Failure::usage(message),
+                e => Failure::new(1, e.to_string()),
+            })?;
             (plan, Vec::new())
         }
     };
@@ -371,7 +385,7 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         0
     };
     if !unmatched.is_empty() {
-        say.error(&describe_unmatched(&unmatched));
+        say.error(&describe_unmatched(&unmatched, &args.targets()));
     }
     if selection.is_some() {
         // A selection is what exists now: a match gone before it could be
@@ -404,6 +418,8 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
                     .into_iter()
                     .map(|p| (p, None, escapees.contains(&p.pid))),
                 &plan,
+                &args.targets(),
+                false,
                 true,
             )?;
         } else {
@@ -412,7 +428,11 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         return Ok(write_report(&report, unmatched_code, say));
     }
 
+    let waiting = args.wait || args.timeout.is_some() || args.kill_after.is_some();
     let mut delivery = Delivery::new(signal);
+    if waiting && (args.json || args.verbose) {
+        delivery = delivery.certify();
+    }
     if args.verbose {
         delivery = delivery.on_signal(|entry, signal| {
             let (process, outcome) = (&entry.process, entry.outcome);
@@ -449,23 +469,31 @@ fn run_quietly(args: Args) -> Result<i32, Failure> {
         let _ = stderr_line(&format!("pgkill: {why}"));
     }
     sent.map_err(|e| Failure::new(1, e.to_string()))?;
-    let waiting = args.wait || args.timeout.is_some() || args.kill_after.is_some();
     let all_gone = if waiting {
-        delivery
+        let all_gone = delivery
             .wait(args.timeout, args.kill_after)
-            .map_err(|e| Failure::new(1, e.to_string()))?
+            .map_err(|e| Failure::new(1, e.to_string()))?;
+        if args.json || args.verbose {
+            delivery.certify_exits();
+        }
+        all_gone
     } else {
         true
     };
     let entries = delivery.entries();
+    if waiting && args.verbose {
+        for entry in &entries {
+            say_how_it_ended(entry);
+        }
+    }
     if args.json {
         write_json(
             &mut report,
             signal,
-            entries
-                .iter()
-                .map(|e| (&e.process, Some(e.outcome), e.escaped)),
+            entries.iter().map(|&e| (&e.process, Some(e), e.escaped)),
             &plan,
+            &args.targets(),
+            waiting,
             false,
         )?;
     }
@@ -568,10 +596,23 @@ fn write_report(report: &[u8], code: i32, say: Say) -> i32 {
 /// The targets that matched no process, in one line: the kernel knows a
 /// target /proc does not show (mounted with hidepid) as having no visible
 /// process, not as missing.
-fn describe_unmatched(unmatched: &[Target]) -> String {
+fn describe_unmatched(unmatched: &[Target], named: &[(Target, Option<u64>)]) -> String {
     const SHOWN: usize = 3;
     let describe = |target: &Target| {
-        if target.is_hidden() {
+        let ino = named
+            .iter()
+            .find(|(t, _)| t == target)
+            .and_then(|(_, ino)| *ino);
+        if let Some(ino) = ino {
+            let whose = match target {
+                Target::Pid(_) => "it is gone, or its PID names another process now".to_string(),
+                _ => format!(
+                    "its leader {} is gone, or is another process now, or left it",
+                    target.leader()
+                ),
+            };
+            format!("no {target} with inode {ino}: {whose}")
+        } else if target.is_hidden() {
             format!("no visible process in {target}")
         } else {
             format!("no such {target}")
@@ -696,11 +737,15 @@ fn escapees(plan: &Plan) -> Vec<Pid> {
         .collect()
 }
 
+/// The JSON report. `waiting`: each process also gets `exit` and
+/// `escalated`.
 fn write_json<'a>(
     out: &mut impl Write,
     signal: Signal,
-    processes: impl Iterator<Item = (&'a Process, Option<Outcome>, bool)>,
+    processes: impl Iterator<Item = (&'a Process, Option<&'a Entry>, bool)>,
     plan: &Plan,
+    named: &[(Target, Option<u64>)],
+    waiting: bool,
     dry_run: bool,
 ) -> io::Result<()> {
     write!(
@@ -709,20 +754,32 @@ fn write_json<'a>(
         signal.name(),
         signal.number()
     )?;
-    for (i, (process, outcome, escaped)) in processes.enumerate() {
+    for (i, (process, entry, escaped)) in processes.enumerate() {
         if i > 0 {
             out.write_all(b",")?;
         }
+        let ino = entry
+            .and_then(Entry::ino)
+            .or_else(|| pidfs::inode_of_process(process));
         write!(
             out,
-            "\n{{\"pid\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
+            "\n{{\"pid\":{},\"ino\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
             process.pid,
+            json_number(ino),
             process.pgid,
             process.sid,
             json_string(&process.comm)
         )?;
-        if let Some(outcome) = outcome {
-            write!(out, ",\"outcome\":\"{}\"", outcome.as_str())?;
+        if let Some(entry) = entry {
+            write!(out, ",\"outcome\":\"{}\"", entry.outcome.as_str())?;
+            if waiting {
+                write!(
+                    out,
+                    ",\"exit\":{},\"escalated\":{}",
+                    json_exit(entry.death()),
+                    entry.escalated()
+                )?;
+            }
         }
         if escaped {
             out.write_all(b",\"escaped\":true")?;
@@ -739,9 +796,56 @@ fn write_json<'a>(
         if i > 0 {
             out.write_all(b",")?;
         }
-        write!(out, "{{\"{kind}\":{id}}}")?;
+        write!(out, "{{\"{kind}\":{id}")?;
+        if let Some(ino) = named
+            .iter()
+            .find(|(t, _)| *t == target)
+            .and_then(|(_, ino)| *ino)
+        {
+            write!(out, ",\"ino\":{ino}")?;
+        }
+        out.write_all(b"}")?;
     }
     out.write_all(b"]}\n")
+}
+
+fn json_number(value: Option<u64>) -> String {
+    value.map_or_else(|| "null".to_string(), |n| n.to_string())
+}
+
+/// `{"code":3}`, `{"signal":9,"core":false}`, or `null` where the kernel
+/// did not tell (not reaped yet, or a kernel before 6.15).
+fn json_exit(death: Option<Death>) -> String {
+    match death {
+        Some(Death::Known(Exit::Code(code))) => format!("{{\"code\":{code}}}"),
+        Some(Death::Known(Exit::Signal { number, core })) => {
+            format!("{{\"signal\":{number},\"core\":{core}}}")
+        }
+        _ => "null".to_string(),
+    }
+}
+
+/// `-v` after waiting: how a process that exited ended.
+fn say_how_it_ended(entry: &Entry) {
+    if entry.outcome != Outcome::Exited {
+        return;
+    }
+    let how = match entry.death() {
+        Some(Death::Known(exit)) => exit.to_string(),
+        Some(Death::NotReaped) => "exited, not reaped yet".to_string(),
+        _ => "exited (how: the kernel does not tell)".to_string(),
+    };
+    let escalated = if entry.escalated() {
+        ", after SIGKILL from --kill-after"
+    } else {
+        ""
+    };
+    let process = &entry.process;
+    let _ = stderr_line(&format!(
+        "pgkill: {} ({}) {how}{escalated}",
+        process.pid,
+        escape(&process.comm, false),
+    ));
 }
 
 /// The man page's sections beyond the options.
@@ -757,9 +861,29 @@ one process. pgkill opens a pidfd for it first and reads the process table
 after, so that what it reports is the process the pidfd holds, and signals
 through the pidfd: a PID that was reused meanwhile is never hit.
 .TP
+\fB\-\-pid\fR \fIPID\fR\fB:\fR\fIINO\fR, \fB\-\-pgid\fR \fIPGID\fR\fB:\fR\fIINO\fR, \fB\-\-sid\fR \fISID\fR\fB:\fR\fIINO\fR
+the same, only if the process with that pid (the group's or session's
+leader) has the pidfs inode \fIINO\fR (Linux 6.9 or later), a number the
+kernel never gives to another process while the system runs:
+\fBpgtree \-o pid,ino\fR, \fBsetsid\-run \-\-print pid:ino\fR and
+util\-linux \fBgetino\fR show it. The leader is pinned with a pidfd and
+checked before anything else is read; where it is gone, or its pid names
+another process now, or it no longer leads that group or session, the
+target matches nothing (exit 1, one line: "no process 42 with inode
+4711: ..."). Before Linux 6.9 an inode cannot be checked: usage error (exit 2).
+With a selection, an inode is refused (it names a target, not a
+restriction).
+.TP
 \fB\-\-pgid\fR \fIPGID\fR
 the whole group, with one \fBkill(\-\fR\fIPGID\fR\fB)\fR, which the kernel
-applies to every member at once. Unless \fB\-n\fR, \fB\-\-json\fR,
+applies to every member at once. Where the leader (pid \fIPGID\fR) is
+alive (or a zombie) and pinned, the group is signalled through the
+leader's pidfd with \fBPIDFD_SIGNAL_PROCESS_GROUP\fR (Linux 6.9 or
+later): the same kernel operation on the group that process founded,
+found by the kernel's handle on it rather than by number, so that no
+reuse of the number can redirect it. Where the leader is gone (or the
+kernel is older), the number is used, under the proof described below.
+Unless \fB\-n\fR, \fB\-\-json\fR,
 \fB\-v\fR or \fB\-0\fR asks for the members first, pgkill reads no
 process table before the kill, as \fBkill\fR(1) does: the leader (pid
 \fIPGID\fR), pinned with a pidfd and found in the group, proves that the
@@ -1009,6 +1133,19 @@ that took the signal with the shell's trap before its exec) is signalled
 again, once. A process that joined between pgkill's list and the signal
 may get it twice.
 \fB\-\-kill\-after\fR sends SIGKILL to whatever is alive then.
+.PP
+With \fB\-\-json\fR or \fB\-v\fR, waiting also tells how each process
+ended, whoever its parent is (a death certificate): pgkill holds a pidfd
+of each process from before its signal, and, once the process has been
+reaped by its parent, asks the kernel (\fBPIDFD_GET_INFO\fR with
+\fBPIDFD_INFO_EXIT\fR, Linux 6.15 or later) for its exit status. The
+kernel tells it only after the reaping: pgkill gives the parents up to
+0.1 seconds after the last exit; a zombie nobody has reaped by then is
+reported as exited, "not reaped yet" (\fB\-v\fR), with \fBexit\fR
+\fBnull\fR. Before Linux 6.15 \fBexit\fR is always \fBnull\fR.
+\fB\-v\fR prints a line per process that exited: \fBpgkill: 4242 (sh)
+exit code 3\fR, \fBkilled by SIGKILL, after SIGKILL from
+\-\-kill\-after\fR, \fBkilled by SIGSEGV (core dumped)\fR.
 "#,
     ),
     (
@@ -1024,16 +1161,24 @@ signal 0.
 true with \fB\-\-dry\-run\fR.
 .TP
 \fBprocesses\fR
-an array of objects with \fBpid\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
+an array of objects with \fBpid\fR, \fBino\fR (the pidfs inode, Linux
+6.9 or later, or \fBnull\fR; for a process gone before it could be
+read, \fBnull\fR), \fBpgid\fR, \fBsid\fR, \fBcomm\fR and
 (not in a dry run) \fBoutcome\fR: \fBsignalled\fR (with signal 0: exists
 and may be signalled), \fBexited\fR (gone while
 waiting), \fBsurvived\fR (alive when waiting ended), \fBpermission\-denied\fR,
 or \fBvanished\fR (gone, or its PID reused, before the signal); and
 \fBescaped\fR, true, for a process of a sealed session that had left it
-and was reached through the session's leaf (absent otherwise).
+and was reached through the session's leaf (absent otherwise). With
+waiting, also \fBexit\fR: \fB{"code":\fR\fIN\fR\fB}\fR,
+\fB{"signal":\fR\fIN\fR\fB,"core":\fR\fIbool\fR\fB}\fR, or
+\fBnull\fR (it did not exit, or not reaped yet, or the kernel does not
+tell: before Linux 6.15; see \fBWAITING\fR), and \fBescalated\fR,
+\fBtrue\fR when \fB\-\-kill\-after\fR sent it SIGKILL.
 .TP
 \fBunmatched\fR
-the targets that matched no live process, as objects like {"pgid":42}.
+the targets that matched no live process, as objects like {"pgid":42}
+(with \fB"ino"\fR when the target was named with one).
 "#,
     ),
     (
@@ -1072,6 +1217,11 @@ pipe) is not a failure: the status is the delivery's. Lines of
 .TP
 \fBNO_COLOR\fR
 pgkill writes no color, with or without it.
+.TP
+\fBPROCGROUP_NO_PIDFS\fR, \fBPROCGROUP_NO_PIDFD_INFO\fR
+test hooks: set to 1, pgkill (and pgtree, setsid\-run) behave as on a
+kernel without pidfs inodes and group signals through a pidfd (before
+6.9), or without exit information (before 6.15). Not for other use.
 "#,
     ),
     (

@@ -34,6 +34,7 @@ pub mod forest;
 mod id;
 pub mod pidfd;
 pub mod pidfile;
+pub mod pidfs;
 pub mod select;
 pub mod signal;
 pub mod snapshot;

@@ -9,6 +9,10 @@
 //! between CLOCK_REALTIME and CLOCK_BOOTTIME, not /proc/stat's whole-second
 //! btime.
 //!
+//! A pid file may also hold `PID:INO` ([`PidFile::commit_identified`]),
+//! the pidfs inode of the process (Linux 6.9+, see [`crate::pidfs`]): then
+//! the owner is checked exactly, by that inode, instead of by start time.
+//!
 //! Exclusivity: the instance that starts holds an exclusive `flock(2)` on
 //! the pid file itself (so `pgrep -L -F FILE` sees it locked) from before
 //! it starts the command until it lets the [`PidFile`] go. A new file is
@@ -137,6 +141,16 @@ impl PidFile {
         self.file.sync_all()
     }
 
+    /// Writes `PID:INO` (the process's pidfs inode) instead of the pid
+    /// alone: readers here check the owner by inode, exactly; tools that
+    /// read a plain pid (`pgrep -F`) do not understand it.
+    pub fn commit_identified(&mut self, pid: Pid, ino: u64) -> io::Result<()> {
+        let text = format!("{pid}:{ino}\n");
+        self.file.write_all_at(text.as_bytes(), 0)?;
+        self.file.set_len(text.len() as u64)?;
+        self.file.sync_all()
+    }
+
     /// Removes the file if its name still names this file, while still
     /// holding the lock; then lets the lock go.
     pub fn remove(self) {
@@ -177,7 +191,9 @@ pub fn named(path: &Path) -> Result<Option<Pid>, PidFileError> {
     match read_pid(&file).map_err(io_error)? {
         Content::Empty => Ok(None),
         Content::Garbage => Err(PidFileError::Garbage(path.to_path_buf())),
-        Content::Pid(pid) => Ok(is_live_owner(pid, &file).map_err(io_error)?.then_some(pid)),
+        Content::Pid(pid, ino) => Ok(is_live_owner(pid, ino, &file)
+            .map_err(io_error)?
+            .then_some(pid)),
     }
 }
 
@@ -226,7 +242,7 @@ fn take_existing(path: &Path, file: File) -> Result<Option<PidFile>, PidFileErro
         // Held by another instance: refused if it names a live owner,
         // else (starting, or ending) looked at again.
         return match read_pid(&file).map_err(io_error)? {
-            Content::Pid(pid) if is_live_owner(pid, &file).map_err(io_error)? => {
+            Content::Pid(pid, ino) if is_live_owner(pid, ino, &file).map_err(io_error)? => {
                 Err(PidFileError::Running(pid))
             }
             _ => Ok(None),
@@ -255,10 +271,10 @@ fn take_existing(path: &Path, file: File) -> Result<Option<PidFile>, PidFileErro
     }
     match read_pid(&file).map_err(io_error)? {
         Content::Garbage => Err(PidFileError::NotAPidFile(path.to_path_buf())),
-        Content::Pid(pid) if is_live_owner(pid, &file).map_err(io_error)? => {
+        Content::Pid(pid, ino) if is_live_owner(pid, ino, &file).map_err(io_error)? => {
             Err(PidFileError::Running(pid))
         }
-        Content::Pid(_) | Content::Empty => Ok(Some(PidFile {
+        Content::Pid(..) | Content::Empty => Ok(Some(PidFile {
             path: path.to_path_buf(),
             file,
             created: false,
@@ -444,8 +460,8 @@ fn cstring(path: &Path) -> io::Result<CString> {
 enum Content {
     /// Nothing: an instance made it and has not written it yet.
     Empty,
-    /// A pid on the first line.
-    Pid(Pid),
+    /// A pid on the first line, and the pidfs inode after it (`PID:INO`).
+    Pid(Pid, Option<u64>),
     /// Something else.
     Garbage,
 }
@@ -469,13 +485,21 @@ fn read_pid(file: &File) -> io::Result<Content> {
     let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(std::str::from_utf8(first)
         .ok()
-        .and_then(|line| line.trim().parse::<Pid>().ok())
-        .map_or(Content::Garbage, Content::Pid))
+        .and_then(|line| crate::pidfs::WithInode::parse(line.trim(), str::parse::<Pid>).ok())
+        .map_or(Content::Garbage, |named| Content::Pid(named.id, named.ino)))
 }
 
 /// Whether `pid` is a live process that had started when `file` was last
-/// written.
-fn is_live_owner(pid: Pid, file: &File) -> io::Result<bool> {
+/// written; with `ino`, whether it is the very process of that pidfs
+/// inode, and alive. Where the kernel cannot check an inode (before Linux
+/// 6.9), the start time decides.
+fn is_live_owner(pid: Pid, ino: Option<u64>, file: &File) -> io::Result<bool> {
+    if let Some(ino) = ino {
+        if let Ok(identified) = crate::pidfs::open_identified(pid, ino) {
+            return Ok(identified
+                .is_some_and(|pidfd| pidfd.stat(pid).is_some_and(|stat| stat.state != b'Z')));
+        }
+    }
     let written = file.metadata()?.modified()?;
     let Some(stat) = crate::snapshot::read_stat_of(pid) else {
         return Ok(false);

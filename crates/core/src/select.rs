@@ -160,6 +160,7 @@ impl Selection {
             cgroup: false,
             // A sealed session is all of its leaf.
             seals: !self.sids.is_empty() || self.expand == Some(Expand::Session),
+            ino: false,
         }
     }
 

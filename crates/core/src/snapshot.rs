@@ -49,6 +49,9 @@ pub struct Process {
     pub kernel_thread: bool,
     /// How many threads it has (1 where the system does not tell).
     pub threads: u32,
+    /// The pidfs inode (Linux 6.9+), when [`Fields::ino`] asked for it:
+    /// with the pid, an identity never reused (see [`crate::pidfs`]).
+    pub ino: Option<u64>,
 }
 
 impl Process {
@@ -72,6 +75,7 @@ impl Process {
             escaped_from: None,
             kernel_thread: false,
             threads: 1,
+            ino: None,
         }
     }
 
@@ -118,6 +122,7 @@ impl From<crate::stat::Stat> for Process {
             env: None,
             cgroup: None,
             escaped_from: None,
+            ino: None,
         }
     }
 }
@@ -137,6 +142,9 @@ pub struct Fields {
     /// that left those sessions ([`Process::escaped_from`]): read from the
     /// cgroup tree, not per process.
     pub seals: bool,
+    /// The pidfs inode (a pidfd opened before the stat is read, and its
+    /// `fstat` after: four more system calls).
+    pub ino: bool,
 }
 
 /// The process table at one moment, ordered by pid.
@@ -335,7 +343,12 @@ pub(crate) mod linux {
         fields: Fields,
         buffer: &mut Vec<u8>,
     ) -> Option<Process> {
-        let stat = read_stat(proc_dir, pid, buffer)?;
+        let (stat, ino) = if fields.ino {
+            crate::pidfs::inode_of(Pid::from_raw(pid), || read_stat(proc_dir, pid, buffer))
+        } else {
+            (read_stat(proc_dir, pid, buffer), None)
+        };
+        let stat = stat?;
         let args = if fields.args {
             Some(read_args(proc_dir, pid, buffer).unwrap_or_default())
         } else {
@@ -359,6 +372,7 @@ pub(crate) mod linux {
             uid,
             env,
             cgroup,
+            ino,
             ..Process::from(stat)
         })
     }
@@ -584,6 +598,7 @@ pub fn read_portable(fields: Fields) -> Result<Vec<Process>> {
             }),
             kernel_thread: process.thread_kind() == Some(ThreadKind::Kernel),
             threads: process.tasks().map_or(1, |tasks| tasks.len().max(1) as u32),
+            ino: None,
         });
     }
     Ok(processes)
@@ -606,6 +621,7 @@ pub(crate) mod tests {
             env: true,
             cgroup: true,
             seals: true,
+            ino: false,
         })
         .unwrap();
         let me = snapshot
@@ -646,6 +662,7 @@ pub(crate) mod tests {
             env: true,
             cgroup: true,
             seals: false,
+            ino: true,
         };
         let me = Pid::current();
         // Each process as (pid, start time): its identity.

@@ -95,6 +95,10 @@ pub struct Args {
     #[arg(long)]
     no_headers: bool,
 
+    /// Show ids as PID:INO (pidfs inode, Linux 6.9+) in the tree (a group's or session's: its leader's) and in -l, -a, -d
+    #[arg(long, conflicts_with_all = ["watch", "count", "quiet"])]
+    ino: bool,
+
     /// When to color the tree
     #[arg(long, value_enum, value_name = "WHEN", default_value_t)]
     color: ColorWhen,
@@ -206,7 +210,9 @@ fn run(args: Args) -> Result<i32, Failure> {
         fields.args |= shown.args;
         fields.uid |= shown.uid;
         fields.cgroup |= shown.cgroup;
+        fields.ino |= shown.ino;
     }
+    fields.ino |= args.ino;
     fields.args |= args.list.list_full;
     let snapshot = Snapshot::read(fields).map_err(|error| Failure::new(3, error.to_string()))?;
     let selected = selection.select(&snapshot);
@@ -215,7 +221,7 @@ fn run(args: Args) -> Result<i32, Failure> {
             let _ = crate::common::stderr_line(&warning);
         }
     }
-    if let Some(code) = list(&args.list, &selected)? {
+    if let Some(code) = list(&args.list, &selected, args.ino)? {
         return Ok(code);
     }
     let forest = Forest::of(&snapshot, selected);
@@ -228,6 +234,7 @@ fn run(args: Args) -> Result<i32, Failure> {
             enabled: args.color.enabled(),
         },
         unicode: utf8_locale(),
+        ino: args.ino,
     };
     match format {
         Format::Tree => tree::render(&mut out, &forest, look, &|_| None)?,
@@ -241,7 +248,7 @@ fn run(args: Args) -> Result<i32, Failure> {
 
 /// pgrep's output forms (`-c`, `-l`, `-a`, `-d`, `-q`), in pid order;
 /// the exit status when one was asked for.
-fn list(args: &ListArgs, selected: &[&Process]) -> Result<Option<i32>, Failure> {
+fn list(args: &ListArgs, selected: &[&Process], ino: bool) -> Result<Option<i32>, Failure> {
     // As pgrep, never pgtree itself.
     let me = Pid::current();
     let selected: Vec<&Process> = selected.iter().copied().filter(|p| p.pid != me).collect();
@@ -259,6 +266,9 @@ fn list(args: &ListArgs, selected: &[&Process]) -> Result<Option<i32>, Failure> 
                 out.write_all(delimiter.as_bytes())?;
             }
             write!(out, "{}", process.pid)?;
+            if let (true, Some(ino)) = (ino, process.ino) {
+                write!(out, ":{ino}")?;
+            }
             // -a: the command line; the name where there is none (a
             // kernel thread, a zombie).
             let cmdline = process.args.as_deref().unwrap_or_default();
@@ -377,7 +387,17 @@ matches nothing gets pgrep's warning (a process name has at most 15 bytes;
 .PP
 The columns of \fB\-o\fR are \fBps \-o\fR's names: \fBpid\fR,
 \fBppid\fR, \fBpgid\fR, \fBsid\fR, \fBtpgid\fR, \fBtty\fR,
-\fBuser\fR, \fBuid\fR, \fBstate\fR, \fBcomm\fR, \fBargs\fR;
+\fBuser\fR, \fBuid\fR, \fBstate\fR, \fBcomm\fR, \fBargs\fR, and
+\fBino\fR, the pidfs inode of the process (Linux 6.9 or later; \fB?\fR
+before): with the pid, an identity the kernel never gives to another
+process while the system runs (\fIPID\fR\fB:\fR\fIINO\fR, as
+\fBpgkill \-\-pid\fR and util\-linux \fBkill\fR take it).
+\fB\-\-ino\fR shows ids as \fIPID\fR\fB:\fR\fIINO\fR in the tree (a
+group's and a session's with its leader's inode, where the leader is
+shown) and in \fB\-l\fR, \fB\-a\fR and \fB\-d\fR. A pid file of
+\fIPID\fR\fB:\fR\fIINO\fR (\fBsetsid\-run \-\-pidfile\-format
+pid:ino\fR) makes \fB\-F\fR select the process only if it has that
+inode;
 \fBpgtree \-\-table \-o comm,pid,ppid,pgid,sid\fR is \fBps xao
 comm,pid,ppid,pgid,sid\fR ordered by session and group.
 "#,
@@ -413,6 +433,8 @@ the command line as an array of strings (empty for kernel threads and zombies).
 the process's cgroup v2 path, as \fI/proc/PID/cgroup\fR shows it
 (\fB/user.slice/…\fR; a sealed job's leaf is \fB/…/setsid\-run\-\fR\fISID\fR),
 or \fBnull\fR.
+\fBino\fR
+the pidfs inode, a number, or \fBnull\fR before Linux 6.9.
 .PP
 Rows are ordered by session, a sealed session's escapees with it (their
 \fBsid\fR is their own).

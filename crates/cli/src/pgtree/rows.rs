@@ -35,6 +35,8 @@ pub enum Column {
     Args,
     /// cgroup v2 path (/user.slice/…; a sealed job's leaf is setsid-run-SID)
     Cgroup,
+    /// pidfs inode (Linux 6.9+): with the pid, an identity never reused
+    Ino,
 }
 
 pub const DEFAULT_COLUMNS: [Column; 5] = [
@@ -50,7 +52,13 @@ impl Column {
     fn is_numeric(self) -> bool {
         matches!(
             self,
-            Column::Pid | Column::Ppid | Column::Pgid | Column::Sid | Column::Tpgid | Column::Uid
+            Column::Pid
+                | Column::Ppid
+                | Column::Pgid
+                | Column::Sid
+                | Column::Tpgid
+                | Column::Uid
+                | Column::Ino
         )
     }
 
@@ -69,6 +77,7 @@ impl Column {
             Column::Comm => "comm",
             Column::Args => "args",
             Column::Cgroup => "cgroup",
+            Column::Ino => "ino",
         }
     }
 }
@@ -128,6 +137,10 @@ fn value(process: &Process, column: Column, users: &mut Users) -> Value {
             .cgroup
             .as_ref()
             .map_or(Value::Null, |path| Value::Text(path.clone().into_bytes())),
+        Column::Ino => process
+            .ino
+            .and_then(|ino| i64::try_from(ino).ok())
+            .map_or(Value::Null, Value::Int),
     }
 }
 
@@ -254,6 +267,7 @@ pub fn fields_for(columns: &[Column]) -> Fields {
             .iter()
             .any(|c| matches!(c, Column::User | Column::Uid)),
         cgroup: columns.contains(&Column::Cgroup),
+        ino: columns.contains(&Column::Ino),
         ..Fields::default()
     }
 }

@@ -15,6 +15,9 @@ pub struct Look {
     /// Branches of box-drawing characters (`├─`), or of ASCII (`|-`) where
     /// the locale is not UTF-8.
     pub unicode: bool,
+    /// Ids as `ID:INO`, with the pidfs inode of the process (of a group's
+    /// or session's leader) where it is known.
+    pub ino: bool,
 }
 
 /// The pieces a branch is drawn with, each three columns wide.
@@ -139,7 +142,7 @@ pub fn render(
             .leader
             .map_or_else(|| "(no leader)".to_string(), |p| escape(&p.comm, false));
         let tty = tty::name(session.tty_nr).unwrap_or_else(|| "?".to_string());
-        let title = format!("session {}", session.sid);
+        let title = format!("session {}{}", session.sid, inode(look, session.leader));
         let gone = session.tty_nr != 0 && !tty::exists(session.tty_nr);
         write!(out, "{} {} {}", paint.bold(&title), leader, paint.dim(&tty))?;
         if gone {
@@ -157,7 +160,12 @@ pub fn render(
         let groups: Vec<_> = session.groups().collect();
         for (index, group) in groups.iter().enumerate() {
             let last_group = index + 1 == groups.len();
-            let mut line = paint.cyan(&format!("group {}", group.pgid));
+            let leader = group
+                .members()
+                .iter()
+                .copied()
+                .find(|p| p.pid.as_raw() == group.pgid.as_raw());
+            let mut line = paint.cyan(&format!("group {}{}", group.pgid, inode(look, leader)));
             if group.foreground {
                 line.push(' ');
                 line.push_str(&paint.green("foreground"));
@@ -181,7 +189,12 @@ pub fn render(
                 stack.push((root, indent.to_string(), i + 1 == roots.len()));
             }
             while let Some((process, prefix, last)) = stack.pop() {
-                let mut line = format!("{} {}", escape(&process.comm, false), process.pid);
+                let mut line = format!(
+                    "{} {}{}",
+                    escape(&process.comm, false),
+                    process.pid,
+                    inode(look, Some(process))
+                );
                 for mark in marks(process, paint).into_iter().chain(extra(process)) {
                     line.push(' ');
                     line.push_str(&mark);
@@ -197,6 +210,14 @@ pub fn render(
         }
     }
     Ok(())
+}
+
+/// `:INO` after an id, with `look.ino`, where the inode is known.
+fn inode(look: Look, process: Option<&Process>) -> String {
+    match process.and_then(|p| p.ino) {
+        Some(ino) if look.ino => format!(":{ino}"),
+        _ => String::new(),
+    }
 }
 
 /// What a process's line says of it, painted.

@@ -57,6 +57,7 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
             enabled: color.enabled(),
         },
         unicode: utf8_locale(),
+        ino: false,
     };
     let fields = procgroup::Fields {
         // Sealed sessions and their escapees, as in the tree.
@@ -390,6 +391,7 @@ mod tests {
         Look {
             paint: Paint { enabled: false },
             unicode: true,
+            ino: false,
         }
     }
 

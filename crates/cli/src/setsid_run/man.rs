@@ -150,6 +150,15 @@ process yet (another setsid\-run is starting), a start waits up to 2
 seconds, then fails with "locked by another process". Of several setsid\-run
 started at once with the same \fIFILE\fR, one starts.
 .PP
+\fB\-\-pidfile\-format pid:ino\fR writes \fIPID\fR\fB:\fR\fIINO\fR
+instead, with the command's pidfs inode (Linux 6.9 or later; before, the
+start fails with exit 125): a number the kernel never gives to another
+process while the system runs. setsid\-run and \fBpgtree \-F\fR then
+take \fIFILE\fR as naming a live instance only if the process with that
+pid has that inode, exactly, instead of by start time. The default,
+\fBpid\fR, is what other tools read (\fBpgrep \-F\fR does not read
+\fIPID\fR\fB:\fR\fIINO\fR).
+.PP
 \fIFILE\fR is opened without following a symbolic link and without
 blocking, and is written only if it is a regular file, owned by the
 effective user, with a single link; anything else is refused (exit 125,
@@ -166,7 +175,13 @@ writes.
         r#"
 \fB\-\-print json\fR prints one object on one line, once the command has
 been executed: \fBpid\fR, \fBpgid\fR and \fBsid\fR, numbers (with
-\fB\-\-group\fR, \fBsid\fR is the caller's session).
+\fB\-\-group\fR, \fBsid\fR is the caller's session), and \fBino\fR,
+the command's pidfs inode (Linux 6.9 or later), or \fBnull\fR.
+\fB\-\-print ids\fR prints the same four on a line (\fB?\fR for an
+unknown inode); \fB\-\-print pid:ino\fR prints
+\fIPID\fR\fB:\fR\fIINO\fR, which \fBpgkill \-\-pid\fR and
+util\-linux \fBkill\fR (2.42) take as is (before Linux 6.9 it fails as
+an unwritable \fB\-\-print\fR does).
 "#,
     ),
     (

@@ -97,6 +97,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
 
+    /// What --pidfile holds: the pid (what pgrep -F reads), or PID:INO with its pidfs inode (Linux 6.9+), checked exactly
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "pid",
+        requires = "pidfile"
+    )]
+    pidfile_format: PidfileFormat,
+
     /// Make the current terminal (on stdin) the new session's controlling terminal; it is taken from the caller's session for good
     #[arg(short = 'c', long, conflicts_with_all = ["detach", "group"])]
     ctty: bool,
@@ -138,10 +148,23 @@ enum Print {
     Pgid,
     /// The session id
     Sid,
-    /// pid, pgid and sid: 13131 13131 13131
+    /// PID:INO, with the pidfs inode (Linux 6.9+): 13131:4242, for pgkill --pid and util-linux kill
+    #[value(name = "pid:ino")]
+    PidIno,
+    /// pid, pgid, sid and pidfs inode (? before Linux 6.9): 13131 13131 13131 4242
     Ids,
-    /// {"pid":13131,"pgid":13131,"sid":13131}
+    /// {"pid":13131,"pgid":13131,"sid":13131,"ino":4242}; ino null before Linux 6.9
     Json,
+}
+
+/// What `--pidfile` holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PidfileFormat {
+    /// The pid alone, as pgrep -F and other tools read it
+    Pid,
+    /// PID:INO, checked by setsid-run and pgtree -F by the inode, exactly
+    #[value(name = "pid:ino")]
+    PidIno,
 }
 
 /// The clap definition, for the generator.
@@ -241,7 +264,14 @@ fn start(
     };
     let mut pidfile = pidfile;
     if let Some(file) = &mut pidfile {
-        if let Err(error) = file.commit(child.pid) {
+        let committed = match (args.pidfile_format, child.ino()) {
+            (PidfileFormat::PidIno, Some(ino)) => file.commit_identified(child.pid, ino),
+            (PidfileFormat::PidIno, None) => Err(io::Error::other(
+                "PID:INO needs pidfs inodes (Linux 6.9 or later)",
+            )),
+            (PidfileFormat::Pid, _) => file.commit(child.pid),
+        };
+        if let Err(error) = committed {
             // Nothing half-done: a command whose pid file failed is stopped.
             job.kill();
             let _ = child.wait();
@@ -445,12 +475,26 @@ fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
 fn print_ids(print: Print, child: &Child) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let (pid, pgid, sid) = (child.pid, child.pgid, child.sid);
+    let ino = child.ino();
+    let or = |missing: &str| ino.map_or_else(|| missing.to_string(), |ino| ino.to_string());
     match print {
         Print::Pid => writeln!(out, "{pid}")?,
         Print::Pgid => writeln!(out, "{pgid}")?,
         Print::Sid => writeln!(out, "{sid}")?,
-        Print::Ids => writeln!(out, "{pid} {pgid} {sid}")?,
-        Print::Json => writeln!(out, "{{\"pid\":{pid},\"pgid\":{pgid},\"sid\":{sid}}}")?,
+        Print::PidIno => match ino {
+            Some(ino) => writeln!(out, "{pid}:{ino}")?,
+            None => {
+                return Err(io::Error::other(
+                    "PID:INO needs pidfs inodes (Linux 6.9 or later)",
+                ))
+            }
+        },
+        Print::Ids => writeln!(out, "{pid} {pgid} {sid} {}", or("?"))?,
+        Print::Json => writeln!(
+            out,
+            "{{\"pid\":{pid},\"pgid\":{pgid},\"sid\":{sid},\"ino\":{}}}",
+            or("null")
+        )?,
     }
     out.flush()
 }

@@ -44,6 +44,8 @@
 //! # Ok::<(), procgroup::Error>(())
 //! ```
 
+mod exit;
+mod identity;
 mod kill;
 mod permission;
 mod resolve;
@@ -61,6 +63,7 @@ use crate::pidfd::{PidFd, Watch};
 use crate::stat::Stat;
 use crate::{Fields, Pgid, Pid, Process, Result, Sid, Signal, Snapshot};
 
+pub use identity::resolve_identified;
 use permission::Permission;
 pub use resolve::{resolve, resolve_lean, Plan, Refusal, Relation};
 use scope::Scope;
@@ -169,6 +172,8 @@ pub struct Entry {
     /// Whether it was reached through its session's seal (the cgroup leaf
     /// of `setsid-run --seal`) although it had left the session.
     pub escaped: bool,
+    /// How it ended, when asked for (`exit`).
+    end: exit::End,
 }
 
 /// Told of every process signalled (or refused), for `--verbose`.
@@ -208,6 +213,8 @@ pub struct Delivery {
     /// went out: a process started since then, or just before, may have
     /// been between its fork and its exec when signalled.
     sent_at: Option<u64>,
+    /// What tells how each process ended, when asked for (`exit`).
+    certificates: exit::Certificates,
 }
 
 impl Delivery {
@@ -228,6 +235,7 @@ impl Delivery {
             leaves: Vec::new(),
             sealing: None,
             sent_at: None,
+            certificates: exit::Certificates::default(),
         }
     }
 

@@ -80,10 +80,23 @@ impl std::fmt::Display for Refusal {
 /// PID is that very process. (A start time, with the kernel's 10 ms tick,
 /// cannot tell two processes apart.)
 pub fn resolve(targets: &[Target]) -> Result<Plan> {
+    resolve_pinned(targets, HashMap::new(), &[])
+}
+
+/// [`resolve`], with the targets named with their pidfs inode already
+/// pinned (`pre`: the process, or the group's or session's leader, found
+/// with that inode; see `identity`); the targets in `vetoed` match nothing.
+pub(super) fn resolve_pinned(
+    targets: &[Target],
+    mut pre: HashMap<Target, PidFd>,
+    vetoed: &[Target],
+) -> Result<Plan> {
     let mut pinned: HashMap<Pid, PidFd> = HashMap::new();
     for target in targets {
         if let Target::Pid(pid) = *target {
-            if let Ok(Some(pidfd)) = PidFd::open_unchecked(pid) {
+            if let Some(pidfd) = pre.remove(target) {
+                pinned.insert(pid, pidfd);
+            } else if let Ok(Some(pidfd)) = PidFd::open_unchecked(pid) {
                 pinned.insert(pid, pidfd);
             }
         }
@@ -93,6 +106,18 @@ pub fn resolve(targets: &[Target]) -> Result<Plan> {
     let targets = targets
         .iter()
         .map(|&target| {
+            if vetoed.contains(&target) {
+                return (target, Vec::new());
+            }
+            if let Some(pidfd) = pre.remove(&target) {
+                // A leader named by its inode and reaped since: its group
+                // or session may be someone else's by the time the
+                // snapshot was read.
+                if pidfd.is_reaped() {
+                    return (target, Vec::new());
+                }
+                pinned.insert(target.leader(), pidfd);
+            }
             let mut members: Vec<Process> = snapshot
                 .processes()
                 .iter()
@@ -135,6 +160,15 @@ pub fn resolve(targets: &[Target]) -> Result<Plan> {
 /// one stat at a time, up the ppid chain, and pid 1's, and the snapshot
 /// holds them ([`Plan::refusal`] reads their groups from it).
 pub fn resolve_lean(targets: &[Target]) -> Option<Plan> {
+    resolve_lean_pinned(targets, HashMap::new())
+}
+
+/// [`resolve_lean`], with the leaders already pinned in `pre` where they
+/// were named with their inode.
+pub(super) fn resolve_lean_pinned(
+    targets: &[Target],
+    mut pre: HashMap<Target, PidFd>,
+) -> Option<Plan> {
     let mut pinned: HashMap<Pid, PidFd> = HashMap::new();
     let mut processes = Vec::new();
     let mut resolved = Vec::new();
@@ -146,7 +180,13 @@ pub fn resolve_lean(targets: &[Target]) -> Option<Plan> {
             return None;
         }
         let leader = Pid::from_raw(pgid.as_raw());
-        let (process, pidfd) = pin(leader, target)?;
+        let (process, pidfd) = match pre.remove(&target) {
+            Some(pidfd) => {
+                let stat = pidfd.stat(leader).filter(|stat| target.holds(stat))?;
+                (Process::from(stat), pidfd)
+            }
+            None => pin(leader, target)?,
+        };
         let mut members = vec![process];
         pinned.insert(leader, pidfd);
         let parent = members[0].ppid.as_raw();

@@ -199,6 +199,32 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The pidfd of the process whose pid is `pgid`, if it is an anchor:
+    /// the group's leader (or the one that founded it and left), through
+    /// which the group is signalled without naming its number.
+    pub(super) fn leader(&self, pgid: Pgid) -> Option<&PidFd> {
+        self.anchors
+            .iter()
+            .find(|(pid, _)| pid.as_raw() == pgid.as_raw())
+            .map(|(_, pidfd)| pidfd)
+    }
+
+    /// Makes `pidfd`, of `pid`, an anchor first of all, if it is in the
+    /// scope now and the scope is live: a leader pinned before the process
+    /// table was read (named with its inode), rather than one opened by
+    /// number since.
+    pub(super) fn seed(&mut self, pid: Pid, pidfd: PidFd) {
+        let target = self.target;
+        if self.closed || !pidfd.stat(pid).is_some_and(|stat| target.holds(&stat)) {
+            return;
+        }
+        self.anchors.retain(|(anchor, _)| *anchor != pid);
+        self.anchors.insert(0, (pid, pidfd));
+        self.anchors.truncate(ANCHORS);
+    }
+}
+
 /// `members` in the order they are best anchors: the session leader's
 /// group first (the root of the session's groups, signalled last), then
 /// group leaders, zombies last: the likeliest to stay longest.

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use super::identity::kill_group_of;
 use super::kill::{kill_group, outcome_of};
 use super::scope::ANCHORS;
 use super::stop::{children_first, groups_of, stop_session, BlockedSignals};
@@ -19,6 +20,7 @@ impl Delivery {
     /// Signals every target of the plan.
     pub fn send(&mut self, plan: &Plan) -> Result<()> {
         self.sent_at.get_or_insert_with(ticks_since_boot);
+        self.pin_for_certificates(plan);
         if plan.is_lean() {
             return self.send_lean(plan);
         }
@@ -32,10 +34,12 @@ impl Delivery {
                 }
                 Target::Pgid(pgid) => {
                     let scope = self.open_scope(target, members);
+                    self.seed_leader(scope, plan, target);
                     self.signal_group(scope, pgid, members, self.signal);
                 }
                 Target::Sid(sid) => {
                     let scope = self.open_scope(target, members);
+                    self.seed_leader(scope, plan, target);
                     // A sealed session: every process of the job, in its
                     // leaf, whatever session it is in now.
                     let pids = members.iter().map(|p| p.pid);
@@ -87,7 +91,7 @@ impl Delivery {
             let scope = self.scopes.len();
             self.scopes.push(Scope::pinned(target, anchors));
             let outcome = if self.scopes[scope].holds_group(pgid, pinned) {
-                outcome_of(kill_group(pgid, signal))
+                outcome_of(kill_group_of(&self.scopes[scope], pgid, signal))
             } else {
                 Outcome::Vanished
             };
@@ -180,7 +184,7 @@ impl Delivery {
         signal: Signal,
     ) {
         let outcome = if self.scopes[scope].holds_group(pgid, members) {
-            outcome_of(kill_group(pgid, signal))
+            outcome_of(kill_group_of(&self.scopes[scope], pgid, signal))
         } else {
             Outcome::Vanished
         };
@@ -436,6 +440,7 @@ impl Delivery {
                     checked: true,
                     scope,
                     escaped: self.sealing.is_some_and(|sid| process.sid != sid),
+                    end: Default::default(),
                 });
                 self.entries.len() - 1
             }
@@ -443,6 +448,7 @@ impl Delivery {
         if let Some(callback) = &mut self.on_signal {
             callback(&self.entries[i], signal);
         }
+        self.note_for_certificate(process, signal);
     }
 }
 

@@ -419,6 +419,7 @@ impl Delivery {
                 if let Some(pidfd) = &self.entries[i].pidfd {
                     let _ = pidfd.send(Signal::KILL);
                 }
+                self.note_escalated(i);
             }
         }
         Ok(())

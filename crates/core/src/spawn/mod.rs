@@ -324,6 +324,12 @@ pub enum Event {
 }
 
 impl Child {
+    /// Its pidfs inode (Linux 6.9+): with its pid, an identity never
+    /// reused (`PID:INO`).
+    pub fn ino(&self) -> Option<u64> {
+        self.pidfd.inode()
+    }
+
     /// Waits until the child exits, one of `signals`' signals arrives, or
     /// `deadline` passes.
     pub fn wait_event(
