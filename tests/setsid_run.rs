@@ -1945,3 +1945,67 @@ fn path_is_searched_as_bash_searches_it() {
         "setsid-run: error: job2: cannot execute: Permission denied"
     );
 }
+
+/// `--json` with --timeout: one line on stdout once the command has ended,
+/// the status and how each process of the session ended, as the kernel
+/// tells it (Linux 6.15; `null` before, or with the test hook that hides
+/// it): a command killed by TERM, one that exits 3 on TERM, and one that
+/// ignores TERM and takes SIGKILL after --kill-after.
+#[test]
+fn json_reports_how_timeout_ended_each_process() {
+    let Some(ns) = empty() else { return };
+    let ready = ns.dir().join("ready");
+    let script = format!(
+        r#"sh -c 'trap "exit 3" TERM; while :; do sleep 0.01; done' &
+sh -c 'trap "" TERM; touch {ready}; while :; do sleep 0.01; done' &
+exec sleep 100"#,
+        ready = ready.display()
+    );
+    // The timeout must outlast the jobs setting their traps: a run where
+    // it did not is tried again with twice the time.
+    let mut timeout_ms = 500;
+    let output = loop {
+        let _ = std::fs::remove_file(&ready);
+        let output = ns.sh(&format!(
+            r#"exec "$SETSID_RUN" --json --timeout {timeout_ms}ms -k 0.5s -- sh -c '{}'"#,
+            script.replace('\'', r"'\''")
+        ));
+        if ready.exists() || timeout_ms > 8000 {
+            break output;
+        }
+        timeout_ms *= 2;
+    };
+    assert_exit(&output, 137);
+    let text = support::stdout(&output);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["status"], 137);
+    assert_eq!(report["ended_by"], "timeout");
+    let exits: Vec<(String, serde_json::Value, bool)> = report["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["comm"].as_str().unwrap().to_string(),
+                p["exit"].clone(),
+                p["escalated"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let hidden = std::env::var_os("PROCGROUP_NO_PIDFD_INFO").is_some();
+    let has = |exit: serde_json::Value, escalated: bool| {
+        exits
+            .iter()
+            .any(|(_, e, x)| (hidden && e.is_null() || !hidden && *e == exit) && *x == escalated)
+    };
+    assert!(has(serde_json::json!({"code": 3}), false), "{report}");
+    assert!(
+        has(serde_json::json!({"signal": 15, "core": false}), false),
+        "{report}"
+    );
+    assert!(
+        has(serde_json::json!({"signal": 9, "core": false}), true),
+        "{report}"
+    );
+}

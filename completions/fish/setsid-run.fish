@@ -154,6 +154,7 @@ complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s w -
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l preserve-status -d 'With --timeout, exit with the command\'s own status, as timeout(1) does'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l cleanup -d 'When COMMAND exits, end every process left in its session; implies --wait'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s d -l detach -d 'Detach: stdin, stdout and stderr from/to /dev/null unless redirected'
+complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l json -d 'With --timeout or --cleanup, print on stdout once the command has ended a JSON report of what they ended'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s c -l ctty -d 'Make the current terminal (on stdin) the new session\'s controlling terminal; it is taken from the caller\'s session for good'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l force -d 'With -c, take the terminal even from the shell whose foreground job setsid-run is'
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -s g -l group -d 'Only a new process group in the current session, not a new session'

@@ -193,6 +193,59 @@ impl From<ExpandArg> for procgroup::select::Expand {
     }
 }
 
+/// One process of a report (`pgkill --json`, `setsid-run --json`), as a
+/// JSON object: `pid`, `ino`, `pgid`, `sid`, `comm`; with its entry the
+/// `outcome`, and after waiting `exit` and `escalated`; `escaped` when it
+/// was reached through its session's seal.
+pub fn write_process_json(
+    out: &mut impl Write,
+    process: &procgroup::Process,
+    entry: Option<&procgroup::deliver::Entry>,
+    waiting: bool,
+    escaped: bool,
+) -> io::Result<()> {
+    let ino = entry
+        .and_then(procgroup::deliver::Entry::ino)
+        .or_else(|| procgroup::pidfs::inode_of_process(process));
+    write!(
+        out,
+        "{{\"pid\":{},\"ino\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
+        process.pid,
+        ino.map_or_else(|| "null".to_string(), |n| n.to_string()),
+        process.pgid,
+        process.sid,
+        json_string(&process.comm)
+    )?;
+    if let Some(entry) = entry {
+        write!(out, ",\"outcome\":\"{}\"", entry.outcome.as_str())?;
+        if waiting {
+            write!(
+                out,
+                ",\"exit\":{},\"escalated\":{}",
+                json_exit(entry.death()),
+                entry.escalated()
+            )?;
+        }
+    }
+    if escaped {
+        out.write_all(b",\"escaped\":true")?;
+    }
+    out.write_all(b"}")
+}
+
+/// `{"code":3}`, `{"signal":9,"core":false}`, or `null` where the kernel
+/// did not tell (not reaped yet, or a kernel before 6.15).
+fn json_exit(death: Option<procgroup::pidfs::Death>) -> String {
+    use procgroup::pidfs::{Death, Exit};
+    match death {
+        Some(Death::Known(Exit::Code(code))) => format!("{{\"code\":{code}}}"),
+        Some(Death::Known(Exit::Signal { number, core })) => {
+            format!("{{\"signal\":{number},\"core\":{core}}}")
+        }
+        _ => "null".to_string(),
+    }
+}
+
 /// The selection options of pgtree and pgkill, with pgrep's and pkill's
 /// meanings; each tool adds its own `-v`/`--inverse`, `--newest`, targets
 /// and `--expand`.

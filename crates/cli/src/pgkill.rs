@@ -8,12 +8,12 @@ use std::time::Duration;
 use clap::{Args as _, Parser};
 use procgroup::cgroup::{self, Leaf};
 use procgroup::deliver::{self, Delivery, Entry, Outcome, Plan, Target};
-use procgroup::pidfs::{self, Death, Exit, WithInode};
+use procgroup::pidfs::{Death, WithInode};
 use procgroup::select::{self, Pick, Selection};
 use procgroup::{parse_duration, Pgid, Pid, Process, Sid, Signal};
 
 use crate::common::{
-    core, escape, json_string, main_with_args, stderr_line, ExpandArg, Failure, SelectArgs,
+    core, escape, main_with_args, stderr_line, write_process_json, ExpandArg, Failure, SelectArgs,
 };
 
 /// Signal a process, a process group or a whole session.
@@ -758,33 +758,8 @@ fn write_json<'a>(
         if i > 0 {
             out.write_all(b",")?;
         }
-        let ino = entry
-            .and_then(Entry::ino)
-            .or_else(|| pidfs::inode_of_process(process));
-        write!(
-            out,
-            "\n{{\"pid\":{},\"ino\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
-            process.pid,
-            json_number(ino),
-            process.pgid,
-            process.sid,
-            json_string(&process.comm)
-        )?;
-        if let Some(entry) = entry {
-            write!(out, ",\"outcome\":\"{}\"", entry.outcome.as_str())?;
-            if waiting {
-                write!(
-                    out,
-                    ",\"exit\":{},\"escalated\":{}",
-                    json_exit(entry.death()),
-                    entry.escalated()
-                )?;
-            }
-        }
-        if escaped {
-            out.write_all(b",\"escaped\":true")?;
-        }
-        out.write_all(b"}")?;
+        out.write_all(b"\n")?;
+        write_process_json(out, process, entry, waiting, escaped)?;
     }
     out.write_all(b"],\"unmatched\":[")?;
     for (i, target) in plan.unmatched().enumerate() {
@@ -807,22 +782,6 @@ fn write_json<'a>(
         out.write_all(b"}")?;
     }
     out.write_all(b"]}\n")
-}
-
-fn json_number(value: Option<u64>) -> String {
-    value.map_or_else(|| "null".to_string(), |n| n.to_string())
-}
-
-/// `{"code":3}`, `{"signal":9,"core":false}`, or `null` where the kernel
-/// did not tell (not reaped yet, or a kernel before 6.15).
-fn json_exit(death: Option<Death>) -> String {
-    match death {
-        Some(Death::Known(Exit::Code(code))) => format!("{{\"code\":{code}}}"),
-        Some(Death::Known(Exit::Signal { number, core })) => {
-            format!("{{\"signal\":{number},\"core\":{core}}}")
-        }
-        _ => "null".to_string(),
-    }
 }
 
 /// `-v` after waiting: how a process that exited ended.

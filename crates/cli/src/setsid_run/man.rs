@@ -182,6 +182,21 @@ unknown inode); \fB\-\-print pid:ino\fR prints
 \fIPID\fR\fB:\fR\fIINO\fR, which \fBpgkill \-\-pid\fR and
 util\-linux \fBkill\fR (2.42) take as is (before Linux 6.9 it fails as
 an unwritable \fB\-\-print\fR does).
+.PP
+\fB\-\-json\fR (with \fB\-w\fR, \fB\-\-timeout\fR or
+\fB\-\-cleanup\fR) prints one object on one line on standard output
+once the command has ended, after whatever the command wrote there:
+\fBstatus\fR, setsid\-run's exit status; \fBended_by\fR,
+\fB"timeout"\fR, \fB"cleanup"\fR or \fBnull\fR; \fBsignal\fR, the
+name of \fB\-\-signal\fR; and \fBprocesses\fR, what the timeout or the
+cleanup ended, each as \fBpgkill \-\-wait \-\-json\fR reports it:
+\fBpid\fR, \fBino\fR, \fBpgid\fR, \fBsid\fR, \fBcomm\fR,
+\fBoutcome\fR, \fBexit\fR (\fB{"code":\fR\fIN\fR\fB}\fR,
+\fB{"signal":\fR\fIN\fR\fB,"core":\fR\fIbool\fR\fB}\fR, or
+\fBnull\fR where the kernel does not tell: before Linux 6.15),
+\fBescalated\fR (SIGKILL after \fB\-\-kill\-after\fR) and, for a process
+of a sealed job that had left the session, \fBescaped\fR. The processes
+setsid\-run ends as a subreaper, outside the session, are not listed.
 "#,
     ),
     (

@@ -14,7 +14,7 @@ use procgroup::pidfile::{PidFile, PidFileError};
 use procgroup::spawn::{self, reaper, Child, Scope, Signals, Spawn};
 use procgroup::{parse_duration, Pgid, Signal};
 
-use crate::common::{core, main_with, Failure};
+use crate::common::{core, main_with, write_process_json, Failure};
 
 mod man;
 mod supervise;
@@ -92,6 +92,10 @@ pub struct Args {
     /// Once the exec succeeded, print the new process's ids on stdout, before the command runs
     #[arg(long, value_enum, value_name = "WHAT")]
     print: Option<Print>,
+
+    /// With --timeout or --cleanup, print on stdout once the command has ended a JSON report of what they ended
+    #[arg(long)]
+    json: bool,
 
     /// Write COMMAND's pid to FILE; refuse to start if FILE names a live instance
     #[arg(long, value_name = "FILE")]
@@ -199,6 +203,11 @@ fn run(args: Args) -> Result<i32, Failure> {
         ));
     }
     let waiting = args.wait || args.timeout.is_some() || args.cleanup;
+    if args.json && !waiting {
+        return Err(Failure::usage(
+            "--json reports what --timeout or --cleanup ended: give one of them (or -w)",
+        ));
+    }
     let mut spawn = spawn_for(&args)?;
     // Before the command starts: orphans of the job come up to
     // setsid-run, which reaps them and, with --cleanup or --timeout, ends
@@ -318,13 +327,17 @@ fn start(
     };
     // Waiting, the lock is held for the command's life, and the file is
     // removed (if it is still ours) before the lock goes.
-    let code = supervise(&mut child, signals, &job, args, _terminal.as_ref());
+    let supervised = supervise(&mut child, signals, &job, args, _terminal.as_ref());
     leave(job);
-    let code = code?;
+    let supervised = supervised?;
     if let Some(file) = pidfile {
         file.remove();
     }
-    Ok(code)
+    if args.json {
+        write_report(args, &supervised)
+            .map_err(|e| Failure::new(FAILED, format!("--json: cannot write the report: {e}")))?;
+    }
+    Ok(supervised.code)
 }
 
 /// Where `--seal` makes the job's leaf: setsid-run's own cgroup; `None`
@@ -470,6 +483,35 @@ fn spawn_for(args: &Args) -> Result<Spawn, Failure> {
         stdout,
         stderr,
     })
+}
+
+/// `--json`: the command's status, and what --timeout or --cleanup ended
+/// (each process as `pgkill --wait --json` reports it), on one line.
+fn write_report(args: &Args, supervised: &supervise::Supervised) -> io::Result<()> {
+    let mut line = Vec::new();
+    let ended = match (&supervised.ending, supervised.timed_out) {
+        (None, _) => "null",
+        (Some(_), true) => "\"timeout\"",
+        (Some(_), false) => "\"cleanup\"",
+    };
+    write!(
+        line,
+        "{{\"status\":{},\"ended_by\":{ended},\"signal\":\"{}\",\"processes\":[",
+        supervised.code,
+        args.signal.name()
+    )?;
+    if let Some(ending) = &supervised.ending {
+        for (i, entry) in ending.entries().into_iter().enumerate() {
+            if i > 0 {
+                line.push(b',');
+            }
+            write_process_json(&mut line, &entry.process, Some(entry), true, entry.escaped)?;
+        }
+    }
+    line.extend_from_slice(b"]}\n");
+    let mut out = io::stdout().lock();
+    out.write_all(&line)?;
+    out.flush()
 }
 
 fn print_ids(print: Print, child: &Child) -> io::Result<()> {

@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::time::{Duration, Instant};
 
 use procgroup::cgroup::Leaf;
-use procgroup::deliver::{self, Target};
+use procgroup::deliver::{self, Delivery, Target};
 use procgroup::spawn::{self, reaper, Child, Event, Signals};
 use procgroup::{Pid, Signal};
 
@@ -35,53 +35,61 @@ impl Job {
     }
 
     /// Ends the job: `signal`, SIGKILL to what is left `kill_after` later
-    /// (at once without), and waits until nothing is left. Whether SIGKILL
-    /// was needed.
-    pub fn end(&self, signal: Signal, kill_after: Option<Duration>) -> Result<bool, Failure> {
+    /// (at once without), and waits until nothing is left; what became of
+    /// each process. With `certify` (for `--json`) it can tell how each
+    /// ended ([`Delivery::certify_exits`]) once they are reaped.
+    pub fn end(
+        &self,
+        signal: Signal,
+        kill_after: Option<Duration>,
+        certify: bool,
+    ) -> Result<Delivery, Failure> {
+        let mut delivery = Delivery::new(signal);
+        if certify {
+            delivery = delivery.certify();
+        }
         match self {
             Job::Scope(target) => {
-                let mut ending = deliver::signal(*target, signal).map_err(failed)?;
-                ending.wait(None, kill_after).map_err(failed)?;
-                Ok(ending.escalated())
+                let plan = deliver::resolve(&[*target]).map_err(failed)?;
+                delivery.send(&plan).map_err(failed)?;
             }
+            // A handle of its own: the delivery removes the leaf once empty.
             Job::Sealed(leaf) => {
-                leaf.signal(signal).map_err(failed)?;
-                let deadline = kill_after.map(|after| Instant::now() + after);
-                if leaf.wait_empty(deadline).map_err(failed)? {
-                    return Ok(false);
-                }
-                leaf.kill().map_err(failed)?;
-                leaf.wait_empty(None).map_err(failed)?;
-                Ok(true)
+                let leaf = Leaf::open(leaf.path()).map_err(failed)?;
+                delivery.send_leaf(leaf).map_err(failed)?;
             }
         }
+        delivery.wait(None, kill_after).map_err(failed)?;
+        Ok(delivery)
     }
 
     /// Kills the job at once, for a start that cannot go on.
     pub fn kill(&self) {
-        match self {
-            Job::Scope(target) => {
-                let _ = deliver::end(*target, Signal::KILL, None, None);
-            }
-            Job::Sealed(leaf) => {
-                let _ = leaf.kill();
-                let _ = leaf.wait_empty(None);
-            }
-        }
+        let _ = self.end(Signal::KILL, None, false);
     }
 }
 
+/// How a supervised command ended.
+pub(super) struct Supervised {
+    /// setsid-run's exit status.
+    pub code: i32,
+    /// Whether --timeout ended it.
+    pub timed_out: bool,
+    /// What --timeout or --cleanup ended, if either did.
+    pub ending: Option<Delivery>,
+}
+
 /// Waits for the command, forwarding signals, enforcing --timeout and
-/// --cleanup; returns setsid-run's exit status. setsid-run is a child
-/// subreaper meanwhile: what the job double-forks comes up to it, is
-/// reaped when it exits, and --timeout and --cleanup end it.
+/// --cleanup. setsid-run is a child subreaper meanwhile: what the job
+/// double-forks comes up to it, is reaped when it exits, and --timeout and
+/// --cleanup end it.
 pub(super) fn supervise(
     child: &mut Child,
     signals: &Signals,
     job: &Job,
     args: &Args,
     terminal: Option<&Foreground>,
-) -> Result<i32, Failure> {
+) -> Result<Supervised, Failure> {
     // A timeout of 0 is none, as in timeout(1).
     let mut deadline = args
         .timeout
@@ -125,32 +133,52 @@ pub(super) fn supervise(
             }
             Event::Signal(signal) => job.signal(signal)?,
             Event::TimedOut => {
-                let escalated = end_all(job, args, child.pid)?;
+                let (mut ending, escalated) = end_all(job, args, child.pid)?;
                 let status = child.wait().map_err(failed)?;
-                return Ok(if args.preserve_status {
+                if args.json {
+                    ending.certify_exits();
+                }
+                let code = if args.preserve_status {
                     spawn::shell_status(status)
                 } else if escalated {
                     TIMED_OUT_KILLED
                 } else {
                     TIMED_OUT
+                };
+                return Ok(Supervised {
+                    code,
+                    timed_out: true,
+                    ending: Some(ending),
                 });
             }
             Event::Exited(status) => {
-                if args.cleanup {
-                    end_all(job, args, child.pid)?;
-                }
-                return Ok(spawn::shell_status(status));
+                let ending = if args.cleanup {
+                    let mut ending = end_all(job, args, child.pid)?.0;
+                    if args.json {
+                        ending.certify_exits();
+                    }
+                    Some(ending)
+                } else {
+                    None
+                };
+                return Ok(Supervised {
+                    code: spawn::shell_status(status),
+                    timed_out: false,
+                    ending,
+                });
             }
         }
     }
 }
 
 /// Ends the job, then whatever it left in setsid-run's subtree, whatever
-/// its session; whether either needed SIGKILL.
-fn end_all(job: &Job, args: &Args, command: Pid) -> Result<bool, Failure> {
-    let escalated = job.end(args.signal, Some(args.kill_after))?;
+/// its session; what the job's ending did, and whether either needed
+/// SIGKILL.
+fn end_all(job: &Job, args: &Args, command: Pid) -> Result<(Delivery, bool), Failure> {
+    let ending = job.end(args.signal, Some(args.kill_after), args.json)?;
     let strays = reaper::end_descendants(args.signal, args.kill_after, command).map_err(failed)?;
-    Ok(escalated || strays)
+    let escalated = ending.escalated() || strays;
+    Ok((ending, escalated))
 }
 
 /// Whether the command, our child, has stopped (its stop is taken in: a
