@@ -13,7 +13,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{self, assert_one_line_error, wait_until, Namespace, Tmux, PGTREE};
+use crate::support::{
+    self, assert_exit, assert_one_line_error, wait_until, Namespace, Tmux, PGTREE,
+};
 
 /// The scenario: a session to watch, led by a `sh` that runs the shell
 /// lines the test writes to the FIFO `$DIR/orders` (so that every process
@@ -423,6 +425,52 @@ fn redraws_to_the_window_size_and_ctrl_c_gives_the_terminal_back() {
         prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
     });
     assert!(tmux.screen().iter().any(|row| row == "status=0"));
+    assert_eq!(
+        stty(&ns, &tmux, "stty.after"),
+        modes,
+        "the terminal's modes"
+    );
+    tmux.kill_server();
+}
+
+/// TERM from outside (a `kill` from another terminal, a shell's exit ends
+/// the view as `q` does: the shell's screen and the terminal's modes come
+/// back, and the status says the signal (128+15).
+#[test]
+fn term_from_outside_gives_the_terminal_back() {
+    if !support::have_tmux() {
+        return;
+    }
+    let Some(ns) = Namespace::start(&scenario()) else {
+        return;
+    };
+    let leader = ns.var("leader");
+    let tmux = Tmux::new(&ns);
+    tmux.wait_for_screen("the first prompt", prompt);
+    let modes = stty(&ns, &tmux, "stty.before");
+    tmux.type_line("clear; echo the shell before");
+    let before = tmux.wait_for_screen("the screen before", |rows| {
+        rows == ["$ clear; echo the shell before", "the shell before", "$"]
+            || rows == ["the shell before", "$"]
+    });
+    let command = format!("{PGTREE} --watch 1h -s {leader}");
+    tmux.type_line(&command);
+    tmux.wait_for_screen("a frame", |rows| {
+        rows.first().is_some_and(|row| row.starts_with("pgtree: "))
+    });
+    let watcher = pid_of(&ns, &command);
+    // The pgtree this test started, in its own namespace.
+    let output = ns.sh(&format!("kill -TERM {watcher}"));
+    assert_exit(&output, 0);
+    let wanted = after_command(&before, &command, &[]);
+    tmux.wait_for_screen("the shell's screen back", |rows| rows == wanted);
+    assert_eq!(display(&tmux, "#{alternate_on}"), "0");
+    assert_eq!(display(&tmux, "#{cursor_flag}"), "1");
+    tmux.type_line("echo \"status=$?\"");
+    tmux.wait_for_screen("the status", |rows| {
+        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
+    });
+    assert!(tmux.screen().iter().any(|row| row == "status=143"));
     assert_eq!(
         stty(&ns, &tmux, "stty.after"),
         modes,

@@ -21,7 +21,8 @@ use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifier
 use crossterm::style::{Attribute, Print, SetAttribute};
 use crossterm::terminal::{self, ClearType};
 use crossterm::{cursor, queue};
-use procgroup::{parse_duration, Forest, Pid, Process, Selection, Snapshot};
+use procgroup::spawn::Signals;
+use procgroup::{parse_duration, Forest, Pid, Process, Selection, Signal, Snapshot};
 use unicode_width::UnicodeWidthChar;
 
 use super::tree::{self, Look};
@@ -64,6 +65,11 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         seals: true,
         ..selection.fields()
     };
+    // TERM, INT, HUP and QUIT from outside end the view as `q` does: the
+    // terminal is given back before pgtree dies of them (128+N). Blocked,
+    // and read between frames.
+    let signals = Signals::block(&[Signal::TERM, Signal::INT, Signal::HUP, Signal::QUIT])
+        .map_err(|e| Failure::new(1, format!("--watch: cannot watch signals: {e}")))?;
     let screen = Screen::enter()?;
     let mut view = View {
         look,
@@ -85,10 +91,19 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         // at the keys even when a frame takes longer than the interval.
         let due = started + interval;
         loop {
-            if event::poll(due.saturating_duration_since(Instant::now()))? {
+            if let Ok(Some(signal)) = signals.take() {
+                drop(screen);
+                signals.keep_blocked();
+                return Ok(128 + signal.number());
+            }
+            let wait = due
+                .saturating_duration_since(Instant::now())
+                .min(SIGNAL_LOOK);
+            if event::poll(wait)? {
                 match event::read()? {
                     Event::Key(key) if quits(key) => {
                         drop(screen);
+                        signals.keep_blocked();
                         return Ok(0);
                     }
                     Event::Resize(..) => view.draw()?,
@@ -101,6 +116,9 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         }
     }
 }
+
+/// How often the view looks for a signal from outside while it waits.
+const SIGNAL_LOOK: Duration = Duration::from_millis(100);
 
 /// `q`, `Q`, Esc and Ctrl-C (raw mode reads it as a key, not a signal).
 fn quits(key: KeyEvent) -> bool {
