@@ -115,7 +115,7 @@ pub(super) fn supervise(
             Event::Signal(Signal::CHLD) => {
                 // An orphan of the job that came up to setsid-run and
                 // exited is reaped.
-                let _ = reaper::reap_exited(child.pid);
+                reaper::reap_orphans(child.pid);
                 // With the terminal, Ctrl-Z reaches the command's group,
                 // not setsid-run: when it stops, setsid-run stops too, the
                 // terminal back with its own group, as a shell's job; once

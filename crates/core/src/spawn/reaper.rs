@@ -40,6 +40,35 @@ fn children(keep: Pid) -> io::Result<Vec<(Pid, bool)>> {
         .collect())
 }
 
+/// Reaps the caller's children that have exited, but `keep`, cheaply (no
+/// look at /proc): for each SIGCHLD while a command runs. It stops at
+/// `keep`'s own exit, which its handle reaps; what is left then is reaped
+/// by [`end_descendants`] or, after the caller, by init.
+pub fn reap_orphans(keep: Pid) {
+    loop {
+        // SAFETY: an all-zero siginfo_t is valid; waitid fills it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid of any child, peeking (WNOWAIT), without blocking.
+        let peeked = unsafe {
+            libc::waitid(
+                libc::P_ALL,
+                0,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        // SAFETY: waitid filled the siginfo; si_pid is 0 when no child has
+        // exited.
+        let pid = unsafe { info.si_pid() };
+        if peeked != 0 || pid == 0 || pid == keep.as_raw() {
+            return;
+        }
+        let mut status = 0;
+        // SAFETY: waitpid of that child, which has exited.
+        unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    }
+}
+
 /// Reaps the caller's children that have exited, but `keep`; the live
 /// children left.
 pub fn reap_exited(keep: Pid) -> io::Result<Vec<Pid>> {
