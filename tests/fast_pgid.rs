@@ -287,18 +287,7 @@ fn a_stranger_that_took_the_group_id_before_the_scan_is_not_touched() {
     wait_until("the group is dead and reaped", || {
         ns.processes().iter().all(|p| p.pgid != g)
     });
-    let output = ns.sh(&format!(
-        "echo {} > /proc/sys/kernel/ns_last_pid\n\
-         setsid \"$DIR/newcomer\" 1000 </dev/null >/dev/null 2>&1 &\necho $!",
-        g - 1
-    ));
-    assert_exit(&output, 0);
-    let got: i32 = support::stdout(&output).trim().parse().unwrap();
-    assert_eq!(got, g, "ns_last_pid did not hand pid {g} over");
-    ns.wait_for("the stranger leads a group of the old id", |_| {
-        ns.stat(g)
-            .is_some_and(|p| p.comm == b"newcomer" && p.state == 'S' && p.pgid == g)
-    });
+    ns.start_at(g, "\"$DIR/newcomer\" 1000", b"newcomer");
     assert!(
         held(),
         "pgkill left its listing before the stranger was in place: the test proves nothing"

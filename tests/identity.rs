@@ -128,19 +128,7 @@ fn a_reused_pid_is_refused_by_its_old_inode() {
     ns.wait_for("the old X is reaped", |_| ns.stat(x).is_none());
     // A new process takes X, in a session and group of its own (setsid,
     // as a background child of sh, is no group leader: it does not fork).
-    let output = ns.sh(&format!(
-        "echo {} > /proc/sys/kernel/ns_last_pid\n\
-         setsid sleep 2000 </dev/null >/dev/null 2>&1 &\necho $!",
-        x - 1
-    ));
-    assert_exit(&output, 0);
-    let got: i32 = support::stdout(&output).trim().parse().unwrap();
-    assert_eq!(got, x, "ns_last_pid did not hand pid {x} over");
-    ns.wait_for("the new X leads its group and session", |_| {
-        ns.stat(x).is_some_and(|p| {
-            p.cmdline() == "sleep 2000" && p.pgid == x && p.sid == x && p.state == 'S'
-        })
-    });
+    ns.start_at(x, "sleep 2000", b"sleep");
     let new = real_ino(&ns, x);
     assert_ne!(new, old, "pidfs inodes are never reused");
     for option in ["--pid", "--pgid", "--sid"] {

@@ -122,19 +122,7 @@ fn a_joiner_that_a_signalled_member_waits_for_gets_the_signal() {
 /// In the namespace, starts `$DIR/newcomer 1000` as the next fork with
 /// `pid`, leading a session and group of its own; asserts it got it.
 fn stranger_at(ns: &Namespace, pid: i32) {
-    let output = ns.sh(&format!(
-        "echo {} > /proc/sys/kernel/ns_last_pid\n\
-         setsid \"$DIR/newcomer\" 1000 </dev/null >/dev/null 2>&1 &\necho $!",
-        pid - 1
-    ));
-    assert_exit(&output, 0);
-    let got: i32 = support::stdout(&output).trim().parse().unwrap();
-    assert_eq!(got, pid, "ns_last_pid did not hand pid {pid} over");
-    ns.wait_for("the stranger leads its own session", |_| {
-        ns.stat(pid).is_some_and(|p| {
-            p.comm == b"newcomer" && p.state == 'S' && p.pgid == pid && p.sid == pid
-        })
-    });
+    ns.start_at(pid, "\"$DIR/newcomer\" 1000", b"newcomer");
 }
 
 /// Waits for `child` (pgkill, started with piped output) to exit; its output.

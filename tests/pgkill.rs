@@ -1294,19 +1294,7 @@ fn bad_input_is_one_line_on_stderr_and_exit_2() {
 /// `pid`, leading a session and group of its own (so that `pid` is also a
 /// group id and a session id again); asserts it got that pid.
 fn newcomer_leading(ns: &Namespace, pid: i32) {
-    let output = ns.sh(&format!(
-        "echo {} > /proc/sys/kernel/ns_last_pid\n\
-         setsid \"$DIR/newcomer\" 1000 </dev/null >/dev/null 2>&1 &\necho $!",
-        pid - 1
-    ));
-    assert_exit(&output, 0);
-    let got: i32 = support::stdout(&output).trim().parse().unwrap();
-    assert_eq!(got, pid, "ns_last_pid did not hand pid {pid} over");
-    ns.wait_for("the newcomer leads its own session", |_| {
-        ns.stat(pid).is_some_and(|p| {
-            p.comm == b"newcomer" && p.state == 'S' && p.pgid == pid && p.sid == pid
-        })
-    });
+    ns.start_at(pid, "\"$DIR/newcomer\" 1000", b"newcomer");
 }
 
 /// Asserts that pgkill (its `output`, with --json) ended well and neither

@@ -411,6 +411,29 @@ impl Namespace {
             .env("SETSID_RUN", SETSID_RUN))
     }
 
+    /// Starts `setsid COMMAND` in the namespace as its next fork, so that
+    /// it gets `pid` (through `ns_last_pid`) and leads a session and group
+    /// of its own, as a stranger that took an id would; waits until it
+    /// runs, asleep, as `comm`.
+    pub fn start_at(&self, pid: i32, command: &str, comm: &[u8]) {
+        let output = self.sh(&format!(
+            "echo {} > /proc/sys/kernel/ns_last_pid\n\
+             setsid {command} </dev/null >/dev/null 2>&1 &\necho $!",
+            pid - 1
+        ));
+        assert_exit(&output, 0);
+        let got: i32 = stdout(&output).trim().parse().unwrap();
+        assert_eq!(got, pid, "ns_last_pid did not hand pid {pid} over");
+        self.wait_for(
+            &format!("{command} leads a session of its own as {pid}"),
+            |_| {
+                self.stat(pid).is_some_and(|p| {
+                    p.comm == comm && p.state == 'S' && p.pgid == pid && p.sid == pid
+                })
+            },
+        );
+    }
+
     /// `/proc/<pid>` of the namespace's process `pid`, seen from here.
     pub fn proc_path(&self, pid: i32) -> PathBuf {
         self.proc.join(pid.to_string())
