@@ -205,21 +205,11 @@ impl Delivery {
             return Ok(false);
         }
         let snapshot = Snapshot::read(Fields::default())?;
-        let signal = if self.escalated {
-            Signal::KILL
-        } else {
-            self.signal
-        };
+        let signal = self.signal_now();
         let mut found = false;
         for &scope in &live {
             let target = self.scopes[scope].target;
-            let newcomers: Vec<Process> = snapshot
-                .processes()
-                .iter()
-                .filter(|p| !p.kernel_thread && !p.is_zombie() && target.contains(p))
-                .filter(|p| !self.is_known_exited(p))
-                .cloned()
-                .collect();
+            let newcomers = Self::unknown_in(&snapshot, target, |p| self.is_known_exited(p));
             if newcomers.is_empty() {
                 continue;
             }
@@ -255,22 +245,12 @@ impl Delivery {
             return Ok(false);
         }
         let snapshot = self.late_snapshot();
-        let signal = if self.escalated {
-            Signal::KILL
-        } else {
-            self.signal
-        };
+        let signal = self.signal_now();
         self.resignal_execed(&snapshot, signal);
         let mut found = false;
         for &scope in &live {
             let target = self.scopes[scope].target;
-            let joiners: Vec<Process> = snapshot
-                .processes()
-                .iter()
-                .filter(|p| !p.kernel_thread && !p.is_zombie() && target.contains(p))
-                .filter(|p| !self.is_known(p))
-                .cloned()
-                .collect();
+            let joiners = Self::unknown_in(&snapshot, target, |p| self.is_known(p));
             for process in &joiners {
                 // In the scope, verified through the fd, while the scope is
                 // proven; and the process the scan saw, not a successor of
@@ -355,6 +335,31 @@ impl Delivery {
                 entry.process = now;
             }
         }
+    }
+
+    /// The signal a process found now gets: SIGKILL once escalated.
+    fn signal_now(&self) -> Signal {
+        if self.escalated {
+            Signal::KILL
+        } else {
+            self.signal
+        }
+    }
+
+    /// The live processes of `snapshot` in `target` that `known` does not
+    /// count as known.
+    fn unknown_in(
+        snapshot: &Snapshot,
+        target: Target,
+        known: impl Fn(&Process) -> bool,
+    ) -> Vec<Process> {
+        snapshot
+            .processes()
+            .iter()
+            .filter(|p| !p.kernel_thread && !p.is_zombie() && target.contains(p))
+            .filter(|p| !known(p))
+            .cloned()
+            .collect()
     }
 
     /// Whether `process` is one already targeted (signalled, refused, or
