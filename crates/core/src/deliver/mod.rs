@@ -16,8 +16,14 @@
 //!   continued after it, so that the signal takes effect.
 //! - A group or session id is signalled by number only while it is proven
 //!   to be the one targeted, without a gap: a member verified in it is
-//!   still held by a pidfd (`scope`). An id that was empty once may be
-//!   someone else's; it is never signalled again.
+//!   still held by a pidfd (`scope`), or a leader's pidfd still reaches a
+//!   member of its group (`PIDFD_SIGNAL_PROCESS_GROUP`, Linux 6.9: it never
+//!   reaches a later group of the same number). An id that was empty once
+//!   may be someone else's; it is never signalled again.
+//! - A sealed session (`setsid-run --seal`) is reached through its cgroup
+//!   leaf, which holds the processes that left it too (`seal`): frozen,
+//!   each member signalled through a pidfd, thawed; gone at `populated 0`.
+//!   Any leaf can be signalled so ([`Delivery::send_leaf`]).
 //! - A group whose members need not be known before the signal (no dry
 //!   run, no report of each) is resolved without listing /proc
 //!   ([`resolve_lean`]): its leader, pinned, proves it live; the refusal
@@ -26,7 +32,10 @@
 //! - What each member of a group got is the kernel's rule applied to it
 //!   (`permission`), not the success of `kill(-pgid)`.
 //! - Waiting uses one pidfd per process in an epoll set, never
-//!   `kill(pid, 0)` (fooled by zombies and reused PIDs).
+//!   `kill(pid, 0)` (fooled by zombies and reused PIDs); while it waits,
+//!   what joins a target after the signal (a child forked in a handler) is
+//!   looked for and signalled too. With [`Delivery::certify`], it tells
+//!   how each process ended (`exit`, Linux 6.15).
 //!
 //! ```no_run
 //! use std::time::Duration;
