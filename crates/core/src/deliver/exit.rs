@@ -127,7 +127,7 @@ impl Delivery {
     }
 
     /// After waiting: tells how each process that exited ended, giving
-    /// their parents a moment ([`REAP_GRACE`]) to reap them.
+    /// their parents a moment (`REAP_GRACE`) to reap them.
     pub fn certify_exits(&mut self) {
         self.certificates.early.clear();
         let deadline = Instant::now() + REAP_GRACE;

@@ -5,9 +5,9 @@
 //! script. `start` returns only once the exec happened or failed, and an
 //! exec failure is reported to the caller in a shell's words and codes.
 //!
-//! The program is found in `PATH` as bash finds it ([`path`]). It is then
-//! started with `posix_spawn` ([`posix`]) where that can do what is asked,
-//! and forked otherwise ([`fork`]): for ioctls in the child (a controlling
+//! The program is found in `PATH` as bash finds it (`path`). It is then
+//! started with `posix_spawn` (`posix`) where that can do what is asked,
+//! and forked otherwise (`fork`): for ioctls in the child (a controlling
 //! terminal, the foreground), a file that `posix_spawn` does not run (no
 //! executable: `/bin/sh` runs it), or a held start, which keeps the command
 //! from its first instruction until the caller has said it started.
