@@ -288,7 +288,7 @@ fn list(args: &ListArgs, selected: &[&Process], ino: bool) -> Result<Option<i32>
     Ok(Some(status))
 }
 
-/// The man page's sections beyond the options: [`MAN_SECTIONS`], with the
+/// The man page's sections beyond the options: `MAN_SECTIONS`, with the
 /// legend of the tree's marks after OUTPUT.
 pub fn man_sections() -> Vec<(&'static str, String)> {
     let mut sections: Vec<(&'static str, String)> = MAN_SECTIONS
