@@ -144,7 +144,7 @@ pgid\t'The process group id'
 sid\t'The session id'
 pid:ino\t'PID:INO, with the pidfs inode (Linux 6.9+): 13131:4242, for pgkill --pid and util-linux kill'
 ids\t'pid, pgid, sid and pidfs inode (? before Linux 6.9): 13131 13131 13131 4242'
-json\t'{"pid":13131,"pgid":13131,"sid":13131,"ino":4242}; ino null before Linux 6.9'"
+json\t'pid, pgid, sid and ino as one JSON object on a line (ino null before Linux 6.9)'"
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile -d 'Write COMMAND\'s pid to FILE; refuse to start if FILE names a live instance' -r -F
 complete -c setsid-run -n 'not __procgroup_setsid_run_command >/dev/null' -l pidfile-format -d 'What --pidfile holds: the pid (what pgrep -F reads), or PID:INO with its pidfs inode (Linux 6.9+), checked exactly' -r -f -a "pid\t'The pid alone, as pgrep -F and other tools read it'
 pid:ino\t'PID:INO, checked by setsid-run and pgtree -F by the inode, exactly'"

@@ -157,7 +157,7 @@ enum Print {
     PidIno,
     /// pid, pgid, sid and pidfs inode (? before Linux 6.9): 13131 13131 13131 4242
     Ids,
-    /// {"pid":13131,"pgid":13131,"sid":13131,"ino":4242}; ino null before Linux 6.9
+    /// pid, pgid, sid and ino as one JSON object on a line (ino null before Linux 6.9)
     Json,
 }
 
