@@ -284,7 +284,7 @@ fn start(
             // Nothing half-done: a command whose pid file failed is stopped.
             job.kill();
             let _ = child.wait();
-            forget(job);
+            leave(job);
             if let Some(file) = pidfile {
                 file.remove();
             }
@@ -300,7 +300,7 @@ fn start(
                 // is ended, as when its pid file fails.
                 job.kill();
                 let _ = child.wait();
-                forget(job);
+                leave(job);
                 if let Some(file) = pidfile {
                     file.remove();
                 }
@@ -369,13 +369,6 @@ fn leave(job: Job) {
         } else {
             let _ = leaf.remove();
         }
-    }
-}
-
-/// A job ended at once: its leaf, empty, is removed.
-fn forget(job: Job) {
-    if let Job::Sealed(leaf) = job {
-        let _ = leaf.remove();
     }
 }
 
