@@ -40,22 +40,25 @@ impl Delivery {
     /// leaf to wait for it. Nothing outside the leaf is signalled.
     pub fn send_leaf(&mut self, leaf: Leaf) -> Result<()> {
         self.sent_at.get_or_insert_with(super::ticks_since_boot);
-        self.signal_sealed(leaf, None, None, self.signal)
+        self.signal_sealed(leaf, None, None, &[], self.signal)
     }
 
     /// Signals every process in `leaf`, the leaf of session `sid` when it
     /// stands for one (a member elsewhere than in that session is marked
     /// [`super::Entry::escaped`]), and keeps the leaf to wait for it.
+    /// `known` are processes of the leaf as the plan read them: those are
+    /// not read again.
     pub(super) fn signal_sealed(
         &mut self,
         leaf: Leaf,
         sid: Option<Sid>,
         scope: Option<usize>,
+        known: &[Process],
         signal: Signal,
     ) -> Result<()> {
         let os = |what: &str, error| Error::os(format!("{what} {}", leaf.path().display()), error);
         leaf.freeze().map_err(|e| os("cannot freeze", e))?;
-        let signalled = self.signal_frozen(&leaf, sid, scope, signal);
+        let signalled = self.signal_frozen(&leaf, sid, scope, known, signal);
         let thawed = leaf.thaw().map_err(|e| os("cannot thaw", e));
         signalled?;
         thawed?;
@@ -68,18 +71,23 @@ impl Delivery {
         leaf: &Leaf,
         sid: Option<Sid>,
         scope: Option<usize>,
+        known: &[Process],
         signal: Signal,
     ) -> Result<()> {
         let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
         let listed = leaf.members().map_err(os)?;
         // Pinned, then seen in the leaf still: a pid reaped and taken by
-        // someone else meanwhile is not listed any more.
+        // someone else meanwhile is not listed any more. What the plan
+        // read of a pid is not read again (a frozen leaf forks nothing).
         let pinned: Vec<(Process, PidFd)> = listed
             .into_iter()
             .filter_map(|pid| {
                 let pidfd = PidFd::open_unchecked(pid).ok()??;
-                let stat = pidfd.stat(pid)?;
-                Some((Process::from(stat), pidfd))
+                let process = match known.binary_search_by_key(&pid, |p| p.pid) {
+                    Ok(i) => known[i].clone(),
+                    Err(_) => Process::from(pidfd.stat(pid)?),
+                };
+                Some((process, pidfd))
             })
             .collect();
         let still = leaf.members().map_err(os)?;

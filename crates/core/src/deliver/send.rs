@@ -44,7 +44,7 @@ impl Delivery {
                     // leaf, whatever session it is in now.
                     let pids = members.iter().map(|p| p.pid);
                     if let Some(leaf) = crate::cgroup::Leaf::of_session(sid, pids) {
-                        self.signal_sealed(leaf, Some(sid), Some(scope), self.signal)?;
+                        self.signal_sealed(leaf, Some(sid), Some(scope), members, self.signal)?;
                         self.continue_stopped(members, self.signal);
                         continue;
                     }
