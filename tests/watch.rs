@@ -193,6 +193,30 @@ fn stty(ns: &Namespace, tmux: &Tmux, name: &str) -> String {
 /// New and ended processes between frames, marked `new` and then `gone`
 /// for one frame each; `q` gives the shell its screen and terminal modes
 /// back; without a terminal for input it refuses, one line, exit 2.
+/// After the view: the shell's screen as it was (`before`, then the
+/// command), the main screen and the cursor back, the terminal's `modes`
+/// as before, and `status` for the view's exit status.
+fn assert_terminal_back(
+    ns: &Namespace,
+    tmux: &Tmux,
+    before: &[String],
+    command: &str,
+    modes: &str,
+    status: i32,
+) {
+    let wanted = after_command(before, command, &[]);
+    tmux.wait_for_screen("the shell's screen back", |rows| rows == wanted);
+    assert_eq!(display(tmux, "#{alternate_on}"), "0");
+    assert_eq!(display(tmux, "#{cursor_flag}"), "1");
+    tmux.type_line("echo \"status=$?\"");
+    tmux.wait_for_screen("the status", |rows| {
+        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
+    });
+    let status = format!("status={status}");
+    assert!(tmux.screen().contains(&status));
+    assert_eq!(stty(ns, tmux, "stty.after"), modes, "the terminal's modes");
+}
+
 #[test]
 fn shows_processes_come_and_go_and_q_gives_the_terminal_back() {
     if !support::have_tmux() {
@@ -330,20 +354,7 @@ fn shows_processes_come_and_go_and_q_gives_the_terminal_back() {
 
     // q: the shell's screen and modes as they were, status 0.
     tmux.keys(&["q"]);
-    let wanted = after_command(&before, &command, &[]);
-    tmux.wait_for_screen("the shell's screen back", |rows| rows == wanted);
-    assert_eq!(display(&tmux, "#{alternate_on}"), "0");
-    assert_eq!(display(&tmux, "#{cursor_flag}"), "1");
-    tmux.type_line("echo \"status=$?\"");
-    tmux.wait_for_screen("the status", |rows| {
-        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
-    });
-    assert!(tmux.screen().iter().any(|row| row == "status=0"));
-    assert_eq!(
-        stty(&ns, &tmux, "stty.after"),
-        modes,
-        "the terminal's modes"
-    );
+    assert_terminal_back(&ns, &tmux, &before, &command, &modes, 0);
     tmux.kill_server();
 }
 
@@ -416,25 +427,12 @@ fn redraws_to_the_window_size_and_ctrl_c_gives_the_terminal_back() {
     assert_eq!(display(&tmux, "#{alternate_on}"), "1");
 
     tmux.keys(&["C-c"]);
-    let wanted = after_command(&before, &command, &[]);
-    tmux.wait_for_screen("the shell's screen back", |rows| rows == wanted);
-    assert_eq!(display(&tmux, "#{alternate_on}"), "0");
-    assert_eq!(display(&tmux, "#{cursor_flag}"), "1");
-    tmux.type_line("echo \"status=$?\"");
-    tmux.wait_for_screen("the status", |rows| {
-        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
-    });
-    assert!(tmux.screen().iter().any(|row| row == "status=0"));
-    assert_eq!(
-        stty(&ns, &tmux, "stty.after"),
-        modes,
-        "the terminal's modes"
-    );
+    assert_terminal_back(&ns, &tmux, &before, &command, &modes, 0);
     tmux.kill_server();
 }
 
-/// TERM from outside (a `kill` from another terminal, a shell's exit ends
-/// the view as `q` does: the shell's screen and the terminal's modes come
+/// TERM from outside (a `kill` from another terminal) ends the view as `q`
+/// does: the shell's screen and the terminal's modes come
 /// back, and the status says the signal (128+15).
 #[test]
 fn term_from_outside_gives_the_terminal_back() {
@@ -462,20 +460,7 @@ fn term_from_outside_gives_the_terminal_back() {
     // The pgtree this test started, in its own namespace.
     let output = ns.sh(&format!("kill -TERM {watcher}"));
     assert_exit(&output, 0);
-    let wanted = after_command(&before, &command, &[]);
-    tmux.wait_for_screen("the shell's screen back", |rows| rows == wanted);
-    assert_eq!(display(&tmux, "#{alternate_on}"), "0");
-    assert_eq!(display(&tmux, "#{cursor_flag}"), "1");
-    tmux.type_line("echo \"status=$?\"");
-    tmux.wait_for_screen("the status", |rows| {
-        prompt(rows) && rows.iter().any(|row| row.starts_with("status="))
-    });
-    assert!(tmux.screen().iter().any(|row| row == "status=143"));
-    assert_eq!(
-        stty(&ns, &tmux, "stty.after"),
-        modes,
-        "the terminal's modes"
-    );
+    assert_terminal_back(&ns, &tmux, &before, &command, &modes, 143);
     tmux.kill_server();
 }
 
