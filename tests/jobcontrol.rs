@@ -38,6 +38,30 @@ fn live_in_session(ns: &Namespace, sid: i32) -> Vec<Proc> {
         .collect()
 }
 
+/// `pids`, stopped catchers of USR1 in the group or session `id`
+/// (`flag`): USR1 stays pending while they are stopped, STOP changes
+/// nothing, CONT lets their handlers run (they exit on USR1).
+fn usr1_waits_for_cont(ns: &Namespace, flag: &str, id: i32, pids: &[i32]) {
+    let usr1 = signal_bit(libc::SIGUSR1);
+    let output = ns.run(PGKILL, ["-USR1", flag, &id.to_string()]);
+    assert_exit(&output, 0);
+    for &pid in pids {
+        assert_still_stopped(ns, pid, usr1, &format!("USR1 caught, {flag}"));
+        assert_eq!(pending(ns, pid), usr1, "{pid}: USR1 is pending");
+    }
+    let output = ns.run(PGKILL, ["-STOP", flag, &id.to_string()]);
+    assert_exit(&output, 0);
+    for &pid in pids {
+        let allowed = usr1 | signal_bit(libc::SIGSTOP);
+        assert_still_stopped(ns, pid, allowed, &format!("STOP to a stopped {flag}"));
+    }
+    let output = ns.run(PGKILL, ["-CONT", flag, &id.to_string()]);
+    assert_exit(&output, 0);
+    wait_until("CONT let the USR1 handlers run", || {
+        pids.iter().all(|&pid| ns.is_gone(pid))
+    });
+}
+
 /// Processes in a line each, for messages: pid, group, session, state,
 /// tracer, terminal's group, command line.
 fn describe(ns: &Namespace, ps: &[Proc]) -> Vec<String> {
@@ -583,25 +607,7 @@ fn pgid_targets_that_are_stopped_get_the_signal_as_with_bash_kill() {
 
     let pids: Vec<i32> = catchers.iter().map(|p| p.pid).collect();
     stop(&ns, &[-u], &pids);
-    let usr1 = signal_bit(libc::SIGUSR1);
-    let output = ns.run(PGKILL, ["-USR1", "--pgid", &u.to_string()]);
-    assert_exit(&output, 0);
-    for &pid in &pids {
-        assert_still_stopped(&ns, pid, usr1, "USR1 caught");
-        assert_eq!(pending(&ns, pid), usr1, "{pid}: USR1 is pending");
-    }
-    let output = ns.run(PGKILL, ["-STOP", "--pgid", &u.to_string()]);
-    assert_exit(&output, 0);
-    for &pid in &pids {
-        let allowed = usr1 | signal_bit(libc::SIGSTOP);
-        assert_still_stopped(&ns, pid, allowed, "STOP to a stopped group");
-    }
-    // CONT: the handlers run (they exit on USR1).
-    let output = ns.run(PGKILL, ["-CONT", "--pgid", &u.to_string()]);
-    assert_exit(&output, 0);
-    wait_until("CONT let the USR1 handlers run", || {
-        pids.iter().all(|&pid| ns.is_gone(pid))
-    });
+    usr1_waits_for_cont(&ns, "--pgid", u, &pids);
     assert_still_stopped(&ns, ignorer, term, "at the end");
 }
 
@@ -693,24 +699,7 @@ fn sid_targets_that_are_stopped_get_the_signal_as_with_bash_kill() {
     let pids: Vec<i32> = catchers.iter().map(|p| p.pid).collect();
     let groups: Vec<i32> = catchers.iter().map(|p| -p.pgid).collect();
     stop(&ns, &groups, &pids);
-    let usr1 = signal_bit(libc::SIGUSR1);
-    let output = ns.run(PGKILL, ["-USR1", "--sid", &u.to_string()]);
-    assert_exit(&output, 0);
-    for &pid in &pids {
-        assert_still_stopped(&ns, pid, usr1, "USR1 caught, in a session");
-        assert_eq!(pending(&ns, pid), usr1, "{pid}: USR1 is pending");
-    }
-    let output = ns.run(PGKILL, ["-STOP", "--sid", &u.to_string()]);
-    assert_exit(&output, 0);
-    for &pid in &pids {
-        let allowed = usr1 | signal_bit(libc::SIGSTOP);
-        assert_still_stopped(&ns, pid, allowed, "STOP to a stopped session");
-    }
-    let output = ns.run(PGKILL, ["-CONT", "--sid", &u.to_string()]);
-    assert_exit(&output, 0);
-    wait_until("CONT let the USR1 handlers run", || {
-        pids.iter().all(|&pid| ns.is_gone(pid))
-    });
+    usr1_waits_for_cont(&ns, "--sid", u, &pids);
     assert_still_stopped(&ns, ignorer, term, "at the end");
 }
 
