@@ -222,6 +222,49 @@ fn a_sealed_job_in_a_fork_loop_is_emptied() {
     cgroup.wait_no_leaves("after the fork loop");
 }
 
+/// SIGKILL to a sealed session is one write to `cgroup.kill`, with no
+/// freeze: it reaches the escapees and a job still forking, in rounds at
+/// once; one more round, traced, shows the write and no freeze.
+#[test]
+fn sigkill_to_a_sealed_session_goes_through_cgroup_kill() {
+    if !support::have_strace() {
+        return;
+    }
+    let Some(cgroup) = TestCgroup::new() else {
+        return;
+    };
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let job = r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '
+        setsid sleep 1000 & (sleep 1001 &)
+        while :; do (setsid sleep 1003 &); sleep 0.01; done')"#;
+    let command = format!("{job} && sleep 0.2 && \"$PGKILL\" -KILL --sid \"$sid\" --wait");
+    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, &command);
+    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses; {stderr}");
+    assert_eq!(job_sleeps(&ns), vec![], "what survived");
+    cgroup.wait_no_leaves("after pgkill -KILL --sid");
+
+    let trace = ns.dir().join("trace");
+    let command = format!(
+        "{job} && sleep 0.2 && strace -f -qq -o {} -e trace=openat \
+         \"$PGKILL\" -KILL --sid \"$sid\" --wait",
+        trace.display()
+    );
+    let (statuses, stderr) = at_once(&ns, &cgroup, 1, &command);
+    assert_eq!(statuses, vec![0], "traced pgkill's status; {stderr}");
+    let trace = std::fs::read_to_string(&trace).expect("strace wrote no trace");
+    let opened = |file: &str| {
+        trace
+            .lines()
+            .any(|l| l.contains(&format!("/{file}\"")) && l.contains("O_WRONLY"))
+    };
+    assert!(opened("cgroup.kill"), "no write to cgroup.kill:\n{trace}");
+    assert!(!opened("cgroup.freeze"), "the leaf was frozen:\n{trace}");
+    assert_eq!(job_sleeps(&ns), vec![], "what survived the traced round");
+    cgroup.wait_no_leaves("after the traced round");
+}
+
 /// Without --seal: setsid-run, a child subreaper while it waits, gets the
 /// daemon the job double-forked, and --cleanup ends and reaps it.
 #[test]

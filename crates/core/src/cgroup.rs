@@ -339,6 +339,11 @@ impl Leaf {
         }
     }
 
+    /// Whether the kernel can kill it at once (`cgroup.kill`, Linux 5.14).
+    pub fn can_kill(&self) -> bool {
+        self.path.join("cgroup.kill").exists()
+    }
+
     /// Kills every process in it at once (`cgroup.kill`); where the kernel
     /// lacks that file (before 5.14), SIGKILL to each member, frozen.
     pub fn kill(&self) -> io::Result<()> {

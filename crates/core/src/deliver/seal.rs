@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use super::Delivery;
+use super::{Delivery, Outcome};
 use crate::cgroup::Leaf;
 use crate::pidfd::PidFd;
 use crate::{Error, Process, Result, Sid, Signal, Snapshot};
@@ -57,6 +57,11 @@ impl Delivery {
         signal: Signal,
     ) -> Result<()> {
         let os = |what: &str, error| Error::os(format!("{what} {}", leaf.path().display()), error);
+        if signal == Signal::KILL && leaf.can_kill() {
+            self.kill_sealed(&leaf, sid, scope, known)?;
+            self.leaves.push(leaf);
+            return Ok(());
+        }
         leaf.freeze().map_err(|e| os("cannot freeze", e))?;
         let signalled = self.signal_frozen(&leaf, sid, scope, known, signal);
         let thawed = leaf.thaw().map_err(|e| os("cannot thaw", e));
@@ -74,28 +79,38 @@ impl Delivery {
         known: &[Process],
         signal: Signal,
     ) -> Result<()> {
-        let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
-        let listed = leaf.members().map_err(os)?;
-        // Pinned, then seen in the leaf still: a pid reaped and taken by
-        // someone else meanwhile is not listed any more. What the plan
-        // read of a pid is not read again (a frozen leaf forks nothing).
-        let pinned: Vec<(Process, PidFd)> = listed
-            .into_iter()
-            .filter_map(|pid| {
-                let pidfd = PidFd::open_unchecked(pid).ok()??;
-                let process = match known.binary_search_by_key(&pid, |p| p.pid) {
-                    Ok(i) => known[i].clone(),
-                    Err(_) => Process::from(pidfd.stat(pid)?),
-                };
-                Some((process, pidfd))
-            })
-            .collect();
-        let still = leaf.members().map_err(os)?;
+        // A frozen leaf forks nothing: what is pinned is all of it.
+        let pinned = pin_members(leaf, known)?;
         self.sealing = sid;
         for (process, pidfd) in pinned {
-            if still.contains(&process.pid) {
-                self.signal_process(&process, Some(pidfd), signal, scope);
-            }
+            self.signal_process(&process, Some(pidfd), signal, scope);
+        }
+        self.sealing = None;
+        Ok(())
+    }
+
+    /// SIGKILL to a leaf: one write to `cgroup.kill`, which kills every
+    /// process in it and fails every fork meanwhile, so nothing is frozen
+    /// first. Its members are pinned before, to be reported.
+    fn kill_sealed(
+        &mut self,
+        leaf: &Leaf,
+        sid: Option<Sid>,
+        scope: Option<usize>,
+        known: &[Process],
+    ) -> Result<()> {
+        let pinned = pin_members(leaf, known)?;
+        leaf.kill()
+            .map_err(|error| Error::os(format!("cannot kill {}", leaf.path().display()), error))?;
+        self.sealing = sid;
+        for (process, pidfd) in pinned {
+            self.record(
+                &process,
+                Outcome::Signalled,
+                Some(pidfd),
+                Signal::KILL,
+                scope,
+            );
         }
         self.sealing = None;
         Ok(())
@@ -129,4 +144,28 @@ impl Delivery {
         }
         Ok(true)
     }
+}
+
+/// The processes in `leaf`, each pinned with a pidfd and then seen in the
+/// leaf still: a pid reaped and taken by someone else meanwhile is not
+/// listed any more. What `known` (the plan) read of a pid is not read
+/// again.
+fn pin_members(leaf: &Leaf, known: &[Process]) -> Result<Vec<(Process, PidFd)>> {
+    let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
+    let listed = leaf.members().map_err(os)?;
+    let mut pinned: Vec<(Process, PidFd)> = listed
+        .into_iter()
+        .filter_map(|pid| {
+            let pidfd = PidFd::open_unchecked(pid).ok()??;
+            let process = match known.binary_search_by_key(&pid, |p| p.pid) {
+                Ok(i) => known[i].clone(),
+                Err(_) => Process::from(pidfd.stat(pid)?),
+            };
+            Some((process, pidfd))
+        })
+        .collect();
+    let mut still = leaf.members().map_err(os)?;
+    still.sort_unstable();
+    pinned.retain(|(process, _)| still.binary_search(&process.pid).is_ok());
+    Ok(pinned)
 }

@@ -408,7 +408,7 @@ impl Delivery {
         }
     }
 
-    fn record(
+    pub(super) fn record(
         &mut self,
         process: &Process,
         outcome: Outcome,
