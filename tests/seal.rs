@@ -222,6 +222,49 @@ fn a_sealed_job_in_a_fork_loop_is_emptied() {
     cgroup.wait_no_leaves("after the fork loop");
 }
 
+/// An escapee that forks in its handler of the signal: the child is in
+/// the leaf and in no session targeted; pgkill finds it in the leaf and
+/// signals it, and `--wait` ends (it used to wait for ever).
+#[test]
+fn a_child_forked_by_an_escapee_in_its_handler_is_signalled_too() {
+    let Some(cgroup) = TestCgroup::new() else {
+        return;
+    };
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let command = r#"d=$(mktemp -d) &&
+        sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '
+            setsid sh -c "trap \"sleep 1007 & exit\" TERM; : > $0/ready
+                while :; do sleep 0.05; done" "$0" &
+            exec sleep 1002' "$d") &&
+        while [ ! -e "$d/ready" ]; do sleep 0.01; done &&
+        timeout 20 "$PGKILL" --sid "$sid" --wait; s=$?; rm -r "$d"; exit $s"#;
+    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, command);
+    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses; {stderr}");
+    assert_eq!(job_sleeps(&ns), vec![], "what survived");
+    cgroup.wait_no_leaves("after pgkill --sid");
+}
+
+/// Two sealed sessions that ignore SIGTERM, in one pgkill with `-k`: the
+/// escalation reaches both leaves.
+#[test]
+fn an_escalation_reaches_every_leaf() {
+    let Some(cgroup) = TestCgroup::new() else {
+        return;
+    };
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let command = r#"job() { "$SETSID_RUN" --seal -d --print sid -- sh -c 'trap "" TERM; exec sleep 1008'; }
+        a=$(job) && b=$(job) &&
+        timeout 20 "$PGKILL" --sid "$a" --sid "$b" --wait -k 0.2s"#;
+    let (statuses, stderr) = at_once(&ns, &cgroup, 4, command);
+    assert_eq!(statuses, vec![0; 4], "pgkill's statuses; {stderr}");
+    assert_eq!(job_sleeps(&ns), vec![], "what survived");
+    cgroup.wait_no_leaves("after pgkill -k");
+}
+
 /// SIGKILL to a sealed session is one write to `cgroup.kill`, with no
 /// freeze: it reaches the escapees and a job still forking, in rounds at
 /// once; one more round, traced, shows the write and no freeze.

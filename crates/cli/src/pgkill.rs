@@ -866,8 +866,10 @@ job, those that called \fBsetsid\fR(2) or double\-forked away included.
 pgkill finds the leaf through the cgroup of a member (or, when the session
 has no member left, by its name in the cgroup tree) and acts on the leaf
 instead: it freezes it (\fBcgroup.freeze\fR, which nobody sees), signals
-each process in it through a pidfd, thaws it; \fB\-\-kill\-after\fR's
-SIGKILL goes through \fBcgroup.kill\fR; waiting ends when
+each process in it through a pidfd, thaws it. SIGKILL, given or after
+\fB\-\-kill\-after\fR, is one write to \fBcgroup.kill\fR, with no
+freeze. While it waits, a process that appears in the leaf (one forked in
+a handler of the signal) gets the signal too; waiting ends when
 \fBcgroup.events\fR says \fBpopulated 0\fR, and pgkill then removes the
 leaf. The processes that had left the session are listed with it
 (\fB\-n\fR) and reported \fBescaped\fR (\fB\-\-json\fR,

@@ -214,7 +214,7 @@ pub struct Delivery {
     unchecked: Vec<usize>,
     /// The cgroup leaves signalled (sealed sessions, `--cgroup`), waited
     /// for until empty and then removed.
-    leaves: Vec<crate::cgroup::Leaf>,
+    leaves: Vec<seal::Sealed>,
     /// While a sealed session is signalled, its id: a member in another
     /// session is an escapee.
     sealing: Option<Sid>,

@@ -4,15 +4,18 @@
 //! (`pgkill --cgroup`), is signalled through the leaf: frozen, so that
 //! nothing forks or leaves meanwhile (and nobody sees it: no SIGSTOP, no
 //! tracer), each member pinned with a pidfd and seen in the leaf still,
-//! signalled, thawed. It is gone when the leaf says `populated 0`;
-//! SIGKILL goes through `cgroup.kill`; the leaf is removed once empty.
+//! signalled, thawed. SIGKILL goes through `cgroup.kill`, with no freeze.
+//! While it is waited for, what appears in the leaf (forked in a handler
+//! of the signal) is signalled too; it is gone when the leaf says
+//! `populated 0`, and the leaf is then removed.
 
 use std::time::Instant;
 
+use super::wait::LateScan;
 use super::{Delivery, Outcome};
 use crate::cgroup::Leaf;
 use crate::pidfd::PidFd;
-use crate::{Error, Process, Result, Sid, Signal, Snapshot};
+use crate::{Error, Pid, Process, Result, Sid, Signal, Snapshot};
 
 /// Adds to the `members` of session `sid` the processes of its leaf that
 /// left it, if it is sealed (as `snapshot` shows them), so that they are
@@ -59,7 +62,7 @@ impl Delivery {
         let os = |what: &str, error| Error::os(format!("{what} {}", leaf.path().display()), error);
         if signal == Signal::KILL && leaf.can_kill() {
             self.kill_sealed(&leaf, sid, scope, known)?;
-            self.leaves.push(leaf);
+            self.leaves.push(Sealed { leaf, sid, scope });
             return Ok(());
         }
         leaf.freeze().map_err(|e| os("cannot freeze", e))?;
@@ -67,7 +70,7 @@ impl Delivery {
         let thawed = leaf.thaw().map_err(|e| os("cannot thaw", e));
         signalled?;
         thawed?;
-        self.leaves.push(leaf);
+        self.leaves.push(Sealed { leaf, sid, scope });
         Ok(())
     }
 
@@ -116,33 +119,121 @@ impl Delivery {
         Ok(())
     }
 
-    /// Waits until every leaf signalled is empty, SIGKILL through
-    /// `cgroup.kill` at `kill_at`, each removed once empty; whether all
-    /// emptied before `deadline`.
+    /// Waits until every leaf signalled is empty, each removed once empty,
+    /// looking in them for newcomers when `late` says (a child forked by
+    /// an escapee in its handler of the signal is in the leaf, and in no
+    /// scope); SIGKILL to all of them through `cgroup.kill` at `kill_at`.
+    /// Whether all emptied before `deadline`; `None` when a look found
+    /// newcomers, signalled now and to be waited for as the others.
     pub(super) fn wait_leaves(
         &mut self,
         deadline: Option<Instant>,
         kill_at: &mut Option<Instant>,
-    ) -> Result<bool> {
-        for leaf in std::mem::take(&mut self.leaves) {
+        late: &mut LateScan,
+    ) -> Result<Option<bool>> {
+        while let Some(first) = self.leaves.first() {
+            let leaf = &first.leaf;
             let os = |error| Error::os(format!("cannot watch {}", leaf.path().display()), error);
-            loop {
-                let until = [deadline, *kill_at].into_iter().flatten().min();
-                if leaf.wait_empty(until).map_err(os)? {
-                    let _ = leaf.remove();
-                    break;
+            let until = [deadline, *kill_at, Some(late.next())]
+                .into_iter()
+                .flatten()
+                .min();
+            if leaf.wait_empty(until).map_err(os)? {
+                let _ = leaf.remove();
+                self.leaves.remove(0);
+                continue;
+            }
+            let now = Instant::now();
+            if kill_at.is_some_and(|at| now >= at) {
+                *kill_at = None;
+                self.escalated = true;
+                for sealed in &self.leaves {
+                    let leaf = &sealed.leaf;
+                    leaf.kill().map_err(|error| {
+                        Error::os(format!("cannot kill {}", leaf.path().display()), error)
+                    })?;
                 }
-                let now = Instant::now();
-                if kill_at.is_some_and(|at| now >= at) {
-                    *kill_at = None;
-                    self.escalated = true;
-                    leaf.kill().map_err(os)?;
-                } else if deadline.is_some_and(|at| now >= at) {
-                    return Ok(false);
+            } else if deadline.is_some_and(|at| now >= at) {
+                return Ok(Some(false));
+            } else if late.is_due(now) {
+                let found = self.signal_leaf_newcomers()?;
+                late.scanned(Instant::now(), found);
+                if found {
+                    return Ok(None);
                 }
             }
         }
-        Ok(true)
+        Ok(Some(true))
+    }
+
+    /// Signals, each through a pidfd, the processes in the leaves
+    /// signalled that were not signalled yet (with SIGKILL once
+    /// escalated); whether there were any. Only a pid that is not known
+    /// as signalled is read.
+    pub(super) fn signal_leaf_newcomers(&mut self) -> Result<bool> {
+        let signal = self.signal_now();
+        let mut found = false;
+        for at in 0..self.leaves.len() {
+            let Sealed {
+                ref leaf,
+                sid,
+                scope,
+            } = self.leaves[at];
+            let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
+            let pinned: Vec<(Process, PidFd)> = leaf
+                .members()
+                .map_err(os)?
+                .into_iter()
+                .filter(|pid| !self.is_signalled(*pid))
+                .filter_map(|pid| {
+                    let pidfd = PidFd::open_unchecked(pid).ok()??;
+                    let process = Process::from(pidfd.stat(pid)?);
+                    Some((process, pidfd))
+                })
+                .filter(|(process, _)| !process.is_zombie() && !self.is_known(process))
+                .collect();
+            if pinned.is_empty() {
+                continue;
+            }
+            // Seen in the leaf still, once pinned: not a successor of a
+            // pid that left it.
+            let mut still = leaf.members().map_err(os)?;
+            still.sort_unstable();
+            self.sealing = sid;
+            for (process, pidfd) in pinned {
+                if still.binary_search(&process.pid).is_ok() {
+                    found = true;
+                    self.signal_process(&process, Some(pidfd), signal, scope);
+                }
+            }
+            self.sealing = None;
+        }
+        Ok(found)
+    }
+
+    /// Whether `pid` is a process signalled (or refused) and not seen
+    /// exiting: one the leaves' looks need not read.
+    fn is_signalled(&self, pid: Pid) -> bool {
+        self.index.get(&pid).is_some_and(|&i| {
+            matches!(
+                self.entries[i].outcome,
+                Outcome::Signalled | Outcome::PermissionDenied
+            )
+        })
+    }
+}
+
+/// A leaf signalled, and the session and scope it stands for, if any.
+pub(super) struct Sealed {
+    leaf: Leaf,
+    sid: Option<Sid>,
+    scope: Option<usize>,
+}
+
+impl Sealed {
+    /// Kills what is in it (`cgroup.kill`), for an escalation.
+    pub(super) fn kill(&self) -> std::io::Result<()> {
+        self.leaf.kill()
     }
 }
 

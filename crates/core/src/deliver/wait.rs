@@ -28,8 +28,11 @@ impl Delivery {
             if pending.is_empty() {
                 // Everything known is gone: anything new in the scopes?
                 if !self.signal_newcomers()? {
-                    // And the leaves signalled: empty?
-                    return self.wait_leaves(deadline, &mut kill_at);
+                    // And the leaves signalled: empty? (Or newcomers in them.)
+                    match self.wait_leaves(deadline, &mut kill_at, &mut late)? {
+                        Some(emptied) => return Ok(emptied),
+                        None => continue,
+                    }
                 }
                 pending = self.pending();
             }
@@ -57,7 +60,7 @@ impl Delivery {
                 late.scanned(Instant::now(), found);
                 continue;
             }
-            let scan_at = (!self.scopes.is_empty()).then_some(late.next);
+            let scan_at = (!self.scopes.is_empty() || !self.leaves.is_empty()).then_some(late.next);
             let wake = [deadline, kill_at, scan_at].into_iter().flatten().min();
             self.poll_pending(&pending, wake.map(|at| at.saturating_duration_since(now)))?;
         }
@@ -238,16 +241,17 @@ impl Delivery {
     /// signalled before are still there. Those signalled already are not
     /// signalled again. Returns whether there were any.
     fn signal_late_joiners(&mut self) -> Result<bool> {
+        let in_leaves = self.signal_leaf_newcomers()?;
         let live: Vec<usize> = (0..self.scopes.len())
             .filter(|&scope| self.scopes[scope].is_live())
             .collect();
         if live.is_empty() {
-            return Ok(false);
+            return Ok(in_leaves);
         }
         let snapshot = self.late_snapshot();
         let signal = self.signal_now();
         self.resignal_execed(&snapshot, signal);
-        let mut found = false;
+        let mut found = in_leaves;
         for &scope in &live {
             let target = self.scopes[scope].target;
             let joiners = Self::unknown_in(&snapshot, target, |p| self.is_known(p));
@@ -338,7 +342,7 @@ impl Delivery {
     }
 
     /// The signal a process found now gets: SIGKILL once escalated.
-    fn signal_now(&self) -> Signal {
+    pub(super) fn signal_now(&self) -> Signal {
         if self.escalated {
             Signal::KILL
         } else {
@@ -364,7 +368,7 @@ impl Delivery {
 
     /// Whether `process` is one already targeted (signalled, refused, or
     /// gone), not a successor of its pid.
-    fn is_known(&self, process: &Process) -> bool {
+    pub(super) fn is_known(&self, process: &Process) -> bool {
         self.index
             .get(&process.pid)
             .is_some_and(|&i| self.entries[i].process.starttime == process.starttime)
@@ -383,8 +387,8 @@ impl Delivery {
     /// through its pidfd.
     fn escalate(&mut self) -> Result<()> {
         self.escalated = true;
-        for leaf in &self.leaves {
-            let _ = leaf.kill();
+        for sealed in &self.leaves {
+            let _ = sealed.kill();
         }
         for scope in 0..self.scopes.len() {
             if !self.scopes[scope].is_live() {
@@ -435,7 +439,7 @@ impl Delivery {
 /// there: soon after the signal, then less and less often (a scan of
 /// /proc costs as much as the process table is large), and soon again
 /// after a look that found some (they may fork in their turn).
-struct LateScan {
+pub(super) struct LateScan {
     next: Instant,
     interval: Duration,
 }
@@ -454,12 +458,17 @@ impl LateScan {
         }
     }
 
-    fn is_due(&self, now: Instant) -> bool {
+    pub(super) fn is_due(&self, now: Instant) -> bool {
         now >= self.next
     }
 
+    /// When the next look is due.
+    pub(super) fn next(&self) -> Instant {
+        self.next
+    }
+
     /// After a look at `now` that `found` late joiners or not.
-    fn scanned(&mut self, now: Instant, found: bool) {
+    pub(super) fn scanned(&mut self, now: Instant, found: bool) {
         self.interval = if found {
             LATE_SCAN_FIRST
         } else {
