@@ -265,6 +265,85 @@ fn an_escalation_reaches_every_leaf() {
     cgroup.wait_no_leaves("after pgkill -k");
 }
 
+/// A signaller killed while the leaf is frozen (SIGKILL, which it cannot
+/// block) does not leave it frozen: the watcher it forked first thaws it,
+/// and the job runs on. strace holds pgkill just after its write to
+/// `cgroup.freeze`, its first write.
+#[test]
+fn a_signaller_killed_mid_freeze_leaves_the_leaf_thawed() {
+    if !support::have_strace() {
+        return;
+    }
+    let Some(cgroup) = TestCgroup::new() else {
+        return;
+    };
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let output = in_cgroup(
+        &ns,
+        &cgroup,
+        r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c 'sleep 1009 & exec sleep 1010')
+        echo "sid=$sid""#,
+    );
+    assert_exit(&output, 0);
+    let sid: i32 = support::stdout(&output)
+        .trim()
+        .strip_prefix("sid=")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let leaf = cgroup.0.join(format!("setsid-run-{sid}"));
+    let events = || std::fs::read_to_string(leaf.join("cgroup.events")).unwrap();
+    let background = ns.spawn_sh(&format!(
+        "strace -qq -o /dev/null -e trace=write -e inject=write:delay_exit=30000000:when=1 \
+         \"$PGKILL\" --signal WINCH --sid {sid} & echo strace=$!; wait"
+    ));
+    let strace = background.var("strace");
+    support::wait_until("the leaf frozen", || events().contains("frozen 1"));
+    let pgkill = ns
+        .processes()
+        .into_iter()
+        .find(|p| p.ppid == strace)
+        .expect("pgkill under strace");
+    // SIGKILL to pgkill stays pending while strace holds it; strace's
+    // end lets it go, and it dies before it runs again.
+    assert_exit(
+        &ns.sh(&format!("kill -KILL {} && kill -KILL {strace}", pgkill.pid)),
+        0,
+    );
+    let _ = background.finish();
+    support::wait_until("the leaf thawed", || events().contains("frozen 0"));
+    let sleeps = job_sleeps(&ns);
+    assert_eq!(sleeps.len(), 2, "the job: {sleeps:?}");
+    assert!(sleeps.iter().all(|p| p.state == 'S'), "the job: {sleeps:?}");
+}
+
+/// pgkill in the sealed session it signals (`--force`) does not freeze
+/// the leaf it runs in, which would freeze itself for good: the members
+/// are signalled as they run, pgkill last.
+#[test]
+fn pgkill_inside_the_leaf_it_signals_does_not_freeze_itself() {
+    let Some(cgroup) = TestCgroup::new() else {
+        return;
+    };
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let output = in_cgroup(
+        &ns,
+        &cgroup,
+        r#""$SETSID_RUN" --seal -w -- sh -c '
+            sh -c "trap \"exit 7\" WINCH; : > $DIR/ready; while :; do sleep 0.05; done" &
+            while [ ! -e "$DIR/ready" ]; do sleep 0.01; done
+            timeout 10 "$PGKILL" --force --signal WINCH --sid self; echo "pgkill=$?"
+            wait $!; echo "member=$?"'"#,
+    );
+    assert_exit(&output, 0);
+    assert_eq!(support::stdout(&output), "pgkill=0\nmember=7\n");
+    cgroup.wait_no_leaves("after the job");
+}
+
 /// SIGKILL to a sealed session is one write to `cgroup.kill`, with no
 /// freeze: it reaches the escapees and a job still forking, in rounds at
 /// once; one more round, traced, shows the write and no freeze.

@@ -868,8 +868,12 @@ has no member left, by its name in the cgroup tree) and acts on the leaf
 instead: it freezes it (\fBcgroup.freeze\fR, which nobody sees), signals
 each process in it through a pidfd, thaws it. SIGKILL, given or after
 \fB\-\-kill\-after\fR, is one write to \fBcgroup.kill\fR, with no
-freeze. While it waits, a process that appears in the leaf (one forked in
-a handler of the signal) gets the signal too; waiting ends when
+freeze. A freeze outlives whoever made it, so pgkill first forks a
+watcher that thaws the leaf if pgkill dies before it does (SIGKILL
+included); a leaf that holds pgkill itself (\fB\-\-force\fR) is not
+frozen, its members are signalled as they run, pgkill last. While it
+waits, a process that appears in the leaf (one forked in a handler of the
+signal) gets the signal too; waiting ends when
 \fBcgroup.events\fR says \fBpopulated 0\fR, and pgkill then removes the
 leaf. The processes that had left the session are listed with it
 (\fB\-n\fR) and reported \fBescaped\fR (\fB\-\-json\fR,

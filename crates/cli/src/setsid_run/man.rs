@@ -100,7 +100,10 @@ On a sealed job, forwarded signals, Ctrl\-Z, \fB\-\-timeout\fR and
 session too: the leaf is frozen (\fBcgroup.freeze\fR, until
 \fBcgroup.events\fR says \fBfrozen 1\fR, 2 seconds at most), each member
 is signalled through a pidfd, the leaf is thawed; SIGKILL goes through
-\fBcgroup.kill\fR. The job is gone when \fBcgroup.events\fR says
+\fBcgroup.kill\fR. A freeze outlives whoever made it, so setsid\-run (and
+pgkill) first forks a watcher that thaws the leaf if the signaller dies
+before it does: killing it mid\-freeze, even with SIGKILL, leaves nothing
+frozen. The job is gone when \fBcgroup.events\fR says
 \fBpopulated 0\fR (watched with \fBpoll\fR(2)). \fBpgkill \-\-sid\fR
 \fISID\fR reaches the leaf the same way.
 .PP

@@ -60,21 +60,28 @@ impl Delivery {
         signal: Signal,
     ) -> Result<()> {
         let os = |what: &str, error| Error::os(format!("{what} {}", leaf.path().display()), error);
-        if signal == Signal::KILL && leaf.can_kill() {
+        let members = leaf.members().map_err(|e| os("cannot read", e))?;
+        if members.contains(&Pid::current()) {
+            // The leaf this process runs in (only possible with --force):
+            // frozen, it would freeze its signaller, and nobody would thaw
+            // it. Its members are signalled as they run, this one last.
+            self.signal_pinned(&leaf, sid, scope, known, signal)?;
+        } else if signal == Signal::KILL && leaf.can_kill() {
             self.kill_sealed(&leaf, sid, scope, known)?;
-            self.leaves.push(Sealed { leaf, sid, scope });
-            return Ok(());
+        } else {
+            let frozen = leaf.freeze().map_err(|e| os("cannot freeze", e))?;
+            // A frozen leaf forks nothing: what is pinned is all of it.
+            let signalled = self.signal_pinned(&leaf, sid, scope, known, signal);
+            let thawed = frozen.thaw().map_err(|e| os("cannot thaw", e));
+            signalled?;
+            thawed?;
         }
-        leaf.freeze().map_err(|e| os("cannot freeze", e))?;
-        let signalled = self.signal_frozen(&leaf, sid, scope, known, signal);
-        let thawed = leaf.thaw().map_err(|e| os("cannot thaw", e));
-        signalled?;
-        thawed?;
         self.leaves.push(Sealed { leaf, sid, scope });
         Ok(())
     }
 
-    fn signal_frozen(
+    /// Signals each process in `leaf` through a pidfd, the caller last.
+    fn signal_pinned(
         &mut self,
         leaf: &Leaf,
         sid: Option<Sid>,
@@ -82,8 +89,9 @@ impl Delivery {
         known: &[Process],
         signal: Signal,
     ) -> Result<()> {
-        // A frozen leaf forks nothing: what is pinned is all of it.
-        let pinned = pin_members(leaf, known)?;
+        let mut pinned = pin_members(leaf, known)?;
+        let me = Pid::current();
+        pinned.sort_by_key(|(process, _)| process.pid == me);
         self.sealing = sid;
         for (process, pidfd) in pinned {
             self.signal_process(&process, Some(pidfd), signal, scope);

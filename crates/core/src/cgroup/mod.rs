@@ -5,7 +5,8 @@
 //! move out.
 //!
 //! A leaf is acted on whole: frozen (`cgroup.freeze`; members cannot fork
-//! or run while frozen), each member signalled through a pidfd, thawed; or
+//! or run while frozen; a watcher thaws it should the caller die first:
+//! [`Frozen`]), each member signalled through a pidfd, thawed; or
 //! killed at once (`cgroup.kill`, Linux 5.14). It is empty when
 //! `cgroup.events` says `populated 0`, watched with poll(2), never by
 //! polling /proc. It is removed (rmdir) once empty.
@@ -23,6 +24,10 @@ use std::time::{Duration, Instant};
 
 use crate::pidfd::PidFd;
 use crate::{Pid, Sid, Signal};
+
+mod frozen;
+
+pub use frozen::Frozen;
 
 /// How long a freeze may take before the members are signalled anyway
 /// (a member in the kernel, uninterruptible, holds it up).
@@ -319,26 +324,6 @@ impl Leaf {
             .write_all(value.as_bytes())
     }
 
-    /// Freezes it and waits until it is frozen, [`FREEZE_LIMIT`] at most;
-    /// whether it is (one removed meanwhile, by whoever saw it empty, is).
-    pub fn freeze(&self) -> io::Result<bool> {
-        match self.write("cgroup.freeze", "1") {
-            Err(error) if is_removed(&error) => return Ok(true),
-            other => other?,
-        }
-        self.wait_for(Some(Instant::now() + FREEZE_LIMIT), |events| {
-            events.frozen || !events.populated
-        })
-    }
-
-    /// Lets it run again (one removed meanwhile has nothing to let go).
-    pub fn thaw(&self) -> io::Result<()> {
-        match self.write("cgroup.freeze", "0") {
-            Err(error) if is_removed(&error) => Ok(()),
-            other => other,
-        }
-    }
-
     /// Whether the kernel can kill it at once (`cgroup.kill`, Linux 5.14).
     pub fn can_kill(&self) -> bool {
         self.path.join("cgroup.kill").exists()
@@ -361,9 +346,9 @@ impl Leaf {
     /// someone else is not listed), signalled, thawed. The members
     /// signalled.
     pub fn signal(&self, signal: Signal) -> io::Result<Vec<Pid>> {
-        self.freeze()?;
+        let frozen = self.freeze()?;
         let signalled = self.signal_frozen(signal);
-        let thawed = self.thaw();
+        let thawed = frozen.thaw();
         let signalled = signalled?;
         thawed?;
         Ok(signalled)
