@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::permission::Permission;
 use super::{created_since, session_members, Scope, Target, FREEZE_LIMIT, MAX_ROUNDS};
-use crate::{Process, Result, Signal};
+use crate::{Pgid, Pid, Process, Result, Sid, Signal};
 
 /// `PTRACE_EVENT_STOP`: the stop of a seized thread that was interrupted
 /// or entered a group-stop (`<linux/ptrace.h>`).
@@ -119,7 +119,7 @@ impl Freeze {
                 // Once, a full rescan: what was forked, or changed group,
                 // between the first scan and the freeze of its parent.
                 None => {
-                    let (scan, top) = session_members(sid)?;
+                    let (scan, top) = freeze.rescan(sid, members)?;
                     highest = Some(top);
                     *members = scan;
                     fresh = members.clone();
@@ -142,6 +142,55 @@ impl Freeze {
             }
         }
         Ok(Ok(freeze))
+    }
+
+    /// The live members of session `sid` once the first round has frozen
+    /// `members` (as the plan read them), and the highest pid listed (for
+    /// [`created_since`]): what the plan read is not read again. Each pid
+    /// of /proc is asked its session (`getsid`); a member frozen since
+    /// the plan read it, its group (`getpgid`: it may have changed group,
+    /// or left the session, before it was seized, but no longer can);
+    /// any other process of the session (forked before its parent was
+    /// seized, or not frozen) is read whole. Where /proc cannot be listed,
+    /// a full snapshot.
+    fn rescan(&self, sid: Sid, members: &[Process]) -> Result<(Vec<Process>, i32)> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return session_members(sid);
+        };
+        let frozen: HashMap<i32, &Process> = members
+            .iter()
+            .filter(|p| self.tracees.contains_key(&p.pid.as_raw()))
+            .map(|p| (p.pid.as_raw(), p))
+            .collect();
+        let mut found = Vec::new();
+        let mut highest = 0;
+        for pid in entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        {
+            highest = highest.max(pid);
+            // SAFETY: getsid(2) and getpgid(2) only read a process's ids.
+            if unsafe { libc::getsid(pid) } != sid.as_raw() {
+                continue;
+            }
+            if let Some(&process) = frozen.get(&pid) {
+                // SAFETY: as above.
+                let pgid = unsafe { libc::getpgid(pid) };
+                if pgid > 0 {
+                    let mut process = process.clone();
+                    process.pgid = Pgid::from_raw(pgid);
+                    found.push(process);
+                }
+                continue;
+            }
+            let stat = crate::snapshot::read_stat_of(Pid::from_raw(pid));
+            if let Some(stat) =
+                stat.filter(|stat| stat.state != b'Z' && Target::Sid(sid).holds(stat))
+            {
+                found.push(Process::from(stat));
+            }
+        }
+        Ok((found, highest))
     }
 
     /// Waits until each of `tids`, just interrupted, reports a
