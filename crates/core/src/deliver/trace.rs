@@ -170,18 +170,24 @@ impl Freeze {
         {
             highest = highest.max(pid);
             // SAFETY: getsid(2) and getpgid(2) only read a process's ids.
-            if unsafe { libc::getsid(pid) } != sid.as_raw() {
-                continue;
+            match read_id(unsafe { libc::getsid(pid) }) {
+                Id::Gone => continue,
+                Id::Is(session) if session != sid.as_raw() => continue,
+                // In the session, or refused (a security module): read.
+                _ => {}
             }
             if let Some(&process) = frozen.get(&pid) {
                 // SAFETY: as above.
-                let pgid = unsafe { libc::getpgid(pid) };
-                if pgid > 0 {
-                    let mut process = process.clone();
-                    process.pgid = Pgid::from_raw(pgid);
-                    found.push(process);
+                match read_id(unsafe { libc::getpgid(pid) }) {
+                    Id::Gone => continue,
+                    Id::Is(pgid) => {
+                        let mut process = process.clone();
+                        process.pgid = Pgid::from_raw(pgid);
+                        found.push(process);
+                        continue;
+                    }
+                    Id::Refused => {}
                 }
-                continue;
             }
             let stat = crate::snapshot::read_stat_of(Pid::from_raw(pid));
             if let Some(stat) =
@@ -369,6 +375,25 @@ fn wait_stop(tid: i32, own_child: bool, flags: libc::c_int) -> Poll {
             _ if waited == tid && libc::WIFSTOPPED(status) => Poll::Stopped(status),
             _ => Poll::Gone,
         };
+    }
+}
+
+/// What `getsid`/`getpgid` said of a process.
+enum Id {
+    Is(i32),
+    /// No such process.
+    Gone,
+    /// Refused (a security module): read its stat instead.
+    Refused,
+}
+
+fn read_id(returned: libc::pid_t) -> Id {
+    if returned >= 0 {
+        Id::Is(returned)
+    } else if io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+        Id::Gone
+    } else {
+        Id::Refused
     }
 }
 
