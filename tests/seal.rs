@@ -142,16 +142,31 @@ fn at_once(
     (statuses, support::stderr(&output))
 }
 
+/// A cgroup and a PID namespace for one test; `None` (after reporting
+/// the skip) where either cannot be had.
+fn scene() -> Option<(TestCgroup, Namespace)> {
+    let cgroup = TestCgroup::new()?;
+    let ns = Namespace::start("")?;
+    Some((cgroup, ns))
+}
+
+/// Runs `rounds` copies of `command` at once ([`at_once`]) and asserts
+/// that each exits 0, that nothing of the job survives, and that no leaf
+/// is left once `what` is done.
+fn all_end_clean(ns: &Namespace, cgroup: &TestCgroup, rounds: usize, command: &str, what: &str) {
+    let (statuses, stderr) = at_once(ns, cgroup, rounds, command);
+    assert_eq!(statuses, vec![0; rounds], "the statuses; {stderr}");
+    assert_eq!(job_sleeps(ns), vec![], "what survived");
+    cgroup.wait_no_leaves(what);
+}
+
 /// The escapees: a child that calls setsid() and one that double-forks
 /// away, then the command itself as a third sleep.
 const ESCAPING: &str = "setsid sleep 1000 & (sleep 1001 &); exec sleep 1002";
 
 #[test]
 fn a_sealed_timeout_leaves_nothing_and_no_leaf() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let command = format!(r#""$SETSID_RUN" --seal -w --timeout 1s -- sh -c '{ESCAPING}'"#);
@@ -163,10 +178,7 @@ fn a_sealed_timeout_leaves_nothing_and_no_leaf() {
 
 #[test]
 fn a_sealed_cleanup_leaves_nothing_and_no_leaf() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let command = r#""$SETSID_RUN" --seal -w --cleanup -- sh -c 'setsid sleep 1000 & (sleep 1001 &); exit 7'"#;
@@ -184,30 +196,21 @@ fn a_sealed_cleanup_leaves_nothing_and_no_leaf() {
 /// processes that left its session too, through its leaf.
 #[test]
 fn pgkill_ends_a_detached_sealed_job_with_its_escapees() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let command = format!(
         r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '{ESCAPING}') &&
         "$PGKILL" --sid "$sid" --wait -k 2s"#
     );
-    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, &command);
-    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses; {stderr}");
-    assert_eq!(job_sleeps(&ns), vec![], "what survived");
-    cgroup.wait_no_leaves("after pgkill --sid");
+    all_end_clean(&ns, &cgroup, ROUNDS, &command, "after pgkill --sid");
 }
 
 /// A job still forking (a bounded number of escapees) when the time is
 /// up: the frozen leaf cannot fork, and is emptied.
 #[test]
 fn a_sealed_job_in_a_fork_loop_is_emptied() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let command = r#""$SETSID_RUN" --seal -w --timeout 0.3s -k 1s -- sh -c '
@@ -227,10 +230,7 @@ fn a_sealed_job_in_a_fork_loop_is_emptied() {
 /// signals it, and `--wait` ends (it used to wait for ever).
 #[test]
 fn a_child_forked_by_an_escapee_in_its_handler_is_signalled_too() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let command = r#"d=$(mktemp -d) &&
@@ -240,29 +240,20 @@ fn a_child_forked_by_an_escapee_in_its_handler_is_signalled_too() {
             exec sleep 1002' "$d") &&
         while [ ! -e "$d/ready" ]; do sleep 0.01; done &&
         timeout 20 "$PGKILL" --sid "$sid" --wait; s=$?; rm -r "$d"; exit $s"#;
-    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, command);
-    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses; {stderr}");
-    assert_eq!(job_sleeps(&ns), vec![], "what survived");
-    cgroup.wait_no_leaves("after pgkill --sid");
+    all_end_clean(&ns, &cgroup, ROUNDS, command, "after pgkill --sid");
 }
 
 /// Two sealed sessions that ignore SIGTERM, in one pgkill with `-k`: the
 /// escalation reaches both leaves.
 #[test]
 fn an_escalation_reaches_every_leaf() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let command = r#"job() { "$SETSID_RUN" --seal -d --print sid -- sh -c 'trap "" TERM; exec sleep 1008'; }
         a=$(job) && b=$(job) &&
         timeout 20 "$PGKILL" --sid "$a" --sid "$b" --wait -k 0.2s"#;
-    let (statuses, stderr) = at_once(&ns, &cgroup, 4, command);
-    assert_eq!(statuses, vec![0; 4], "pgkill's statuses; {stderr}");
-    assert_eq!(job_sleeps(&ns), vec![], "what survived");
-    cgroup.wait_no_leaves("after pgkill -k");
+    all_end_clean(&ns, &cgroup, 4, command, "after pgkill -k");
 }
 
 /// A signaller killed while the leaf is frozen (SIGKILL, which it cannot
@@ -274,10 +265,7 @@ fn a_signaller_killed_mid_freeze_leaves_the_leaf_thawed() {
     if !support::have_strace() {
         return;
     }
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let output = in_cgroup(
@@ -324,10 +312,7 @@ fn a_signaller_killed_mid_freeze_leaves_the_leaf_thawed() {
 /// are signalled as they run, pgkill last.
 #[test]
 fn pgkill_inside_the_leaf_it_signals_does_not_freeze_itself() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let output = in_cgroup(
@@ -352,20 +337,14 @@ fn sigkill_to_a_sealed_session_goes_through_cgroup_kill() {
     if !support::have_strace() {
         return;
     }
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let job = r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '
         setsid sleep 1000 & (sleep 1001 &)
         while :; do (setsid sleep 1003 &); sleep 0.01; done')"#;
     let command = format!("{job} && sleep 0.2 && \"$PGKILL\" -KILL --sid \"$sid\" --wait");
-    let (statuses, stderr) = at_once(&ns, &cgroup, ROUNDS, &command);
-    assert_eq!(statuses, vec![0; ROUNDS], "pgkill's statuses; {stderr}");
-    assert_eq!(job_sleeps(&ns), vec![], "what survived");
-    cgroup.wait_no_leaves("after pgkill -KILL --sid");
+    all_end_clean(&ns, &cgroup, ROUNDS, &command, "after pgkill -KILL --sid");
 
     let trace = ns.dir().join("trace");
     let command = format!(
@@ -414,10 +393,7 @@ fn the_subreaper_ends_a_double_forked_daemon_without_a_seal() {
 /// unsealed.
 #[test]
 fn seal_fails_before_starting_and_auto_goes_without() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     std::fs::write(cgroup.0.join("cgroup.max.descendants"), "0").unwrap();
@@ -456,10 +432,7 @@ fn seal_fails_before_starting_and_auto_goes_without() {
 /// signals a leaf by its path.
 #[test]
 fn a_sealed_job_as_pgtree_and_pgkill_show_it() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let background = ns.spawn_sh(&format!(
@@ -566,10 +539,7 @@ fn a_sealed_job_as_pgtree_and_pgkill_show_it() {
 /// pid is made the one whose leaf exists, through ns_last_pid).
 #[test]
 fn a_leaf_name_in_use_is_refused_before_the_command_runs() {
-    let Some(cgroup) = TestCgroup::new() else {
-        return;
-    };
-    let Some(ns) = Namespace::start("") else {
+    let Some((cgroup, ns)) = scene() else {
         return;
     };
     let taken = cgroup.0.join("setsid-run-500");
