@@ -329,6 +329,28 @@ fn pgkill_inside_the_leaf_it_signals_does_not_freeze_itself() {
     cgroup.wait_no_leaves("after the job");
 }
 
+/// Two pgkills at once on a detached sealed job: whichever removes the
+/// leaf, the watcher that setsid-run left for it ends too (it used to
+/// wait for ever on a leaf removed under it: the kernel does not always
+/// notify a removal).
+#[test]
+fn concurrent_pgkills_leave_no_watcher_behind() {
+    let Some((cgroup, ns)) = scene() else {
+        return;
+    };
+    let command = format!(
+        r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '{ESCAPING}') &&
+        {{ "$PGKILL" --sid "$sid" --wait -k 2s & "$PGKILL" --sid "$sid" --wait -k 2s; wait; }} 2>/dev/null
+        exit 0"#
+    );
+    all_end_clean(&ns, &cgroup, ROUNDS, &command, "after two pgkills");
+    support::wait_until("no setsid-run left", || {
+        !ns.processes()
+            .iter()
+            .any(|p| p.state != 'Z' && p.cmdline().contains("setsid-run"))
+    });
+}
+
 /// SIGKILL to a sealed session is one write to `cgroup.kill`, with no
 /// freeze: it reaches the escapees and a job still forking, in rounds at
 /// once; one more round, traced, shows the write and no freeze.

@@ -33,6 +33,11 @@ pub use frozen::Frozen;
 /// (a member in the kernel, uninterruptible, holds it up).
 pub const FREEZE_LIMIT: Duration = Duration::from_secs(2);
 
+/// How long a wait on `cgroup.events` first sleeps before reading it
+/// again without a notification, doubling up to [`REREAD_MAX`].
+const REREAD_FIRST: Duration = Duration::from_millis(20);
+const REREAD_MAX: Duration = Duration::from_secs(1);
+
 /// The name of the leaf of the job whose session is `sid`.
 pub fn leaf_name(sid: Sid) -> String {
     format!("setsid-run-{sid}")
@@ -290,6 +295,7 @@ impl Leaf {
         deadline: Option<Instant>,
         done: impl Fn(Events) -> bool,
     ) -> io::Result<bool> {
+        let mut reread = REREAD_FIRST;
         loop {
             if done(self.events()?) {
                 return Ok(true);
@@ -299,14 +305,16 @@ impl Leaf {
                 return Ok(false);
             }
             // A change of the file is a priority event (kernfs notify).
+            // But a cgroup removed by someone else (who saw it empty) may
+            // never notify: the file is read again now and then.
             let mut poll = libc::pollfd {
                 fd: self.events.as_fd().as_raw_fd(),
                 events: libc::POLLPRI,
                 revents: 0,
             };
-            let timeout = deadline.map_or(-1, |at| {
-                i32::try_from((at - now).as_millis() + 1).unwrap_or(i32::MAX)
-            });
+            let wake = deadline.map_or(reread, |at| (at - now).min(reread));
+            reread = (reread * 2).min(REREAD_MAX);
+            let timeout = i32::try_from(wake.as_millis() + 1).unwrap_or(i32::MAX);
             // SAFETY: one valid pollfd.
             unsafe { libc::poll(&mut poll, 1, timeout) };
         }
