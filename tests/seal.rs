@@ -356,21 +356,46 @@ fn concurrent_pgkills_leave_no_watcher_behind() {
 /// once; one more round, traced, shows the write and no freeze.
 #[test]
 fn sigkill_to_a_sealed_session_goes_through_cgroup_kill() {
+    sigkill_rounds(false);
+}
+
+/// As on a kernel without `cgroup.kill` (before 5.14, a test hook): the
+/// leaf is frozen and each member gets SIGKILL, the escapees and a job
+/// still forking too, and so does an escalation (`-k`).
+#[test]
+fn without_cgroup_kill_sigkill_goes_to_each_member_of_the_frozen_leaf() {
+    sigkill_rounds(true);
+}
+
+/// The rounds of the two tests above, the fallback with `no_cgroup_kill`.
+fn sigkill_rounds(no_cgroup_kill: bool) {
     if !support::have_strace() {
         return;
     }
     let Some((cgroup, ns)) = scene() else {
         return;
     };
+    let hook = if no_cgroup_kill {
+        "PROCGROUP_NO_CGROUP_KILL=1"
+    } else {
+        ""
+    };
     let job = r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '
         setsid sleep 1000 & (sleep 1001 &)
         while :; do (setsid sleep 1003 &); sleep 0.01; done')"#;
-    let command = format!("{job} && sleep 0.2 && \"$PGKILL\" -KILL --sid \"$sid\" --wait");
+    let command = format!("{job} && sleep 0.2 && {hook} \"$PGKILL\" -KILL --sid \"$sid\" --wait");
     all_end_clean(&ns, &cgroup, ROUNDS, &command, "after pgkill -KILL --sid");
+    if no_cgroup_kill {
+        let command = format!(
+            r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c 'trap "" TERM; {ESCAPING}') &&
+            {hook} "$PGKILL" --sid "$sid" --wait -k 0.2s"#
+        );
+        all_end_clean(&ns, &cgroup, 4, &command, "after pgkill -k");
+    }
 
     let trace = ns.dir().join("trace");
     let command = format!(
-        "{job} && sleep 0.2 && strace -f -qq -o {} -e trace=openat \
+        "{job} && sleep 0.2 && {hook} strace -f -qq -o {} -e trace=openat \
          \"$PGKILL\" -KILL --sid \"$sid\" --wait",
         trace.display()
     );
@@ -382,8 +407,11 @@ fn sigkill_to_a_sealed_session_goes_through_cgroup_kill() {
             .lines()
             .any(|l| l.contains(&format!("/{file}\"")) && l.contains("O_WRONLY"))
     };
-    assert!(opened("cgroup.kill"), "no write to cgroup.kill:\n{trace}");
-    assert!(!opened("cgroup.freeze"), "the leaf was frozen:\n{trace}");
+    assert_eq!(
+        (opened("cgroup.kill"), opened("cgroup.freeze")),
+        (!no_cgroup_kill, no_cgroup_kill),
+        "(cgroup.kill written, cgroup.freeze written):\n{trace}"
+    );
     assert_eq!(job_sleeps(&ns), vec![], "what survived the traced round");
     cgroup.wait_no_leaves("after the traced round");
 }

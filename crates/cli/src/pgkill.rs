@@ -1187,6 +1187,11 @@ pgkill writes no color, with or without it.
 test hooks: set to 1, pgkill (and pgtree, setsid\-run) behave as on a
 kernel without pidfs inodes and group signals through a pidfd (before
 6.9), or without exit information (before 6.15). Not for other use.
+.TP
+\fBPROCGROUP_NO_CGROUP_KILL\fR
+test hook: set to 1, pgkill (and setsid\-run) behave as on a kernel
+without \fBcgroup.kill\fR (before 5.14): SIGKILL to a sealed leaf goes to
+each member of the frozen leaf. Not for other use.
 "#,
     ),
     (

@@ -69,7 +69,7 @@ pub fn support() -> Support {
     *SUPPORT.get_or_init(probe)
 }
 
-fn hooked(name: &str) -> bool {
+pub(crate) fn hooked(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|value| !value.is_empty() && value != "0")
 }
 
