@@ -256,6 +256,12 @@ impl SealedLeaf {
         Ok(leaf)
     }
 
+    /// Kills every process in it: one write to its `cgroup.kill`.
+    pub fn kill(&self) -> Result<(), String> {
+        std::fs::write(self.path.join("cgroup.kill"), "1")
+            .map_err(|error| format!("cannot kill {}: {error}", self.path.display()))
+    }
+
     /// After the run: whether the tool removed the leaf (once it was
     /// empty); if it did not, it is removed here, or that fails.
     pub fn finish(self) -> Result<bool, String> {

@@ -42,7 +42,9 @@
 //!   group it knows, with no program started and no `/proc` read; and the
 //!   same with SIGSTOP first and SIGCONT after, the way pgkill empties a
 //!   session (a stopped process dies of its SIGTERM only once continued):
-//!   what that way costs before pgkill reads anything.
+//!   what that way costs before pgkill reads anything; and, on the sealed
+//!   tree, one write to the leaf's `cgroup.kill`: the kernel's own way to
+//!   end a leaf at once, below which no sealed kill that waits can go.
 //!
 //! pgkill and the others run as children of the namespace's init, outside
 //! the targeted session and groups (pgkill refuses targets that contain
@@ -184,6 +186,9 @@ enum Killer {
     /// every group, then SIGTERM, then SIGCONT (a stopped process dies of
     /// the SIGTERM only once continued), with no scan in between.
     FloorStopped,
+    /// The bench itself, on the sealed tree: one write to the leaf's
+    /// `cgroup.kill`, which nothing that waits for every exit can beat.
+    FloorCgroupKill,
 }
 
 #[derive(Clone, Debug)]
@@ -357,6 +362,11 @@ fn inside(args: &[String]) -> Result<(), String> {
             &pgkill,
             &["--sid", "{sid}", "--wait"],
         ));
+        scenarios[0].contenders.push(Contender {
+            label: "(floor: cgroup.kill, sealed)".to_string(),
+            killer: Killer::FloorCgroupKill,
+            sealed: true,
+        });
     }
     if let Some(other) = &other {
         scenarios[0].contenders.push(Contender::program(
@@ -465,27 +475,31 @@ fn inside(args: &[String]) -> Result<(), String> {
         {
             ratios.push(timing::ratio(exited[pgkill].median, exited[watch].median));
         }
-        if let Some(at) = scenario.contenders.iter().position(|c| c.sealed) {
+        let sealed_pgkill = |c: &Contender| c.sealed && c.label == SEALED_LABEL;
+        if let Some(at) = scenario.contenders.iter().position(sealed_pgkill) {
             let removed = samples[at]
                 .iter()
                 .filter(|s| s.leaf_removed == Some(true))
                 .count();
             // What no killer that waits for every exit can beat: the
             // bench's own kill(-G) per group, against unsealed.
-            let floor = scenario
-                .contenders
-                .iter()
-                .position(|c| matches!(c.killer, Killer::Floor))
-                .map(|at| timing::ratio(exited[at].median, exited[pgkill].median));
+            let floor = |killer: fn(&Killer) -> bool| {
+                scenario
+                    .contenders
+                    .iter()
+                    .position(|c| killer(&c.killer))
+                    .map(|at| timing::ratio(exited[at].median, exited[pgkill].median))
+            };
             sealed = Some((
                 timing::ratio(exited[at].median, exited[pgkill].median),
                 removed,
                 samples[at].len(),
-                floor,
+                floor(|k| matches!(k, Killer::Floor)),
+                floor(|k| matches!(k, Killer::FloorCgroupKill)),
             ));
         }
     }
-    if let Some((_, removed, of, _)) = sealed {
+    if let Some((_, removed, of, _, _)) = sealed {
         say!();
         say!(
             "sealed: the leaf held every process of the session (checked before each run); \
@@ -516,15 +530,15 @@ fn inside(args: &[String]) -> Result<(), String> {
         timing::verdict(ratios[2] <= PGID_WATCH_TARGET)
     );
     match (sealed, sealing.why_not()) {
-        (Some((ratio, _, _, floor)), _) => {
+        (Some((ratio, _, _, floor, killed)), _) => {
             say!(
                 "  {SEALED_LABEL} <= {SEALED_TARGET:.2}x unsealed (ptrace): {ratio:.2}x  {}",
                 timing::verdict(ratio <= SEALED_TARGET)
             );
-            if let Some(floor) = floor {
+            if let (Some(floor), Some(killed)) = (floor, killed) {
                 say!(
-                    "    (the floor, the bench's kill(-G) per group, is {floor:.2}x unsealed: \
-                     the processes' own exits)"
+                    "    (the floors, the bench's kill(-G) per group and its cgroup.kill of the \
+                     leaf, are {floor:.2}x and {killed:.2}x unsealed: the processes' own exits)"
                 );
             }
         }
@@ -597,6 +611,10 @@ fn time_once(
             for signal in [libc::SIGSTOP, libc::SIGTERM, libc::SIGCONT] {
                 kill_groups(&victims, signal);
             }
+        }
+        Killer::FloorCgroupKill => {
+            let leaf = leaf.as_ref().ok_or("internal: cgroup.kill of no leaf")?;
+            leaf.kill()?;
         }
     }
     victims
