@@ -78,14 +78,30 @@ impl TestCgroup {
 
 impl Drop for TestCgroup {
     fn drop(&mut self) {
-        for name in self.leaves() {
-            let leaf = self.0.join(name);
-            let _ = std::fs::write(leaf.join("cgroup.kill"), "1");
-            let _ = wait_removed(&leaf);
-        }
+        // cgroup.kill reaches the cgroups below too; they are removed
+        // deepest first (a job may have sealed one of its own in its leaf).
         let _ = std::fs::write(self.0.join("cgroup.kill"), "1");
-        let _ = wait_removed(&self.0);
+        for cgroup in subtree(&self.0).iter().rev() {
+            let _ = wait_removed(cgroup);
+        }
     }
+}
+
+/// `path` and every directory below it, each before those below it.
+fn subtree(path: &Path) -> Vec<PathBuf> {
+    let mut all = vec![path.to_path_buf()];
+    let mut at = 0;
+    while at < all.len() {
+        if let Ok(entries) = std::fs::read_dir(&all[at]) {
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    all.push(entry.path());
+                }
+            }
+        }
+        at += 1;
+    }
+    all
 }
 
 /// Removes an empty cgroup, waiting a little for its last processes.
@@ -349,6 +365,23 @@ fn concurrent_pgkills_leave_no_watcher_behind() {
             .iter()
             .any(|p| p.state != 'Z' && p.cmdline().contains("setsid-run"))
     });
+}
+
+/// A sealed job that seals a job of its own (`setsid-run --seal` inside):
+/// the inner leaf is below the outer one, and `pgkill --sid` on the outer
+/// session reaches the inner job too and removes both leaves (it used to
+/// leave the inner job out, and wait for ever).
+#[test]
+fn a_job_sealed_inside_a_sealed_job_is_ended_with_it() {
+    let Some((cgroup, ns)) = scene() else {
+        return;
+    };
+    let command = format!(
+        r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c '
+            "$SETSID_RUN" --seal -d -- sh -c "{ESCAPING}"; exec sleep 1004') &&
+        timeout 20 "$PGKILL" --sid "$sid" --wait"#
+    );
+    all_end_clean(&ns, &cgroup, ROUNDS, &command, "after pgkill --sid");
 }
 
 /// SIGKILL to a sealed session is one write to `cgroup.kill`, with no

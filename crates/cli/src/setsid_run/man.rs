@@ -103,7 +103,9 @@ is signalled through a pidfd, the leaf is thawed; SIGKILL goes through
 \fBcgroup.kill\fR. A freeze outlives whoever made it, so setsid\-run (and
 pgkill) first forks a watcher that thaws the leaf if the signaller dies
 before it does: killing it mid\-freeze, even with SIGKILL, leaves nothing
-frozen. The job is gone when \fBcgroup.events\fR says
+frozen. A job that seals a job of its own (setsid\-run \-\-seal inside)
+makes its leaf below the outer one, and what reaches the outer leaf
+reaches it too. The job is gone when \fBcgroup.events\fR says
 \fBpopulated 0\fR (watched with \fBpoll\fR(2)). \fBpgkill \-\-sid\fR
 \fISID\fR reaches the leaf the same way.
 .PP

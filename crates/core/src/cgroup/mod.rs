@@ -250,17 +250,23 @@ impl Leaf {
         self.write("cgroup.procs", &pid.to_string())
     }
 
-    /// The processes in it now (none once it is removed).
+    /// The processes in it now, those of the cgroups below it too (a job
+    /// may seal a job of its own: `setsid-run --seal` in a sealed job);
+    /// none once it is removed.
     pub fn members(&self) -> io::Result<Vec<Pid>> {
-        let text = match std::fs::read_to_string(self.path.join("cgroup.procs")) {
-            Err(error) if is_removed(&error) => return Ok(Vec::new()),
-            other => other?,
-        };
-        Ok(text
-            .lines()
-            .filter_map(|line| line.trim().parse::<i32>().ok())
-            .map(Pid::from_raw)
-            .collect())
+        let mut members = Vec::new();
+        for cgroup in subtree(&self.path)? {
+            let text = match std::fs::read_to_string(cgroup.join("cgroup.procs")) {
+                Err(error) if is_removed(&error) => continue,
+                other => other?,
+            };
+            members.extend(
+                text.lines()
+                    .filter_map(|line| line.trim().parse::<i32>().ok())
+                    .map(Pid::from_raw),
+            );
+        }
+        Ok(members)
     }
 
     fn events(&self) -> io::Result<Events> {
@@ -388,11 +394,38 @@ impl Leaf {
 
     /// Removes it; one that is gone already is fine. It must be empty.
     pub fn remove(&self) -> io::Result<()> {
-        match std::fs::remove_dir(&self.path) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
+        // The cgroups below it first (made by a job it held), deepest first.
+        for cgroup in subtree(&self.path)?.iter().rev() {
+            match std::fs::remove_dir(cgroup) {
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
+            }
         }
+        Ok(())
     }
+}
+
+/// `path` and every cgroup below it, each before those below it; none
+/// once it is removed.
+fn subtree(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut cgroups = vec![path.to_path_buf()];
+    let mut at = 0;
+    while at < cgroups.len() {
+        let entries = match std::fs::read_dir(&cgroups[at]) {
+            Err(error) if is_removed(&error) => {
+                cgroups.remove(at);
+                continue;
+            }
+            other => other?,
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                cgroups.push(entry.path());
+            }
+        }
+        at += 1;
+    }
+    Ok(cgroups)
 }
 
 /// Leaves `leaf` to a watcher that removes it once it is empty: a process
