@@ -89,7 +89,7 @@ impl Delivery {
         known: &[Process],
         signal: Signal,
     ) -> Result<()> {
-        let mut pinned = pin_members(leaf, known)?;
+        let mut pinned = pin_members(leaf, known, |_| true)?;
         let me = Pid::current();
         pinned.sort_by_key(|(process, _)| process.pid == me);
         self.sealing = sid;
@@ -110,7 +110,7 @@ impl Delivery {
         scope: Option<usize>,
         known: &[Process],
     ) -> Result<()> {
-        let pinned = pin_members(leaf, known)?;
+        let pinned = pin_members(leaf, known, |_| true)?;
         leaf.kill()
             .map_err(|error| Error::os(format!("cannot kill {}", leaf.path().display()), error))?;
         self.sealing = sid;
@@ -187,32 +187,12 @@ impl Delivery {
                 sid,
                 scope,
             } = self.leaves[at];
-            let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
-            let pinned: Vec<(Process, PidFd)> = leaf
-                .members()
-                .map_err(os)?
-                .into_iter()
-                .filter(|pid| !self.is_signalled(*pid))
-                .filter_map(|pid| {
-                    let pidfd = PidFd::open_unchecked(pid).ok()??;
-                    let process = Process::from(pidfd.stat(pid)?);
-                    Some((process, pidfd))
-                })
-                .filter(|(process, _)| !process.is_zombie() && !self.is_known(process))
-                .collect();
-            if pinned.is_empty() {
-                continue;
-            }
-            // Seen in the leaf still, once pinned: not a successor of a
-            // pid that left it.
-            let mut still = leaf.members().map_err(os)?;
-            still.sort_unstable();
+            let mut pinned = pin_members(leaf, &[], |pid| !self.is_signalled(pid))?;
+            pinned.retain(|(process, _)| !process.is_zombie() && !self.is_known(process));
+            found |= !pinned.is_empty();
             self.sealing = sid;
             for (process, pidfd) in pinned {
-                if still.binary_search(&process.pid).is_ok() {
-                    found = true;
-                    self.signal_process(&process, Some(pidfd), signal, scope);
-                }
+                self.signal_process(&process, Some(pidfd), signal, scope);
             }
             self.sealing = None;
         }
@@ -245,15 +225,20 @@ impl Sealed {
     }
 }
 
-/// The processes in `leaf`, each pinned with a pidfd and then seen in the
-/// leaf still: a pid reaped and taken by someone else meanwhile is not
-/// listed any more. What `known` (the plan) read of a pid is not read
-/// again.
-fn pin_members(leaf: &Leaf, known: &[Process]) -> Result<Vec<(Process, PidFd)>> {
+/// The processes in `leaf` (those `wanted`), each pinned with a pidfd and
+/// then seen in the leaf still: a pid reaped and taken by someone else
+/// meanwhile is not listed any more. What `known` (the plan) read of a
+/// pid is not read again.
+fn pin_members(
+    leaf: &Leaf,
+    known: &[Process],
+    wanted: impl Fn(Pid) -> bool,
+) -> Result<Vec<(Process, PidFd)>> {
     let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
     let listed = leaf.members().map_err(os)?;
     let mut pinned: Vec<(Process, PidFd)> = listed
         .into_iter()
+        .filter(|&pid| wanted(pid))
         .filter_map(|pid| {
             let pidfd = PidFd::open_unchecked(pid).ok()??;
             let process = match known.binary_search_by_key(&pid, |p| p.pid) {
