@@ -58,15 +58,12 @@ impl Frozen<'_> {
     /// go), and tells the watcher.
     pub fn thaw(mut self) -> io::Result<()> {
         self.thawed = true;
-        let thawed = thaw(self.leaf);
-        if let Some(watcher) = self.watcher.take() {
-            watcher.release();
-        }
-        thawed
+        thaw(self.leaf)
     }
 }
 
 impl Drop for Frozen<'_> {
+    /// Thaws the leaf if [`Frozen::thaw`] did not, then tells the watcher.
     fn drop(&mut self) {
         if !self.thawed {
             let _ = thaw(self.leaf);
