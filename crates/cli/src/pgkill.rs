@@ -866,7 +866,8 @@ job, those that called \fBsetsid\fR(2) or double\-forked away included.
 pgkill finds the leaf through the cgroup of a member (or, when the session
 has no member left, by its name in the cgroup tree) and acts on the leaf
 instead: it freezes it (\fBcgroup.freeze\fR, which nobody sees), signals
-each process in it through a pidfd, thaws it. SIGKILL, given or after
+each process in it (and in the cgroups below it: a job sealed inside the
+job) through a pidfd, thaws it. SIGKILL, given or after
 \fB\-\-kill\-after\fR, is one write to \fBcgroup.kill\fR, with no
 freeze. A freeze outlives whoever made it, so pgkill first forks a
 watcher that thaws the leaf if pgkill dies before it does (SIGKILL
