@@ -464,6 +464,77 @@ fn term_from_outside_gives_the_terminal_back() {
     tmux.kill_server();
 }
 
+/// Ctrl-Z suspends the view as it suspends any job: the shell says it
+/// stopped and has its screen and the terminal's modes back, and `fg`
+/// brings the view back; SIGTSTP from outside does the same. The view then
+/// ends with `q`, status 0.
+#[test]
+fn ctrl_z_suspends_the_view_and_fg_brings_it_back() {
+    if !support::have_tmux() {
+        return;
+    }
+    let Some(ns) = Namespace::start(&scenario()) else {
+        return;
+    };
+    let leader = ns.var("leader");
+    let tmux = Tmux::new(&ns);
+    tmux.wait_for_screen("the first prompt", prompt);
+    let modes = stty(&ns, &tmux, "stty.before");
+    let command = format!("{PGTREE} --watch 1h -s {leader}");
+    tmux.type_line(&format!("clear; {command}"));
+    let framed = |rows: &[String]| rows.first().is_some_and(|row| row.starts_with("pgtree: "));
+    tmux.wait_for_screen("a frame", framed);
+    let watcher = pid_of(&ns, &command);
+
+    for (round, stop) in ["Ctrl-Z", "TSTP from outside"].into_iter().enumerate() {
+        if round == 0 {
+            tmux.keys(&["C-z"]);
+        } else {
+            // The pgtree this test started, in its own namespace.
+            assert_exit(&ns.sh(&format!("kill -TSTP {watcher}")), 0);
+        }
+        let rows = tmux.wait_for_screen(&format!("{stop}: the shell says it stopped"), |rows| {
+            prompt(rows) && rows.iter().filter(|row| row.contains("Stopped")).count() == round + 1
+        });
+        assert!(
+            rows.iter()
+                .any(|row| row.starts_with("[1]+") && row.ends_with(&command)),
+            "{stop}: {rows:?}"
+        );
+        assert_eq!(display(&tmux, "#{alternate_on}"), "0", "{stop}");
+        assert_eq!(display(&tmux, "#{cursor_flag}"), "1", "{stop}");
+        let state = ns
+            .processes()
+            .into_iter()
+            .find(|p| p.pid == watcher)
+            .map(|p| p.state);
+        assert_eq!(state, Some('T'), "{stop}: the view's state");
+        assert_eq!(
+            stty(&ns, &tmux, &format!("stty.{round}")),
+            modes,
+            "{stop}: the modes"
+        );
+
+        tmux.type_line("fg");
+        tmux.wait_for_screen(&format!("{stop}: the frame again"), framed);
+        assert_eq!(display(&tmux, "#{alternate_on}"), "1", "{stop}");
+    }
+
+    tmux.keys(&["q"]);
+    tmux.wait_for_screen("the shell after q", |rows| prompt(rows) && !framed(rows));
+    assert_eq!(display(&tmux, "#{alternate_on}"), "0");
+    tmux.type_line("echo \"status=$?\"");
+    tmux.wait_for_screen("the status", |rows| {
+        prompt(rows) && rows.iter().any(|row| row == "status=0")
+    });
+    assert_eq!(
+        stty(&ns, &tmux, "stty.after"),
+        modes,
+        "the terminal's modes"
+    );
+    tmux.kill_server();
+}
+
 /// Without a terminal on standard output, --watch is refused in one line,
 /// exit 2, before anything is read; so are a zero or malformed interval and
 /// the row forms with --watch.

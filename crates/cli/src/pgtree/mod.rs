@@ -341,7 +341,9 @@ exited since the frame before is shown once more where it was, marked
 edge; when the tree is taller than the window, the last line says how many
 lines are hidden. A change of the window's size redraws at once. \fBq\fR,
 \fBQ\fR, Esc or Ctrl\-C ends it (exit status 0), and the terminal is given
-back as it was, also when pgtree fails. Without a terminal on standard
+back as it was, also when pgtree fails. Ctrl\-Z (or SIGTSTP) suspends it
+as a job: the terminal is given back and the shell shows it stopped;
+\fBfg\fR brings the view back. Without a terminal on standard
 output and standard input, \fB\-\-watch\fR is a usage error. Its value is
 optional: give a pattern before \fB\-\-watch\fR, or the interval with
 \fB=\fR (\fBpgtree \-\-watch=2s python\fR), since a word after it is taken as

@@ -10,7 +10,8 @@
 //! to its end, and the rows below the frame are cleared; nothing is
 //! cleared before it is drawn over, so nothing flickers. [`Screen`] gives
 //! the terminal back (main screen, cursor, line wrap, cooked mode) on every
-//! way out: a key, an error, a panic.
+//! way out: a key, an error, a panic; and while the view is suspended
+//! (Ctrl-Z, SIGTSTP), as a job.
 
 use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
@@ -66,10 +67,16 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         ..selection.fields()
     };
     // TERM, INT, HUP and QUIT from outside end the view as `q` does: the
-    // terminal is given back before pgtree dies of them (128+N). Blocked,
-    // and read between frames.
-    let signals = Signals::block(&[Signal::TERM, Signal::INT, Signal::HUP, Signal::QUIT])
-        .map_err(|e| Failure::new(1, format!("--watch: cannot watch signals: {e}")))?;
+    // terminal is given back before pgtree dies of them (128+N); TSTP
+    // suspends it as Ctrl-Z does. Blocked, and read between frames.
+    let signals = Signals::block(&[
+        Signal::TERM,
+        Signal::INT,
+        Signal::HUP,
+        Signal::QUIT,
+        Signal::TSTP,
+    ])
+    .map_err(|e| Failure::new(1, format!("--watch: cannot watch signals: {e}")))?;
     let screen = Screen::enter()?;
     let mut view = View {
         look,
@@ -91,10 +98,17 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         // at the keys even when a frame takes longer than the interval.
         let due = started + interval;
         loop {
-            if let Ok(Some(signal)) = signals.take() {
-                drop(screen);
-                signals.keep_blocked();
-                return Ok(128 + signal.number());
+            match signals.take() {
+                Ok(Some(Signal::TSTP)) => {
+                    screen.suspend()?;
+                    view.draw()?;
+                }
+                Ok(Some(signal)) => {
+                    drop(screen);
+                    signals.keep_blocked();
+                    return Ok(128 + signal.number());
+                }
+                _ => {}
             }
             let wait = due
                 .saturating_duration_since(Instant::now())
@@ -105,6 +119,10 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
                         drop(screen);
                         signals.keep_blocked();
                         return Ok(0);
+                    }
+                    Event::Key(key) if suspends(key) => {
+                        screen.suspend()?;
+                        view.draw()?;
                     }
                     Event::Resize(..) => view.draw()?,
                     _ => {}
@@ -128,6 +146,13 @@ fn quits(key: KeyEvent) -> bool {
             KeyCode::Char('c') => key.modifiers.contains(KeyModifiers::CONTROL),
             _ => false,
         }
+}
+
+/// Ctrl-Z (raw mode reads it as a key, not a signal).
+fn suspends(key: KeyEvent) -> bool {
+    key.kind != KeyEventKind::Release
+        && key.code == KeyCode::Char('z')
+        && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
 /// A process's identity across frames: a reused pid is another process.
@@ -351,9 +376,6 @@ struct Screen;
 
 impl Screen {
     fn enter() -> io::Result<Screen> {
-        terminal::enable_raw_mode()?;
-        ENTERED.store(true, Ordering::SeqCst);
-        let screen = Screen;
         // The release build aborts on a panic without unwinding, so no
         // Drop runs: the hook gives the terminal back before the message.
         let previous = std::panic::take_hook();
@@ -361,6 +383,14 @@ impl Screen {
             restore();
             previous(info);
         }));
+        let screen = Screen;
+        screen.modes_on()?;
+        Ok(screen)
+    }
+
+    fn modes_on(&self) -> io::Result<()> {
+        terminal::enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
         queue!(
             stdout,
@@ -368,8 +398,24 @@ impl Screen {
             terminal::DisableLineWrap,
             cursor::Hide
         )?;
-        stdout.flush()?;
-        Ok(screen)
+        stdout.flush()
+    }
+
+    /// Ctrl-Z: gives the terminal back and stops, as a job does, so that
+    /// the shell shows the view stopped and takes the terminal; once
+    /// continued (`fg`), takes the terminal's modes again. The stop is
+    /// SIGTSTP's own, unblocked for the moment: in an orphaned group, which
+    /// no shell would continue, the kernel discards it and the view goes
+    /// on.
+    fn suspend(&self) -> io::Result<()> {
+        use nix::sys::signal::{raise, SigSet, Signal as Raw};
+        restore();
+        let mut stop = SigSet::empty();
+        stop.add(Raw::SIGTSTP);
+        let _ = stop.thread_unblock();
+        let _ = raise(Raw::SIGTSTP);
+        let _ = stop.thread_block();
+        self.modes_on()
     }
 }
 
