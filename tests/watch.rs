@@ -406,6 +406,23 @@ fn redraws_to_the_window_size_and_ctrl_c_gives_the_terminal_back() {
     });
     assert_eq!(rows[..5], full[..5], "{rows:?}");
     assert_eq!(rows[5], "… 7 more lines hidden");
+    let cut_view = rows;
+
+    // Scrolled: two lines down, to the end (the last line at the bottom),
+    // and back to the top.
+    tmux.keys(&["Down", "Down"]);
+    let rows = tmux.wait_for_screen("two lines down", |rows| {
+        rows.len() == 6 && rows[5] == "… 2 lines above, 5 below"
+    });
+    assert_eq!(rows[0], header);
+    assert_eq!(rows[1..5], full[3..7], "{rows:?}");
+    tmux.keys(&["End"]);
+    let rows = tmux.wait_for_screen("the end", |rows| {
+        rows.len() == 6 && rows[5] == "… 7 lines above"
+    });
+    assert_eq!(rows[1..5], full[8..12], "{rows:?}");
+    tmux.keys(&["Home"]);
+    tmux.wait_for_screen("the top again", |rows| rows == cut_view);
 
     // Narrower: every line cut at the edge, none wrapped.
     tmux.tmux(&["resize-window", "-x", "20", "-y", "6"]);

@@ -339,7 +339,10 @@ before is marked \fBnew\fR (it started, or it matches now); one that has
 exited since the frame before is shown once more where it was, marked
 \fBgone\fR, and is left out after that. Lines are cut at the window's right
 edge; when the tree is taller than the window, the last line says how many
-lines are hidden. A change of the window's size redraws at once. \fBq\fR,
+lines are hidden, and the arrow keys (or \fBj\fR, \fBk\fR), Page Up and
+Page Down (or \fBb\fR, space), Home and End (or \fBg\fR, \fBG\fR) scroll
+it; the last line then says how many are above and below. A change of the
+window's size redraws at once. \fBq\fR,
 \fBQ\fR, Esc or Ctrl\-C ends it (exit status 0), and the terminal is given
 back as it was, also when pgtree fails. Ctrl\-Z (or SIGTSTP) suspends it
 as a job: the terminal is given back and the shell shows it stopped;

@@ -8,7 +8,8 @@
 //! written by hand. A frame goes out in one write, inside a synchronized
 //! update: each row is written over the last frame's row and then cleared
 //! to its end, and the rows below the frame are cleared; nothing is
-//! cleared before it is drawn over, so nothing flickers. [`Screen`] gives
+//! cleared before it is drawn over, so nothing flickers. A tree taller
+//! than the window scrolls (arrows, page keys, Home/End). [`Screen`] gives
 //! the terminal back (main screen, cursor, line wrap, cooked mode) on every
 //! way out: a key, an error, a panic; and while the view is suspended
 //! (Ctrl-Z, SIGTSTP), as a job.
@@ -83,6 +84,7 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
         interval,
         header: String::new(),
         frame: Frame::default(),
+        top: 0,
         buffer: Vec::new(),
     };
     let mut last: Option<Last> = None;
@@ -123,6 +125,9 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
                     Event::Key(key) if suspends(key) => {
                         screen.suspend()?;
                         view.draw()?;
+                    }
+                    Event::Key(key) => {
+                        view.scroll(key)?;
                     }
                     Event::Resize(..) => view.draw()?,
                     _ => {}
@@ -246,6 +251,8 @@ struct View {
     interval: Duration,
     header: String,
     frame: Frame,
+    /// The first line of the frame shown (scrolled down that far).
+    top: usize,
     /// The bytes of one frame, reused.
     buffer: Vec<u8>,
 }
@@ -260,55 +267,82 @@ impl View {
         };
         self.header = format!("pgtree: {processes}, every {:?} (q quits)", self.interval);
         self.buffer.clear();
-        compose(
+        self.top = compose(
             &mut self.buffer,
             &self.header,
             &self.frame,
             size,
             self.look.unicode,
+            self.top,
         )?;
         let mut stdout = io::stdout().lock();
         stdout.write_all(&self.buffer)?;
         stdout.flush()
     }
+
+    /// Scrolls as `key` says, if it is a scrolling key (arrows, `j`/`k`,
+    /// page keys, space, `b`, Home/End, `g`/`G`), and redraws; whether it
+    /// was one. [`compose`] keeps the frame's last line at the bottom.
+    fn scroll(&mut self, key: KeyEvent) -> io::Result<bool> {
+        if key.kind == KeyEventKind::Release || key.modifiers.contains(KeyModifiers::CONTROL) {
+            return Ok(false);
+        }
+        let rows = usize::from(terminal::size().map_or(24, |(_, rows)| rows));
+        // The frame's lines a screen shows when it does not show them all.
+        let page = rows.saturating_sub(2).max(1);
+        self.top = match key.code {
+            KeyCode::Down | KeyCode::Char('j') => self.top.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => self.top.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.top.saturating_add(page),
+            KeyCode::PageUp | KeyCode::Char('b') => self.top.saturating_sub(page),
+            KeyCode::Home | KeyCode::Char('g') => 0,
+            KeyCode::End | KeyCode::Char('G') => usize::MAX,
+            _ => return Ok(false),
+        };
+        self.draw()?;
+        Ok(true)
+    }
 }
 
 /// The bytes that draw `header` and `frame` over whatever the screen of
-/// `columns` x `rows` shows: every row written over and cleared to its end,
-/// the rows below cleared. Lines are cut at the right edge (never wrapped);
-/// when the frame is taller than the screen, its last row says how many
-/// lines are hidden.
+/// `columns` x `rows` shows, the frame from its line `top` on: every row
+/// written over and cleared to its end, the rows below cleared. Lines are
+/// cut at the right edge (never wrapped); when the frame is taller than the
+/// screen, its last row says how many lines are hidden (below, and above
+/// once scrolled). `top` is kept so that the frame's last line stays at the
+/// bottom; the `top` drawn is returned.
 fn compose(
     out: &mut Vec<u8>,
     header: &str,
     frame: &Frame,
     (columns, rows): (u16, u16),
     unicode: bool,
-) -> io::Result<()> {
-    let total = 1 + frame.lines;
-    let (drawn, hidden) = if total <= usize::from(rows) {
-        (total, 0)
+    top: usize,
+) -> io::Result<usize> {
+    let body = usize::from(rows).saturating_sub(1);
+    let (top, shown, note) = if frame.lines <= body {
+        (0, frame.lines, None)
     } else {
-        let drawn = usize::from(rows).saturating_sub(1);
-        (drawn, total - drawn)
+        let shown = body.saturating_sub(1);
+        let top = top.min(frame.lines - shown);
+        let below = frame.lines - top - shown;
+        let dots = if unicode { "…" } else { "..." };
+        let lines = |n: usize| if n == 1 { "line" } else { "lines" };
+        let note = match (top, below) {
+            (0, _) => format!("{dots} {below} more {} hidden", lines(below)),
+            (_, 0) => format!("{dots} {top} {} above", lines(top)),
+            _ => format!("{dots} {top} {} above, {below} below", lines(top)),
+        };
+        (top, shown, Some(note))
     };
     queue!(out, terminal::BeginSynchronizedUpdate)?;
     let mut row: u16 = 0;
-    for line in std::iter::once(header)
-        .chain(frame.text.lines())
-        .take(drawn)
-    {
+    let body = frame.text.lines().skip(top).take(shown);
+    for line in std::iter::once(header).chain(body).take(usize::from(rows)) {
         put_row(out, row, line, columns)?;
         row += 1;
     }
-    if hidden > 0 && rows > 0 {
-        let (dots, lines) = match (unicode, hidden) {
-            (true, 1) => ("…", "line"),
-            (true, _) => ("…", "lines"),
-            (false, 1) => ("...", "line"),
-            (false, _) => ("...", "lines"),
-        };
-        let note = format!("{dots} {hidden} more {lines} hidden");
+    if let Some(note) = note.filter(|_| row < rows) {
         put_row(out, row, &note, columns)?;
         row += 1;
     }
@@ -319,7 +353,8 @@ fn compose(
             terminal::Clear(ClearType::FromCursorDown)
         )?;
     }
-    queue!(out, terminal::EndSynchronizedUpdate)
+    queue!(out, terminal::EndSynchronizedUpdate)?;
+    Ok(top)
 }
 
 /// Writes `line` on screen row `row`, cut to `columns`, and clears the
@@ -570,7 +605,7 @@ mod tests {
     #[test]
     fn a_tall_frame_says_what_is_hidden() {
         let mut out = Vec::new();
-        compose(&mut out, "head", &frame_of(10), (40, 5), true).unwrap();
+        compose(&mut out, "head", &frame_of(10), (40, 5), true, 0).unwrap();
         let text = visible(&out);
         assert!(text.contains("|line 2|"), "{text}");
         assert!(!text.contains("line 3"), "{text}");
@@ -579,13 +614,48 @@ mod tests {
         assert!(!out.windows(3).any(|w| w == b"\x1b[J"));
 
         let mut out = Vec::new();
-        compose(&mut out, "head", &frame_of(2), (40, 5), false).unwrap();
+        compose(&mut out, "head", &frame_of(2), (40, 5), false, 0).unwrap();
         let text = visible(&out);
         assert!(
             text.contains("line 1") && !text.contains("hidden"),
             "{text}"
         );
         assert!(out.windows(3).any(|w| w == b"\x1b[J"));
+    }
+
+    #[test]
+    fn a_scrolled_frame_says_what_is_above_and_below() {
+        let mut out = Vec::new();
+        let top = compose(&mut out, "head", &frame_of(10), (40, 5), true, 3).unwrap();
+        let text = visible(&out);
+        assert_eq!(top, 3);
+        assert!(
+            text.contains("|line 3|") && text.contains("|line 5|"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("line 2") && !text.contains("line 6"),
+            "{text}"
+        );
+        assert!(text.contains("|… 3 lines above, 4 below|"), "{text}");
+
+        // Past the end: the last line stays at the bottom.
+        let mut out = Vec::new();
+        let top = compose(&mut out, "head", &frame_of(10), (40, 5), false, 100).unwrap();
+        let text = visible(&out);
+        assert_eq!(top, 7);
+        assert!(
+            text.contains("|line 9|") && !text.contains("line 6"),
+            "{text}"
+        );
+        assert!(text.contains("|... 7 lines above|"), "{text}");
+
+        // A frame that fits is shown whole, whatever the scroll.
+        let mut out = Vec::new();
+        assert_eq!(
+            compose(&mut out, "head", &frame_of(2), (40, 5), true, 5).unwrap(),
+            0
+        );
     }
 
     #[test]
