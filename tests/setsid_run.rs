@@ -1946,6 +1946,52 @@ fn path_is_searched_as_bash_searches_it() {
     );
 }
 
+/// `--json` with --cleanup lists what setsid-run ended as a subreaper,
+/// outside the session (`"stray":true`), with its wait status: a
+/// double-forked daemon that TERM ends, and one that ignores TERM and
+/// takes SIGKILL after --kill-after.
+#[test]
+fn json_lists_the_strays_that_cleanup_ended() {
+    let Some(ns) = empty() else { return };
+    let command = r#"(setsid sleep 1005 &); (setsid sh -c "trap \"\" TERM; exec sleep 1006" &)
+while ! pgrep -f "^sleep 1005" >/dev/null || ! pgrep -f "^sleep 1006" >/dev/null; do sleep 0.01; done
+exit 3"#;
+    let output = ns.sh(&format!(
+        r#"exec "$SETSID_RUN" --json -w --cleanup -k 0.3s -- sh -c '{}'"#,
+        command.replace('\'', r"'\''")
+    ));
+    assert_exit(&output, 3);
+    let text = support::stdout(&output);
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["ended_by"], "cleanup", "{report}");
+    let strays: Vec<(serde_json::Value, bool)> = report["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["stray"] == true)
+        .map(|p| {
+            assert_eq!(p["comm"], "sleep", "{report}");
+            assert_eq!(p["outcome"], "exited", "{report}");
+            (p["exit"].clone(), p["escalated"].as_bool().unwrap())
+        })
+        .collect();
+    assert_eq!(strays.len(), 2, "{report}");
+    assert!(
+        strays.contains(&(serde_json::json!({"signal": 15, "core": false}), false)),
+        "{report}"
+    );
+    assert!(
+        strays.contains(&(serde_json::json!({"signal": 9, "core": false}), true)),
+        "{report}"
+    );
+    assert!(
+        !ns.processes()
+            .iter()
+            .any(|p| p.cmdline() == "sleep 1005" || p.cmdline() == "sleep 1006"),
+        "nothing survives"
+    );
+}
+
 /// `--json` with --timeout: one line on stdout once the command has ended,
 /// the status and how each process of the session ended, as the kernel
 /// tells it (Linux 6.15; `null` before, or with the test hook that hides

@@ -207,15 +207,7 @@ pub fn write_process_json(
     let ino = entry
         .and_then(procgroup::deliver::Entry::ino)
         .or_else(|| procgroup::pidfs::inode_of_process(process));
-    write!(
-        out,
-        "{{\"pid\":{},\"ino\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
-        process.pid,
-        ino.map_or_else(|| "null".to_string(), |n| n.to_string()),
-        process.pgid,
-        process.sid,
-        json_string(&process.comm)
-    )?;
+    write_identity_json(out, process, ino)?;
     if let Some(entry) = entry {
         write!(out, ",\"outcome\":\"{}\"", entry.outcome.as_str())?;
         if waiting {
@@ -231,6 +223,41 @@ pub fn write_process_json(
         out.write_all(b",\"escaped\":true")?;
     }
     out.write_all(b"}")
+}
+
+/// A process that setsid-run ended as a subreaper, outside the job, as
+/// [`write_process_json`] writes one that pgkill waited for, marked
+/// `"stray":true`: its exit is its wait status.
+pub fn write_stray_json(
+    out: &mut impl Write,
+    stray: &procgroup::spawn::reaper::Stray,
+) -> io::Result<()> {
+    write_identity_json(out, &stray.process, stray.ino)?;
+    write!(
+        out,
+        ",\"outcome\":\"{}\",\"exit\":{},\"escalated\":{},\"stray\":true}}",
+        procgroup::deliver::Outcome::Exited.as_str(),
+        json_exit(stray.exit.map(procgroup::pidfs::Death::Known)),
+        stray.escalated
+    )
+}
+
+/// The start of a process's object: `{"pid":…,"ino":…,"pgid":…,"sid":…,
+/// "comm":…` (left open).
+fn write_identity_json(
+    out: &mut impl Write,
+    process: &procgroup::Process,
+    ino: Option<u64>,
+) -> io::Result<()> {
+    write!(
+        out,
+        "{{\"pid\":{},\"ino\":{},\"pgid\":{},\"sid\":{},\"comm\":{}",
+        process.pid,
+        ino.map_or_else(|| "null".to_string(), |n| n.to_string()),
+        process.pgid,
+        process.sid,
+        json_string(&process.comm)
+    )
 }
 
 /// `{"code":3}`, `{"signal":9,"core":false}`, or `null` where the kernel

@@ -201,7 +201,9 @@ cleanup ended, each as \fBpgkill \-\-wait \-\-json\fR reports it:
 \fBnull\fR where the kernel does not tell: before Linux 6.15),
 \fBescalated\fR (SIGKILL after \fB\-\-kill\-after\fR) and, for a process
 of a sealed job that had left the session, \fBescaped\fR. The processes
-setsid\-run ends as a subreaper, outside the session, are not listed.
+setsid\-run ends as a subreaper, outside the job (a daemon it
+double\-forked, say), follow, marked \fB"stray":true\fR; their
+\fBexit\fR is the wait status setsid\-run reaped.
 "#,
     ),
     (

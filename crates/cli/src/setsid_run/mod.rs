@@ -14,7 +14,7 @@ use procgroup::pidfile::{PidFile, PidFileError};
 use procgroup::spawn::{self, reaper, Child, Scope, Signals, Spawn};
 use procgroup::{parse_duration, Pgid, Signal};
 
-use crate::common::{core, main_with, write_process_json, Failure};
+use crate::common::{core, main_with, write_process_json, write_stray_json, Failure};
 
 mod man;
 mod supervise;
@@ -494,11 +494,19 @@ fn write_report(args: &Args, supervised: &supervise::Supervised) -> io::Result<(
         args.signal.name()
     )?;
     if let Some(ending) = &supervised.ending {
-        for (i, entry) in ending.entries().into_iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        let mut comma = |line: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
                 line.push(b',');
             }
+        };
+        for entry in ending.job.entries() {
+            comma(&mut line);
             write_process_json(&mut line, &entry.process, Some(entry), true, entry.escaped)?;
+        }
+        for stray in &ending.strays {
+            comma(&mut line);
+            write_stray_json(&mut line, stray)?;
         }
     }
     line.extend_from_slice(b"]}\n");

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use procgroup::cgroup::Leaf;
 use procgroup::deliver::{self, Delivery, Target};
-use procgroup::spawn::{self, reaper, Child, Event, Signals};
+use procgroup::spawn::reaper::{self, Stray};
+use procgroup::spawn::{self, Child, Event, Signals};
 use procgroup::{Pid, Signal};
 
 use super::{Args, Foreground, FAILED, STOPPING, TIMED_OUT, TIMED_OUT_KILLED};
@@ -76,7 +77,21 @@ pub(super) struct Supervised {
     /// Whether --timeout ended it.
     pub timed_out: bool,
     /// What --timeout or --cleanup ended, if either did.
-    pub ending: Option<Delivery>,
+    pub ending: Option<Ending>,
+}
+
+/// What --timeout or --cleanup ended: the job, and what it left in
+/// setsid-run's subtree outside it.
+pub(super) struct Ending {
+    pub job: Delivery,
+    pub strays: Vec<Stray>,
+}
+
+impl Ending {
+    /// Whether anything needed SIGKILL.
+    fn escalated(&self) -> bool {
+        self.job.escalated() || self.strays.iter().any(|stray| stray.escalated)
+    }
 }
 
 /// Waits for the command, forwarding signals, enforcing --timeout and
@@ -133,14 +148,14 @@ pub(super) fn supervise(
             }
             Event::Signal(signal) => job.signal(signal)?,
             Event::TimedOut => {
-                let (mut ending, escalated) = end_all(job, args, child.pid)?;
+                let mut ending = end_all(job, args, child.pid)?;
                 let status = child.wait().map_err(failed)?;
                 if args.json {
-                    ending.certify_exits();
+                    ending.job.certify_exits();
                 }
                 let code = if args.preserve_status {
                     spawn::shell_status(status)
-                } else if escalated {
+                } else if ending.escalated() {
                     TIMED_OUT_KILLED
                 } else {
                     TIMED_OUT
@@ -153,9 +168,9 @@ pub(super) fn supervise(
             }
             Event::Exited(status) => {
                 let ending = if args.cleanup {
-                    let mut ending = end_all(job, args, child.pid)?.0;
+                    let mut ending = end_all(job, args, child.pid)?;
                     if args.json {
-                        ending.certify_exits();
+                        ending.job.certify_exits();
                     }
                     Some(ending)
                 } else {
@@ -172,13 +187,11 @@ pub(super) fn supervise(
 }
 
 /// Ends the job, then whatever it left in setsid-run's subtree, whatever
-/// its session; what the job's ending did, and whether either needed
-/// SIGKILL.
-fn end_all(job: &Job, args: &Args, command: Pid) -> Result<(Delivery, bool), Failure> {
-    let ending = job.end(args.signal, Some(args.kill_after), args.json)?;
+/// its session.
+fn end_all(job: &Job, args: &Args, command: Pid) -> Result<Ending, Failure> {
+    let job = job.end(args.signal, Some(args.kill_after), args.json)?;
     let strays = reaper::end_descendants(args.signal, args.kill_after, command).map_err(failed)?;
-    let escalated = ending.escalated() || strays;
-    Ok((ending, escalated))
+    Ok(Ending { job, strays })
 }
 
 /// Whether the command, our child, has stopped (its stop is taken in: a

@@ -7,12 +7,14 @@
 //! pid, so a pid read as a child's cannot be a stranger's. A grandchild is
 //! reached once its parent is gone and it has come up to the caller.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
 
 use crate::pidfd::{self, PidFd};
-use crate::{Fields, Pid, Signal, Snapshot};
+use crate::pidfs::Exit;
+use crate::snapshot::read_stat_of;
+use crate::{Fields, Pid, Process, Signal, Snapshot};
 
 /// How often the subtree is looked at again while it is being ended:
 /// orphans come up without a word to the subreaper.
@@ -69,34 +71,66 @@ pub fn reap_orphans(keep: Pid) {
     }
 }
 
-/// Reaps the caller's children that have exited, but `keep`; the live
-/// children left.
-pub fn reap_exited(keep: Pid) -> io::Result<Vec<Pid>> {
-    let mut alive = Vec::new();
-    for (pid, zombie) in children(keep)? {
+/// The caller's children, once those that had exited are reaped.
+struct Reaped {
+    /// The live ones.
+    alive: Vec<Pid>,
+    /// Those reaped, with their wait status.
+    reaped: Vec<(Pid, i32)>,
+}
+
+/// Reaps the caller's children that have exited, but `keep`.
+fn reap_exited(keep: Pid) -> io::Result<Reaped> {
+    let mut children = Reaped {
+        alive: Vec::new(),
+        reaped: Vec::new(),
+    };
+    for (pid, zombie) in self::children(keep)? {
         let mut status = 0;
         // SAFETY: waitpid of our own child, without blocking.
-        let reaped = unsafe { libc::waitpid(pid.as_raw(), &mut status, libc::WNOHANG) };
-        if reaped != pid.as_raw() && !zombie {
-            alive.push(pid);
+        if unsafe { libc::waitpid(pid.as_raw(), &mut status, libc::WNOHANG) } == pid.as_raw() {
+            children.reaped.push((pid, status));
+        } else if !zombie {
+            children.alive.push(pid);
         }
     }
-    Ok(alive)
+    Ok(children)
+}
+
+/// A descendant of the caller that [`end_descendants`] ended: one that
+/// came up to it (double-forked, or left its session), outside the job.
+#[derive(Clone, Debug)]
+pub struct Stray {
+    /// As read when it was first signalled.
+    pub process: Process,
+    /// Its pidfs inode, where the kernel has them (Linux 6.9).
+    pub ino: Option<u64>,
+    /// How it ended, from its wait status.
+    pub exit: Option<Exit>,
+    /// Whether it needed SIGKILL.
+    pub escalated: bool,
 }
 
 /// Ends every descendant of the caller but `keep` (and what `keep` still
 /// has under it): `signal` to each child (and SIGCONT, so that a stopped
 /// one takes it), SIGKILL to whatever is left `kill_after` later, each
 /// orphan that comes up treated the same, until no child is left; reaps
-/// them. Whether SIGKILL was needed.
-pub fn end_descendants(signal: Signal, kill_after: Duration, keep: Pid) -> io::Result<bool> {
+/// them. Those it signalled, and how each ended.
+pub fn end_descendants(signal: Signal, kill_after: Duration, keep: Pid) -> io::Result<Vec<Stray>> {
     let kill_at = Instant::now() + kill_after;
-    let mut signalled = HashSet::new();
-    let mut escalated = false;
+    let mut strays: Vec<Stray> = Vec::new();
+    // The strays not reaped yet, by pid (a pid reaped may come back, as
+    // another process).
+    let mut live: HashMap<Pid, usize> = HashMap::new();
     loop {
-        let alive = reap_exited(keep)?;
+        let Reaped { alive, reaped } = reap_exited(keep)?;
+        for (pid, status) in reaped {
+            if let Some(at) = live.remove(&pid) {
+                strays[at].exit = Exit::from_wait_status(status);
+            }
+        }
         if alive.is_empty() {
-            return Ok(escalated);
+            return Ok(strays);
         }
         let killing = Instant::now() >= kill_at;
         let mut fds = Vec::new();
@@ -105,11 +139,25 @@ pub fn end_descendants(signal: Signal, kill_after: Duration, keep: Pid) -> io::R
             let Ok(fd) = PidFd::of_child(pid) else {
                 continue;
             };
-            if killing {
-                escalated |= fd.send(Signal::KILL).is_ok();
-            } else if signalled.insert(pid) {
-                let _ = fd.send(signal);
-                let _ = fd.send(Signal::CONT);
+            let at = match live.get(&pid) {
+                Some(&at) => Some(at),
+                None => read_stat_of(pid).map(|stat| {
+                    live.insert(pid, strays.len());
+                    strays.push(Stray {
+                        process: Process::from(stat),
+                        ino: fd.inode(),
+                        exit: None,
+                        escalated: false,
+                    });
+                    if !killing {
+                        let _ = fd.send(signal);
+                        let _ = fd.send(Signal::CONT);
+                    }
+                    strays.len() - 1
+                }),
+            };
+            if let (true, Some(at)) = (killing, at) {
+                strays[at].escalated |= fd.send(Signal::KILL).is_ok();
             }
             fds.push(fd);
         }
