@@ -126,9 +126,7 @@ pub fn run(selection: &Selection, interval: Duration, color: ColorWhen) -> Resul
                         screen.suspend()?;
                         view.draw()?;
                     }
-                    Event::Key(key) => {
-                        view.scroll(key)?;
-                    }
+                    Event::Key(key) => view.scroll(key)?,
                     Event::Resize(..) => view.draw()?,
                     _ => {}
                 }
@@ -281,11 +279,11 @@ impl View {
     }
 
     /// Scrolls as `key` says, if it is a scrolling key (arrows, `j`/`k`,
-    /// page keys, space, `b`, Home/End, `g`/`G`), and redraws; whether it
-    /// was one. [`compose`] keeps the frame's last line at the bottom.
-    fn scroll(&mut self, key: KeyEvent) -> io::Result<bool> {
+    /// page keys, space, `b`, Home/End, `g`/`G`), and redraws. [`compose`]
+    /// keeps the frame's last line at the bottom.
+    fn scroll(&mut self, key: KeyEvent) -> io::Result<()> {
         if key.kind == KeyEventKind::Release || key.modifiers.contains(KeyModifiers::CONTROL) {
-            return Ok(false);
+            return Ok(());
         }
         let rows = usize::from(terminal::size().map_or(24, |(_, rows)| rows));
         // The frame's lines a screen shows when it does not show them all.
@@ -297,10 +295,9 @@ impl View {
             KeyCode::PageUp | KeyCode::Char('b') => self.top.saturating_sub(page),
             KeyCode::Home | KeyCode::Char('g') => 0,
             KeyCode::End | KeyCode::Char('G') => usize::MAX,
-            _ => return Ok(false),
+            _ => return Ok(()),
         };
-        self.draw()?;
-        Ok(true)
+        self.draw()
     }
 }
 
