@@ -384,6 +384,54 @@ fn a_job_sealed_inside_a_sealed_job_is_ended_with_it() {
     all_end_clean(&ns, &cgroup, ROUNDS, &command, "after pgkill --sid");
 }
 
+/// Another user's sealed job: pgkill may not freeze the leaf, nor signal
+/// its processes. It says so per process (permission denied, exit 3), as
+/// for a session that is not sealed, and leaves the leaf as it was: not
+/// frozen, the job running. SIGKILL is refused the same way.
+#[test]
+fn another_users_sealed_job_is_refused_per_process() {
+    let Some((cgroup, ns)) = scene() else {
+        return;
+    };
+    let output = in_cgroup(
+        &ns,
+        &cgroup,
+        r#"sid=$("$SETSID_RUN" --seal -d --print sid -- sh -c 'sleep 1009 & exec sleep 1010')
+        echo "sid=$sid""#,
+    );
+    assert_exit(&output, 0);
+    let sid = support::stdout(&output)
+        .trim()
+        .strip_prefix("sid=")
+        .unwrap()
+        .to_string();
+    let leaf = cgroup.0.join(format!("setsid-run-{sid}"));
+    for signal in ["TERM", "KILL"] {
+        let output = ns.run(
+            "setpriv",
+            [
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                support::PGKILL,
+                "--signal",
+                signal,
+                "--sid",
+                &sid,
+            ],
+        );
+        let stderr = support::assert_one_line_error(&output, "pgkill", 3, signal);
+        assert!(
+            stderr.starts_with("pgkill: error: permission denied for 2 processes"),
+            "{stderr}"
+        );
+        let events = std::fs::read_to_string(leaf.join("cgroup.events")).unwrap();
+        assert!(events.contains("frozen 0"), "{signal}: {events}");
+        let sleeps = job_sleeps(&ns);
+        assert_eq!(sleeps.len(), 2, "{signal}: the job: {sleeps:?}");
+    }
+}
+
 /// SIGKILL to a sealed session is one write to `cgroup.kill`, with no
 /// freeze: it reaches the escapees and a job still forking, in rounds at
 /// once; one more round, traced, shows the write and no freeze.

@@ -871,8 +871,9 @@ job) through a pidfd, thaws it. SIGKILL, given or after
 \fB\-\-kill\-after\fR, is one write to \fBcgroup.kill\fR, with no
 freeze. A freeze outlives whoever made it, so pgkill first forks a
 watcher that thaws the leaf if pgkill dies before it does (SIGKILL
-included); a leaf that holds pgkill itself (\fB\-\-force\fR) is not
-frozen, its members are signalled as they run, pgkill last. While it
+included). A leaf that holds pgkill itself (\fB\-\-force\fR), or that
+pgkill may not write (another user's), is not frozen: its members are
+signalled as they run, each by the kernel's rule, pgkill last. While it
 waits, a process that appears in the leaf (one forked in a handler of the
 signal) gets the signal too; waiting ends when
 \fBcgroup.events\fR says \fBpopulated 0\fR, and pgkill then removes the

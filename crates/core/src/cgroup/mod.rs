@@ -345,11 +345,14 @@ impl Leaf {
 
     /// Whether the kernel can kill it at once (`cgroup.kill`, Linux 5.14).
     pub fn can_kill(&self) -> bool {
-        !crate::pidfs::hooked(NO_CGROUP_KILL) && self.path.join("cgroup.kill").exists()
+        !crate::pidfs::hooked(NO_CGROUP_KILL)
+            && self.path.join("cgroup.kill").exists()
+            && self.is_writable()
     }
 
     /// Kills every process in it at once (`cgroup.kill`); where the kernel
-    /// lacks that file (before 5.14), SIGKILL to each member, frozen.
+    /// lacks that file (before 5.14), SIGKILL to each member, frozen (as
+    /// it runs, in a leaf the caller may not write).
     pub fn kill(&self) -> io::Result<()> {
         if !self.can_kill() {
             return self.signal(Signal::KILL).map(drop);
@@ -368,28 +371,40 @@ impl Leaf {
     /// someone else is not listed), signalled, thawed. The members
     /// signalled.
     pub fn signal(&self, signal: Signal) -> io::Result<Vec<Pid>> {
+        if !self.is_writable() {
+            // Another user's: each member as it runs, by the kernel's rule.
+            return self.signal_members(signal);
+        }
         let frozen = self.freeze()?;
-        let signalled = self.signal_frozen(signal);
+        let signalled = self.signal_members(signal);
         let thawed = frozen.thaw();
         let signalled = signalled?;
         thawed?;
         Ok(signalled)
     }
 
-    fn signal_frozen(&self, signal: Signal) -> io::Result<Vec<Pid>> {
+    fn signal_members(&self, signal: Signal) -> io::Result<Vec<Pid>> {
         let listed = self.members()?;
         let pinned: Vec<(Pid, PidFd)> = listed
             .into_iter()
             .filter_map(|pid| Some((pid, PidFd::open_unchecked(pid).ok()??)))
             .collect();
-        let still = self.members()?;
+        let mut still = self.members()?;
+        still.sort_unstable();
         let mut signalled = Vec::new();
         for (pid, pidfd) in pinned {
-            if still.contains(&pid) && pidfd.send(signal).is_ok() {
+            if still.binary_search(&pid).is_ok() && pidfd.send(signal).is_ok() {
                 signalled.push(pid);
             }
         }
         Ok(signalled)
+    }
+
+    /// Whether the caller may write its control files (freeze it, kill it
+    /// at once): not so for another user's leaf.
+    pub fn is_writable(&self) -> bool {
+        use nix::unistd::{access, AccessFlags};
+        access(&self.path.join("cgroup.freeze"), AccessFlags::W_OK).is_ok()
     }
 
     /// Removes it; one that is gone already is fine. It must be empty.

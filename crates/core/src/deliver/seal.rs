@@ -61,10 +61,12 @@ impl Delivery {
     ) -> Result<()> {
         let os = |what: &str, error| Error::os(format!("{what} {}", leaf.path().display()), error);
         let members = leaf.members().map_err(|e| os("cannot read", e))?;
-        if members.contains(&Pid::current()) {
+        if members.contains(&Pid::current()) || !leaf.is_writable() {
             // The leaf this process runs in (only possible with --force):
             // frozen, it would freeze its signaller, and nobody would thaw
-            // it. Its members are signalled as they run, this one last.
+            // it; or one it may not freeze (another user's). Its members
+            // are signalled as they run (each by the kernel's rule), this
+            // one last.
             self.signal_pinned(&leaf, sid, scope, known, signal)?;
         } else if signal == Signal::KILL && leaf.can_kill() {
             self.kill_sealed(&leaf, sid, scope, known)?;
