@@ -2494,6 +2494,87 @@ fn a_session_that_vforks_is_frozen_and_let_go_every_time() {
     );
 }
 
+/// A session whose `perl` vforks a child that leaves the session
+/// (setsid) and never execs: the vfork parent waits in the kernel,
+/// uninterruptibly, where no ptrace freeze reaches it. Its pid, and its
+/// child's, once both are there. The syscall numbers are x86_64's; `None`
+/// (after reporting the skip) elsewhere.
+fn vfork_held_by_an_outsider(ns: &Namespace) -> Option<(i32, i32, i32)> {
+    if std::env::consts::ARCH != "x86_64" {
+        support::skip("the vfork helper's system call numbers are x86_64's");
+        return None;
+    }
+    // vfork (58), then in the child setsid (112) and pause (34) for ever.
+    let output = ns.sh(
+        r#"setsid sh -c 'perl -e "my \$p = syscall(58); if (\$p == 0) { syscall(112); syscall(34) while 1 } exit 0" & sleep 1000 & wait' </dev/null >/dev/null 2>&1 &
+echo $!"#,
+    );
+    assert_exit(&output, 0);
+    let sid: i32 = support::stdout(&output).trim().parse().unwrap();
+    let (mut parent, mut child) = (0, 0);
+    ns.wait_for("the vfork parent held by its child", |ps| {
+        let perl = |p: &&Proc| p.comm == b"perl";
+        parent = ps
+            .iter()
+            .filter(perl)
+            .find(|p| p.sid == sid && p.state == 'D')
+            .map_or(0, |p| p.pid);
+        child = ps
+            .iter()
+            .filter(perl)
+            .find(|p| p.sid == p.pid)
+            .map_or(0, |p| p.pid);
+        parent != 0 && child != 0 && ps.iter().any(|p| p.sid == sid && p.comm == b"sleep")
+    });
+    Some((sid, parent, child))
+}
+
+fn tracer_of(ns: &Namespace, pid: i32) -> Option<String> {
+    proc_file(ns, pid, "status")?
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))
+        .map(|t| t.trim().to_string())
+}
+
+/// A vfork parent that its child, gone to a session of its own, holds in
+/// the kernel never reaches its freeze: pgkill lets it go late rather than
+/// wait for it (it used to wait for ever, its signals blocked, and only
+/// SIGKILL ended it). Once pgkill has returned, nothing traces the parent,
+/// and it takes its TERM as soon as its child goes. With --wait, pgkill
+/// lets it go as soon as it stops, and returns once it has exited.
+#[test]
+fn a_vfork_parent_held_outside_the_session_does_not_hold_pgkill() {
+    let Some(ns) = Namespace::start("") else {
+        return;
+    };
+    let Some((sid, parent, child)) = vfork_held_by_an_outsider(&ns) else {
+        return;
+    };
+    let output = pgkill(&ns, &["--sid", &sid.to_string()]);
+    assert_exit(&output, 0);
+    assert_eq!(tracer_of(&ns, parent).as_deref(), Some("0"), "traced still");
+    // The test's own process, in its own namespace.
+    assert_exit(&ns.sh(&format!("kill -KILL {child}")), 0);
+    ns.wait_for("the parent took its TERM", |_| ns.is_gone(parent));
+
+    // The same, waiting: the child goes while pgkill waits.
+    let Some((sid, parent, child)) = vfork_held_by_an_outsider(&ns) else {
+        return;
+    };
+    let background = ns.spawn_sh(&format!(
+        "\"$PGKILL\" --sid {sid} --wait & echo pgkill=$!; wait $!; echo status=$?"
+    ));
+    let waiter = background.var("pgkill");
+    ns.wait_for("pgkill waits, the parent still traced", |_| {
+        proc_file(&ns, waiter, "wchan").as_deref() == Some("do_epoll_wait")
+            && tracer_of(&ns, parent).is_some_and(|t| t != "0")
+    });
+    assert_exit(&ns.sh(&format!("kill -KILL {child}")), 0);
+    assert_eq!(background.line(), "status=0");
+    assert!(ns.is_gone(parent), "the parent survived pgkill --wait");
+    let _ = background.finish();
+}
+
 /// pkill's selection options reach pgkill through the same code as
 /// pgtree's: `-F` signals only the process a live pid file names,
 /// `--newest`/`--oldest` one of the matches, `-r` only processes in a

@@ -894,7 +894,12 @@ freezes a tree. Only pgkill hears of it: the victims' shells print
 nothing, a foreground job keeps its terminal and, if it survives, goes on
 running, a stopped job stays stopped. The signals sent meanwhile are
 delivered when the threads are let go. Should pgkill die in the middle,
-even of SIGKILL, the kernel lets every thread go.
+even of SIGKILL, the kernel lets every thread go. A thread that the kernel
+holds where no freeze reaches (a vfork parent whose child left the session
+and never execs, a thread stuck in an uninterruptible wait) is waited for
+1 second at most, then left seized: the kernel lets it go when pgkill
+exits, and with \fB\-\-wait\fR pgkill lets it go as soon as it stops.
+Either way it takes its signal when it runs again.
 .PP
 Where the kernel refuses to let pgkill trace a process it may signal
 (another tracer such as gdb or strace, Yama's ptrace_scope, a process that

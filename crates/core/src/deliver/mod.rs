@@ -203,6 +203,10 @@ pub struct Delivery {
     /// ptrace was refused), and whether one was.
     freeze: Option<String>,
     stopped_visibly: bool,
+    /// Threads of frozen sessions that had not reached their stop when
+    /// the session was let go (a vfork parent whose child left the
+    /// session, say): let go as each stops, while waiting.
+    late: Vec<trace::Freeze>,
     /// Called with each entry as it is signalled (for `--verbose`).
     on_signal: Option<Box<Observer>>,
     /// Whether SIGKILL was sent (`kill_after`): newcomers get it too.
@@ -237,6 +241,7 @@ impl Delivery {
             permission: Permission::of_caller(),
             freeze: None,
             stopped_visibly: false,
+            late: Vec::new(),
             on_signal: None,
             escalated: false,
             watch: None,

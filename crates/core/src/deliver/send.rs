@@ -8,7 +8,7 @@ use super::identity::kill_group_of;
 use super::kill::{kill_group, outcome_of};
 use super::scope::ANCHORS;
 use super::stop::{children_first, groups_of, stop_session, BlockedSignals};
-use super::trace::Freeze;
+use super::trace::{Freeze, LATE_LIMIT};
 use super::{
     created_since, session_members, ticks_since_boot, Delivery, Entry, Outcome, Plan, Scope,
     Target, MAX_ROUNDS,
@@ -216,13 +216,17 @@ impl Delivery {
         let mut members = members.to_vec();
         if self.freeze.is_none() {
             match Freeze::session(&mut self.scopes[scope], &self.permission, &mut members)? {
-                Ok(freeze) => {
+                Ok(mut freeze) => {
                     // Frozen, the session is what the last scan says: no
                     // process in it forks, dies or changes group untold, so
                     // one pass signals it all.
                     let groups = groups_of(&members);
                     self.signal_groups(scope, groups, &members, signal, &mut HashSet::new());
-                    drop(freeze);
+                    // What has not stopped yet is let go once it does,
+                    // while pgkill waits (see `wait`).
+                    if !freeze.release(LATE_LIMIT) {
+                        self.late.push(freeze);
+                    }
                     return Ok(());
                 }
                 Err(refused) => {

@@ -257,34 +257,49 @@ impl Freeze {
 /// How long the threads of a session get to reach their ptrace-stop.
 const STOP_PATIENCE: Duration = Duration::from_millis(100);
 
-impl Drop for Freeze {
+/// How long letting a freeze go waits for the threads that have not
+/// reached their stop yet. One that a kernel wait holds for good (a vfork
+/// parent whose child left the session and never execs; a thread stuck in
+/// an uninterruptible sleep) must not hold pgkill with it.
+pub(super) const LATE_LIMIT: Duration = Duration::from_secs(1);
+
+impl Freeze {
     /// Lets every thread go, with the signal it was about to take; a
     /// thread in a group-stop stays stopped, as it was. Those in a
     /// ptrace-stop go at once; the others as each reaches its stop, none
     /// waited for alone: one may wait for another (a vfork parent for its
-    /// child, which must be let go first).
-    fn drop(&mut self) {
-        let mut late: Vec<(i32, i32)> = self
-            .tracees
-            .iter()
-            .map(|(&tid, &signal)| (tid, signal.unwrap_or(0)))
-            .filter(|&(tid, signal)| !detach(tid, signal))
-            .collect();
+    /// child, which must be let go first). Waits `limit` at most: those
+    /// still running then stay seized, for a later call, or for the kernel
+    /// to let go when this process exits (which also cancels their
+    /// interrupt: they never stop for it). Whether none is left.
+    pub(super) fn release(&mut self, limit: Duration) -> bool {
+        let start = Instant::now();
+        let own = &self.own;
+        // Those in a ptrace-stop go at once; the others as they reach it.
+        self.tracees
+            .retain(|&tid, signal| !detach(tid, signal.unwrap_or(0)));
         let mut pause = Duration::from_micros(50);
-        while !late.is_empty() {
-            let before = late.len();
-            late.retain(
-                |&(tid, signal)| match poll_stop(tid, self.own.contains(&tid)) {
-                    Poll::Stopped(_) => !detach(tid, signal),
+        while !self.tracees.is_empty() && start.elapsed() < limit {
+            let before = self.tracees.len();
+            self.tracees
+                .retain(|&tid, signal| match poll_stop(tid, own.contains(&tid)) {
+                    Poll::Stopped(_) => !detach(tid, signal.unwrap_or(0)),
                     Poll::Gone => false,
                     Poll::Running => true,
-                },
-            );
-            if late.len() == before {
-                std::thread::sleep(pause);
+                });
+            if self.tracees.len() == before {
+                std::thread::sleep(pause.min(limit.saturating_sub(start.elapsed())));
                 pause = (pause * 2).min(Duration::from_millis(5));
             }
         }
+        self.tracees.is_empty()
+    }
+}
+
+impl Drop for Freeze {
+    /// Lets go what it can, within [`LATE_LIMIT`].
+    fn drop(&mut self) {
+        self.release(LATE_LIMIT);
     }
 }
 

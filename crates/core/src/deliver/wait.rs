@@ -24,6 +24,10 @@ impl Delivery {
         let mut late = LateScan::new(start);
         raise_fd_limit();
         loop {
+            // A thread let go late stops for its interrupt once it can:
+            // it is let go then, and takes its signal.
+            self.late
+                .retain_mut(|freeze| !freeze.release(Duration::ZERO));
             let mut pending = self.pending();
             if pending.is_empty() {
                 // Everything known is gone: anything new in the scopes?
