@@ -2497,43 +2497,19 @@ fn a_session_that_vforks_is_frozen_and_let_go_every_time() {
 /// A session whose `perl` vforks a child that leaves the session
 /// (setsid) and never execs: the vfork parent waits in the kernel,
 /// uninterruptibly, where no ptrace freeze reaches it. Its pid, and its
-/// child's, once both are there. The syscall numbers are x86_64's; `None`
-/// (after reporting the skip) elsewhere.
+/// child's, once both are there.
 fn vfork_held_by_an_outsider(ns: &Namespace) -> Option<(i32, i32, i32)> {
-    if std::env::consts::ARCH != "x86_64" {
-        support::skip("the vfork helper's system call numbers are x86_64's");
-        return None;
-    }
-    // vfork (58), then in the child setsid (112) and pause (34) for ever.
-    let output = ns.sh(
-        r#"setsid sh -c 'perl -e "my \$p = syscall(58); if (\$p == 0) { syscall(112); syscall(34) while 1 } exit 0" & sleep 1000 & wait' </dev/null >/dev/null 2>&1 &
-echo $!"#,
-    );
+    let perl = support::vfork_held_by_an_outsider()?;
+    let output = ns.sh(&format!(
+        "setsid sh -c '{perl} & sleep 1000 & wait' </dev/null >/dev/null 2>&1 &\necho $!"
+    ));
     assert_exit(&output, 0);
     let sid: i32 = support::stdout(&output).trim().parse().unwrap();
-    let (mut parent, mut child) = (0, 0);
-    ns.wait_for("the vfork parent held by its child", |ps| {
-        let perl = |p: &&Proc| p.comm == b"perl";
-        parent = ps
-            .iter()
-            .filter(perl)
-            .find(|p| p.sid == sid && p.state == 'D')
-            .map_or(0, |p| p.pid);
-        child = ps
-            .iter()
-            .filter(perl)
-            .find(|p| p.sid == p.pid)
-            .map_or(0, |p| p.pid);
-        parent != 0 && child != 0 && ps.iter().any(|p| p.sid == sid && p.comm == b"sleep")
+    let (parent, child) = support::vfork_pair(ns, sid);
+    ns.wait_for("the session's sleep", |ps| {
+        ps.iter().any(|p| p.sid == sid && p.comm == b"sleep")
     });
     Some((sid, parent, child))
-}
-
-fn tracer_of(ns: &Namespace, pid: i32) -> Option<String> {
-    proc_file(ns, pid, "status")?
-        .lines()
-        .find_map(|l| l.strip_prefix("TracerPid:"))
-        .map(|t| t.trim().to_string())
 }
 
 /// A vfork parent that its child, gone to a session of its own, holds in
@@ -2552,7 +2528,11 @@ fn a_vfork_parent_held_outside_the_session_does_not_hold_pgkill() {
     };
     let output = pgkill(&ns, &["--sid", &sid.to_string()]);
     assert_exit(&output, 0);
-    assert_eq!(tracer_of(&ns, parent).as_deref(), Some("0"), "traced still");
+    assert_eq!(
+        support::tracer_of(&ns, parent).as_deref(),
+        Some("0"),
+        "traced still"
+    );
     // The test's own process, in its own namespace.
     assert_exit(&ns.sh(&format!("kill -KILL {child}")), 0);
     ns.wait_for("the parent took its TERM", |_| ns.is_gone(parent));
@@ -2567,7 +2547,7 @@ fn a_vfork_parent_held_outside_the_session_does_not_hold_pgkill() {
     let waiter = background.var("pgkill");
     ns.wait_for("pgkill waits, the parent still traced", |_| {
         proc_file(&ns, waiter, "wchan").as_deref() == Some("do_epoll_wait")
-            && tracer_of(&ns, parent).is_some_and(|t| t != "0")
+            && support::tracer_of(&ns, parent).is_some_and(|t| t != "0")
     });
     assert_exit(&ns.sh(&format!("kill -KILL {child}")), 0);
     assert_eq!(background.line(), "status=0");

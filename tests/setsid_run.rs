@@ -1946,6 +1946,53 @@ fn path_is_searched_as_bash_searches_it() {
     );
 }
 
+/// A signal setsid-run forwards freezes the command's session; a vfork
+/// parent that its child (gone to a session of its own) holds in the
+/// kernel never reaches its stop. setsid-run does not wait for it: it goes
+/// back to waiting for the command (it used to wait for the parent for
+/// ever), and lets the parent go once it stops, so that it is never left
+/// stopped or traced.
+#[test]
+fn a_forwarded_signal_leaves_no_thread_held() {
+    let Some(ns) = empty() else { return };
+    let Some(perl) = support::vfork_held_by_an_outsider() else {
+        return;
+    };
+    let background = ns.spawn_sh(&format!(
+        r#""$SETSID_RUN" -w --print sid -- sh -c 'trap "" TERM; {perl} & while :; do sleep 0.1; done' </dev/null 2>/dev/null &
+echo runner=$!
+wait"#
+    ));
+    // setsid-run's sid and the shell's runner=PID, in either order.
+    let (mut sid, mut runner) = (0, 0);
+    for _ in 0..2 {
+        let line = background.line();
+        match line.strip_prefix("runner=") {
+            Some(pid) => runner = pid.parse().unwrap(),
+            None => sid = line.trim().parse().unwrap(),
+        }
+    }
+    let (parent, child) = support::vfork_pair(&ns, sid);
+    // TERM, forwarded to the session (which ignores it).
+    assert_exit(&ns.sh(&format!("kill -TERM {runner}")), 0);
+    let runner_wchan =
+        || std::fs::read_to_string(ns.proc_path(runner).join("wchan")).unwrap_or_default();
+    ns.wait_for("setsid-run waits again, the parent still held", |_| {
+        runner_wchan().starts_with("poll_schedule_timeout")
+            && support::tracer_of(&ns, parent).as_deref() == Some(&runner.to_string())
+    });
+    // The test's own process, in its own namespace: the parent can stop.
+    assert_exit(&ns.sh(&format!("kill -KILL {child}")), 0);
+    ns.wait_for("the parent let go, running", |_| {
+        support::tracer_of(&ns, parent).as_deref() == Some("0")
+            && ns
+                .stat(parent)
+                .is_some_and(|p| p.state != 't' && p.state != 'T')
+    });
+    assert_exit(&ns.sh(&format!("kill -KILL {runner}")), 0);
+    let _ = background.finish();
+}
+
 /// `--json` with --cleanup lists what setsid-run ended as a subreaper,
 /// outside the session (`"stray":true`), with its wait status: a
 /// double-forked daemon that TERM ends, and one that ignores TERM and

@@ -1123,3 +1123,50 @@ pub fn have_strace() -> bool {
     }
     ok
 }
+
+/// A `perl` command line (for a `sh -c '…'`) that vforks a child which
+/// leaves the session (setsid) and pauses for ever, never exec'ing: the
+/// vfork parent waits in the kernel, uninterruptibly, where no ptrace
+/// freeze reaches it. The system call numbers are x86_64's: `None` (after
+/// reporting the skip) elsewhere.
+pub fn vfork_held_by_an_outsider() -> Option<&'static str> {
+    if std::env::consts::ARCH != "x86_64" {
+        skip("the vfork helper's system call numbers are x86_64's");
+        return None;
+    }
+    // vfork (58); in the child, setsid (112) and pause (34).
+    Some(
+        r#"perl -e "my \$p = syscall(58); if (\$p == 0) { syscall(112); syscall(34) while 1 } sleep 1000""#,
+    )
+}
+
+/// The vfork parent (in session `sid`, held in the kernel) and its child
+/// (in a session of its own) that [`vfork_held_by_an_outsider`] makes,
+/// once both are there.
+pub fn vfork_pair(ns: &Namespace, sid: i32) -> (i32, i32) {
+    let (mut parent, mut child) = (0, 0);
+    ns.wait_for("the vfork parent held by its child", |ps| {
+        let perl = |p: &&Proc| p.comm == b"perl";
+        parent = ps
+            .iter()
+            .filter(perl)
+            .find(|p| p.sid == sid && p.state == 'D')
+            .map_or(0, |p| p.pid);
+        child = ps
+            .iter()
+            .filter(perl)
+            .find(|p| p.sid == p.pid && p.ppid == parent)
+            .map_or(0, |p| p.pid);
+        parent != 0 && child != 0
+    });
+    (parent, child)
+}
+
+/// Who traces process `pid` (its `TracerPid`, "0" for nobody).
+pub fn tracer_of(ns: &Namespace, pid: i32) -> Option<String> {
+    std::fs::read_to_string(ns.proc_path(pid).join("status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))
+        .map(|t| t.trim().to_string())
+}

@@ -8,7 +8,10 @@ pub const MAN_SECTIONS: &[(&str, &str)] = &[
 With \fB\-\-wait\fR, SIGINT, SIGTERM, SIGHUP and SIGQUIT received by
 setsid\-run are forwarded to every group of the command's session (with
 \fB\-\-group\fR, to its group), and setsid\-run exits with the command's
-status, or 128+\fIN\fR when a signal \fIN\fR killed it.
+status, or 128+\fIN\fR when a signal \fIN\fR killed it. The session is
+frozen first, as \fBpgkill \-\-sid\fR freezes it; a thread that the
+kernel holds where the freeze does not reach (a vfork parent whose child
+left the session) is let go as soon as it stops, while setsid\-run waits.
 .PP
 With \fB\-\-group\fR at a terminal, when setsid\-run waits (\fB\-\-wait\fR,
 \fB\-\-timeout\fR, \fB\-\-cleanup\fR), stdin is its controlling terminal and

@@ -27,11 +27,17 @@ fn failed(error: impl Display) -> Failure {
 }
 
 impl Job {
-    /// Sends `signal` to every process of the job.
-    pub fn signal(&self, signal: Signal) -> Result<(), Failure> {
+    /// Sends `signal` to every process of the job; the delivery, if it
+    /// still holds threads of the frozen session that had not stopped
+    /// when it was let go, for the caller to let go once they do
+    /// ([`Delivery::let_go_late`]).
+    pub fn signal(&self, signal: Signal) -> Result<Option<Delivery>, Failure> {
         match self {
-            Job::Scope(target) => deliver::signal(*target, signal).map(drop).map_err(failed),
-            Job::Sealed(leaf) => leaf.signal(signal).map(drop).map_err(failed),
+            Job::Scope(target) => {
+                let mut delivery = deliver::signal(*target, signal).map_err(failed)?;
+                Ok(delivery.let_go_late().then_some(delivery))
+            }
+            Job::Sealed(leaf) => leaf.signal(signal).map(|_| None).map_err(failed),
         }
     }
 
@@ -69,6 +75,10 @@ impl Job {
         let _ = self.end(Signal::KILL, None, false);
     }
 }
+
+/// How often setsid-run looks at the threads a forwarded signal's freeze
+/// could not let go (see [`Job::signal`]) while it waits.
+const LET_GO_LOOK: Duration = Duration::from_millis(100);
 
 /// How a supervised command ended.
 pub(super) struct Supervised {
@@ -110,19 +120,26 @@ pub(super) fn supervise(
         .timeout
         .filter(|t| !t.is_zero())
         .map(|t| Instant::now() + t);
+    // Deliveries that hold threads to let go once they stop.
+    let mut held: Vec<Delivery> = Vec::new();
     loop {
-        match child.wait_event(signals, deadline).map_err(failed)? {
+        held.retain_mut(Delivery::let_go_late);
+        let look = (!held.is_empty()).then(|| Instant::now() + LET_GO_LOOK);
+        let wake = [deadline, look].into_iter().flatten().min();
+        match child.wait_event(signals, wake).map_err(failed)? {
+            // Only the look at the held threads.
+            Event::TimedOut if deadline.is_none_or(|at| Instant::now() < at) => {}
             Event::Signal(signal) if STOPPING.contains(&signal) => {
                 // Ctrl-Z: the command first, then setsid-run, whose shell
                 // then shows the job stopped; `fg`/`bg` continue
                 // setsid-run, which continues the command. The timeout
                 // does not count the time stopped.
-                job.signal(Signal::STOP)?;
+                held.extend(job.signal(Signal::STOP)?);
                 let stopped = Instant::now();
                 // SAFETY: raise(3) of SIGSTOP on this process; it returns
                 // once a SIGCONT continued it.
                 unsafe { libc::raise(libc::SIGSTOP) };
-                job.signal(Signal::CONT)?;
+                held.extend(job.signal(Signal::CONT)?);
                 if let Some(at) = deadline.as_mut() {
                     *at += stopped.elapsed();
                 }
@@ -142,11 +159,11 @@ pub(super) fn supervise(
                         // SAFETY: raise(3) of SIGSTOP on this process.
                         unsafe { libc::raise(libc::SIGSTOP) };
                         spawn::set_foreground(child.pgid);
-                        job.signal(Signal::CONT)?;
+                        held.extend(job.signal(Signal::CONT)?);
                     }
                 }
             }
-            Event::Signal(signal) => job.signal(signal)?,
+            Event::Signal(signal) => held.extend(job.signal(signal)?),
             Event::TimedOut => {
                 let mut ending = end_all(job, args, child.pid)?;
                 let status = child.wait().map_err(failed)?;

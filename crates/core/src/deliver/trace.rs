@@ -40,6 +40,8 @@ pub(super) struct Freeze {
     tracees: HashMap<i32, Option<i32>>,
     /// This process's own children: their exit is theirs to reap.
     own: HashSet<i32>,
+    /// Whether [`LATE_LIMIT`] was waited already for what is left.
+    waited: bool,
 }
 
 /// Why a session was not frozen with ptrace.
@@ -67,6 +69,7 @@ impl Freeze {
         let mut freeze = Freeze {
             tracees: HashMap::new(),
             own: own_children(),
+            waited: false,
         };
         // Processes another user owns are not frozen (nor signalled).
         let mut foreign: HashSet<i32> = HashSet::new();
@@ -292,14 +295,21 @@ impl Freeze {
                 pause = (pause * 2).min(Duration::from_millis(5));
             }
         }
+        self.waited |= !limit.is_zero();
         self.tracees.is_empty()
     }
 }
 
 impl Drop for Freeze {
-    /// Lets go what it can, within [`LATE_LIMIT`].
+    /// Lets go what it can, within [`LATE_LIMIT`] unless that was waited
+    /// already.
     fn drop(&mut self) {
-        self.release(LATE_LIMIT);
+        let limit = if self.waited {
+            Duration::ZERO
+        } else {
+            LATE_LIMIT
+        };
+        self.release(limit);
     }
 }
 

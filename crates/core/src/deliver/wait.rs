@@ -24,10 +24,7 @@ impl Delivery {
         let mut late = LateScan::new(start);
         raise_fd_limit();
         loop {
-            // A thread let go late stops for its interrupt once it can:
-            // it is let go then, and takes its signal.
-            self.late
-                .retain_mut(|freeze| !freeze.release(Duration::ZERO));
+            self.let_go_late();
             let mut pending = self.pending();
             if pending.is_empty() {
                 // Everything known is gone: anything new in the scopes?
@@ -68,6 +65,17 @@ impl Delivery {
             let wake = [deadline, kill_at, scan_at].into_iter().flatten().min();
             self.poll_pending(&pending, wake.map(|at| at.saturating_duration_since(now)))?;
         }
+    }
+
+    /// Lets go the threads of frozen sessions that had not stopped when
+    /// the session was let go, and have stopped since (for their
+    /// interrupt: they take their signal once let go); whether any is
+    /// still held. A caller that outlives the delivery without waiting
+    /// (setsid-run, which forwards signals) calls it now and then.
+    pub fn let_go_late(&mut self) -> bool {
+        self.late
+            .retain_mut(|freeze| !freeze.release(Duration::ZERO));
+        !self.late.is_empty()
     }
 
     /// The entries still to wait for.
