@@ -384,20 +384,31 @@ impl Leaf {
     }
 
     fn signal_members(&self, signal: Signal) -> io::Result<Vec<Pid>> {
-        let listed = self.members()?;
-        let pinned: Vec<(Pid, PidFd)> = listed
+        Ok(self
+            .pinned_members(|_| true)?
             .into_iter()
+            .filter(|(_, pidfd)| pidfd.send(signal).is_ok())
+            .map(|(pid, _)| pid)
+            .collect())
+    }
+
+    /// Its processes (those `wanted`), each pinned with a pidfd and then
+    /// seen in it still: a pid reaped and taken by someone else meanwhile
+    /// is not listed any more.
+    pub(crate) fn pinned_members(
+        &self,
+        wanted: impl Fn(Pid) -> bool,
+    ) -> io::Result<Vec<(Pid, PidFd)>> {
+        let mut pinned: Vec<(Pid, PidFd)> = self
+            .members()?
+            .into_iter()
+            .filter(|&pid| wanted(pid))
             .filter_map(|pid| Some((pid, PidFd::open_unchecked(pid).ok()??)))
             .collect();
         let mut still = self.members()?;
         still.sort_unstable();
-        let mut signalled = Vec::new();
-        for (pid, pidfd) in pinned {
-            if still.binary_search(&pid).is_ok() && pidfd.send(signal).is_ok() {
-                signalled.push(pid);
-            }
-        }
-        Ok(signalled)
+        pinned.retain(|(pid, _)| still.binary_search(pid).is_ok());
+        Ok(pinned)
     }
 
     /// Whether the caller may write its control files (freeze it, kill it

@@ -227,31 +227,25 @@ impl Sealed {
     }
 }
 
-/// The processes in `leaf` (those `wanted`), each pinned with a pidfd and
-/// then seen in the leaf still: a pid reaped and taken by someone else
-/// meanwhile is not listed any more. What `known` (the plan) read of a
-/// pid is not read again.
+/// The processes in `leaf` (those `wanted`), pinned and seen in it still
+/// ([`Leaf::pinned_members`]). What `known` (the plan) read of a pid is not
+/// read again.
 fn pin_members(
     leaf: &Leaf,
     known: &[Process],
     wanted: impl Fn(Pid) -> bool,
 ) -> Result<Vec<(Process, PidFd)>> {
-    let os = |error| Error::os(format!("cannot read {}", leaf.path().display()), error);
-    let listed = leaf.members().map_err(os)?;
-    let mut pinned: Vec<(Process, PidFd)> = listed
+    let pinned = leaf
+        .pinned_members(wanted)
+        .map_err(|error| Error::os(format!("cannot read {}", leaf.path().display()), error))?;
+    Ok(pinned
         .into_iter()
-        .filter(|&pid| wanted(pid))
-        .filter_map(|pid| {
-            let pidfd = PidFd::open_unchecked(pid).ok()??;
+        .filter_map(|(pid, pidfd)| {
             let process = match known.binary_search_by_key(&pid, |p| p.pid) {
                 Ok(i) => known[i].clone(),
                 Err(_) => Process::from(pidfd.stat(pid)?),
             };
             Some((process, pidfd))
         })
-        .collect();
-    let mut still = leaf.members().map_err(os)?;
-    still.sort_unstable();
-    pinned.retain(|(process, _)| still.binary_search(&process.pid).is_ok());
-    Ok(pinned)
+        .collect())
 }
